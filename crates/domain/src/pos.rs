@@ -1,0 +1,175 @@
+//! The port every POS connector implements (Square, Hiboutik, Lightspeed Retail), and the
+//! vendor-neutral shapes it speaks.
+//!
+//! A connector covers one configured account and the locations (Square locations, Lightspeed
+//! shops, Hiboutik warehouses) its configuration names; the quantities it reports are already
+//! summed over those locations. Vendor JSON never crosses this boundary.
+
+use crate::PosRef;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// The POS families of the original program's `Type` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PosKind {
+    Square,
+    Hiboutik,
+    Lightspeed,
+}
+
+named_enum!(PosKind {
+    Square => "square",
+    Hiboutik => "hiboutik",
+    Lightspeed => "lightspeed",
+});
+
+impl PosKind {
+    /// The original `Type` codes: `1` Square, `2` Hiboutik, `3` Lightspeed.
+    pub fn from_type_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Square),
+            2 => Some(Self::Hiboutik),
+            3 => Some(Self::Lightspeed),
+            _ => None,
+        }
+    }
+}
+
+/// How a product is looked up when a link is registered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProductQuery {
+    /// The POS's own product reference.
+    Id(PosRef),
+    /// A SKU or barcode, matched exactly.
+    Sku(String),
+    /// A name. Connectors return every product whose name contains the text, ignoring case;
+    /// the caller keeps the exact matches and shows the rest as candidates.
+    Name(String),
+}
+
+/// A product as a POS describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosProduct {
+    pub pos_ref: PosRef,
+    pub name: String,
+    pub sku: Option<String>,
+    /// Units in stock over the account's configured locations.
+    pub quantity: i64,
+}
+
+/// One product's count, as read from the POS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StockCount {
+    pub pos_ref: PosRef,
+    pub quantity: i64,
+    /// The POS's own clock for this count (Square `calculated_at`, Lightspeed `timeStamp`),
+    /// when it has one.
+    pub counted_at: Option<DateTime<Utc>>,
+}
+
+/// The result of a stock read that followed every page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockRead {
+    pub counts: Vec<StockCount>,
+    /// Where the next incremental read starts; opaque to everyone but the connector.
+    pub cursor: Option<String>,
+}
+
+/// A web sale to record on the POS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosSale {
+    /// Stable across retries: the connector derives its idempotency key or external reference
+    /// from it, so the POS records the sale once.
+    pub sale_key: String,
+    pub pos_ref: PosRef,
+    pub quantity: i64,
+    pub balance_cents: i64,
+}
+
+/// What the POS answered for a recorded sale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PosSaleReceipt {
+    /// The POS's id for the sale (or the inventory adjustment).
+    pub pos_reference: String,
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+/// Why a POS call failed. Messages name the account and the call, never a credential.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PosError {
+    #[error("the POS refused our credentials: {0}")]
+    Unauthorized(String),
+    #[error("rate limited by the POS{}", retry_hint(.retry_after))]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the POS call budget is spent: {0}")]
+    BudgetExhausted(String),
+    #[error("not found on the POS: {0}")]
+    NotFound(String),
+    /// The POS refused the request for good (bad data, item gone): retrying will not help.
+    #[error("rejected by the POS: {0}")]
+    Rejected(String),
+    /// Network trouble, timeouts, 5xx, unparseable answers: worth retrying later.
+    #[error("POS unavailable: {0}")]
+    Unavailable(String),
+    /// This build has no working client for the account's POS.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+fn retry_hint(retry_after: &Option<Duration>) -> String {
+    retry_after
+        .map(|wait| format!(" (retry after {}s)", wait.as_secs()))
+        .unwrap_or_default()
+}
+
+impl PosError {
+    /// Whether the same call may succeed later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::RateLimited { .. } | Self::Unavailable(_))
+    }
+}
+
+/// One POS account, seen through the operations stocksync needs.
+#[async_trait]
+pub trait PosConnector: Send + Sync {
+    /// Products matching a lookup (see [`ProductQuery`] for how names match).
+    async fn find_products(&self, query: &ProductQuery) -> Result<Vec<PosProduct>, PosError>;
+
+    /// Counts changed since `cursor` (every count when `None`), following every page, with bulk
+    /// calls only: never one call per product.
+    async fn read_stock(&self, cursor: Option<&str>) -> Result<StockRead, PosError>;
+
+    /// Records a web sale, idempotently: calling it again with the same `sale_key` (after a
+    /// timeout, a crash, a retry) never makes a second sale on the POS.
+    async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_codes_follow_the_original_enumeration() {
+        assert_eq!(PosKind::from_type_code(1), Some(PosKind::Square));
+        assert_eq!(PosKind::from_type_code(2), Some(PosKind::Hiboutik));
+        assert_eq!(PosKind::from_type_code(3), Some(PosKind::Lightspeed));
+        assert_eq!(PosKind::from_type_code(4), None);
+    }
+
+    #[test]
+    fn only_rate_limits_and_outages_are_transient() {
+        assert!(PosError::Unavailable("timeout".into()).is_transient());
+        assert!(PosError::RateLimited { retry_after: None }.is_transient());
+        assert!(!PosError::Rejected("item archived".into()).is_transient());
+        assert!(!PosError::Unauthorized("401".into()).is_transient());
+    }
+
+    #[test]
+    fn rate_limit_message_tells_the_wait() {
+        let err = PosError::RateLimited {
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(err.to_string(), "rate limited by the POS (retry after 3s)");
+    }
+}

@@ -1,0 +1,160 @@
+//! Web sales: the validated request, and the states a sale goes through on its way to the POS.
+
+use crate::{EcommerceId, SaleId};
+use chrono::{DateTime, Utc};
+use std::fmt;
+
+/// A web-shop sale that passed validation: a known shape, a positive quantity, a non-negative
+/// amount. Whether the item exists and has stock is decided by the store, atomically.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaleRequest {
+    pub ecommerce_id: EcommerceId,
+    /// Units sold, always at least 1.
+    pub delta: i64,
+    /// Amount paid by the customer, in cents.
+    pub balance_cents: i64,
+    /// Makes a retried request harmless: the same key answers the first result.
+    pub idempotency_key: Option<String>,
+}
+
+/// Why a sale request was refused before touching the database.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SaleRequestError {
+    #[error("item_ecommerce_id must not be empty")]
+    EmptyItem,
+    #[error("delta must be a positive number of units (got {0})")]
+    NonPositiveDelta(i64),
+    #[error("balance must be zero or more cents (got {0})")]
+    NegativeBalance(i64),
+    #[error("the idempotency key must be 1 to 128 characters (got {0})")]
+    BadIdempotencyKey(usize),
+}
+
+impl SaleRequest {
+    /// Checks a sale's fields; the idempotency key comes from the `Idempotency-Key` header or the
+    /// `order_id` field.
+    pub fn parse(
+        ecommerce_id: &str,
+        delta: i64,
+        balance_cents: i64,
+        idempotency_key: Option<&str>,
+    ) -> Result<Self, SaleRequestError> {
+        let ecommerce_id = ecommerce_id.trim();
+        if ecommerce_id.is_empty() {
+            return Err(SaleRequestError::EmptyItem);
+        }
+        if delta <= 0 {
+            return Err(SaleRequestError::NonPositiveDelta(delta));
+        }
+        if balance_cents < 0 {
+            return Err(SaleRequestError::NegativeBalance(balance_cents));
+        }
+        let idempotency_key = match idempotency_key.map(str::trim) {
+            Some(key) if key.is_empty() || key.chars().count() > 128 => {
+                return Err(SaleRequestError::BadIdempotencyKey(key.chars().count()));
+            }
+            other => other.map(str::to_owned),
+        };
+        Ok(Self {
+            ecommerce_id: EcommerceId::new(ecommerce_id),
+            delta,
+            balance_cents,
+            idempotency_key,
+        })
+    }
+}
+
+/// Where a sale is on its way to the POS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaleState {
+    /// Accepted and durable; the shop quantity is already decremented; not yet on the POS.
+    Accepted,
+    /// Recorded on the POS.
+    Confirmed,
+    /// Given up after repeated or permanent failures; kept with its error for a retry.
+    Dead,
+}
+
+named_enum!(SaleState {
+    Accepted => "accepted",
+    Confirmed => "confirmed",
+    Dead => "dead",
+});
+
+impl fmt::Display for SaleState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored sale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sale {
+    pub id: SaleId,
+    pub request: SaleRequest,
+    /// The link whose quantity was decremented, and the POS product it stood for (kept here
+    /// because the link may be removed while the sale is still on its way).
+    pub link_id: crate::LinkId,
+    pub account_id: crate::AccountId,
+    pub pos_ref: crate::PosRef,
+    pub state: SaleState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// The POS's own id for the sale once it is recorded there.
+    pub pos_reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_plain_sale_and_trims_the_item() {
+        let sale = SaleRequest::parse(" 42 ", 2, 1990, None).unwrap();
+        assert_eq!(sale.ecommerce_id.as_str(), "42");
+        assert_eq!(sale.delta, 2);
+        assert_eq!(sale.idempotency_key, None);
+    }
+
+    #[test]
+    fn refuses_zero_and_negative_deltas() {
+        assert_eq!(
+            SaleRequest::parse("1", 0, 0, None),
+            Err(SaleRequestError::NonPositiveDelta(0))
+        );
+        assert_eq!(
+            SaleRequest::parse("1", -3, 0, None),
+            Err(SaleRequestError::NonPositiveDelta(-3))
+        );
+    }
+
+    #[test]
+    fn refuses_negative_balance_empty_item_and_bad_keys() {
+        assert_eq!(
+            SaleRequest::parse("1", 1, -1, None),
+            Err(SaleRequestError::NegativeBalance(-1))
+        );
+        assert_eq!(
+            SaleRequest::parse("  ", 1, 0, None),
+            Err(SaleRequestError::EmptyItem)
+        );
+        let long = "k".repeat(129);
+        assert_eq!(
+            SaleRequest::parse("1", 1, 0, Some(&long)),
+            Err(SaleRequestError::BadIdempotencyKey(129))
+        );
+        assert_eq!(
+            SaleRequest::parse("1", 1, 0, Some(" ")),
+            Err(SaleRequestError::BadIdempotencyKey(0))
+        );
+    }
+
+    #[test]
+    fn sale_states_round_trip_through_their_names() {
+        for state in [SaleState::Accepted, SaleState::Confirmed, SaleState::Dead] {
+            assert_eq!(SaleState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(SaleState::parse("lost"), None);
+    }
+}

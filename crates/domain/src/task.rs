@@ -1,0 +1,61 @@
+//! Asynchronous tasks (`GET /api/itemstask/{id}`): what they do and the states they pass through.
+
+use crate::TaskId;
+use chrono::{DateTime, Utc};
+
+/// What a task does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    /// Read every configured account's stock and bring the `stock` table up to date.
+    SyncAll,
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskState {
+    Enqueued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+named_enum!(TaskKind { SyncAll => "sync_all" });
+named_enum!(TaskState {
+    Enqueued => "enqueued",
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+});
+
+/// A stored task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    pub id: TaskId,
+    pub kind: TaskKind,
+    pub state: TaskState,
+    /// A one-line outcome for people (for a sync: how many links changed).
+    pub summary: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for state in [
+            TaskState::Enqueued,
+            TaskState::Running,
+            TaskState::Succeeded,
+            TaskState::Failed,
+        ] {
+            assert_eq!(TaskState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(TaskKind::parse("sync_all"), Some(TaskKind::SyncAll));
+        assert_eq!(TaskKind::parse("nap"), None);
+    }
+}

@@ -1,0 +1,132 @@
+//! The one error shape of the API: `{"status":"error","code":…,"error_message":…}` (the
+//! original's `status`/`error_message` names), plus `details` where there is more to show.
+//! Internal causes are logged, never sent.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use stocksync_domain::PosError;
+use stocksync_store::StoreError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this route needs the header 'Authorization: Bearer <ApiKey>'",
+        )
+    }
+
+    /// A failure that is ours, not the caller's: the cause goes to the log only.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "stocksync could not complete the request; the cause is in its log",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "status": "error",
+            "code": self.code,
+            "error_message": self.message,
+        });
+        if let Some(details) = self.details {
+            body["details"] = details;
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::internal(&err)
+    }
+}
+
+/// A POS failure during a request (registration looks products up on the POS).
+impl From<PosError> for ApiError {
+    fn from(err: PosError) -> Self {
+        let (status, code) = match &err {
+            PosError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            PosError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "pos_rejected"),
+            PosError::Unauthorized(_) => (StatusCode::BAD_GATEWAY, "pos_unauthorized"),
+            PosError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "pos_unsupported"),
+            PosError::RateLimited { .. } | PosError::BudgetExhausted(_) | PosError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "pos_unavailable")
+            }
+        };
+        Self::new(status, code, err.to_string())
+    }
+}
+
+/// Malformed JSON, wrong types, a missing `Content-Type` or an oversized body: the status axum
+/// chose (400, 413, 415, 422) and its explanation, which names the field at fault.
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let code = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            _ => "invalid_json",
+        };
+        Self::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request(rejection.body_text())
+    }
+}

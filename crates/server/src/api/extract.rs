@@ -1,0 +1,49 @@
+//! Extractors that answer bad input in the API's error shape, and the lenient id type the
+//! original's clients rely on (an id may be sent as a number or a string).
+
+use super::error::ApiError;
+use axum::extract::{FromRequest, FromRequestParts};
+use serde::{Deserialize, Deserializer};
+
+/// `Json<T>`, rejecting in the API's error shape.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Query<T>`, rejecting in the API's error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `Path<T>`, rejecting in the API's error shape.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// An identifier given as a JSON string or a whole number (`"42"` and `42` are the same id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlexId(pub String);
+
+impl<'de> Deserialize<'de> for FlexId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Whole(i64),
+        }
+        let text = match Raw::deserialize(deserializer).map_err(|_| {
+            serde::de::Error::custom("expected an id as a string or a whole number")
+        })? {
+            Raw::Text(text) => text.trim().to_owned(),
+            Raw::Whole(n) => n.to_string(),
+        };
+        if text.is_empty() {
+            return Err(serde::de::Error::custom("an id must not be empty"));
+        }
+        if text.len() > 191 {
+            return Err(serde::de::Error::custom("an id must be at most 191 characters"));
+        }
+        Ok(Self(text))
+    }
+}

@@ -1,0 +1,213 @@
+//! Links (`/api/items`): register one by POS id, SKU or exact name; list, show per account,
+//! change the sale limit, remove.
+//!
+//! Links are shown with the original program's field names (`id`, `posID`, `ecommerceID`,
+//! `quantity`, `limitQuantitySale`, `name`) plus `accountID`, and never with any credential.
+
+use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
+use super::{AppState, error::ApiError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stocksync_domain::link::{Link, NewLink};
+use stocksync_domain::pos::{PosProduct, ProductQuery};
+use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
+use stocksync_store::InsertedLink;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/items", get(list).post(register))
+        .route("/api/items/{id}", get(of_account).patch(update).delete(remove))
+}
+
+/// How many name candidates an error lists at most.
+const MAX_CANDIDATES: usize = 20;
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    item_pos_id: Option<FlexId>,
+    item_sku: Option<FlexId>,
+    item_name: Option<String>,
+    item_ecommerce_id: FlexId,
+    account_id: FlexId,
+    #[serde(default)]
+    limit_quantity: i64,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if body.limit_quantity < 0 {
+        return Err(ApiError::bad_request("limit_quantity must be 0 or more"));
+    }
+    let query = match (&body.item_pos_id, &body.item_sku, &body.item_name) {
+        (Some(id), _, _) => ProductQuery::Id(PosRef::new(&id.0)),
+        (None, Some(sku), _) => ProductQuery::Sku(sku.0.clone()),
+        (None, None, Some(name)) if !name.trim().is_empty() => ProductQuery::Name(name.clone()),
+        _ => {
+            return Err(ApiError::bad_request(
+                "give the POS product as item_pos_id, item_sku or item_name",
+            ));
+        }
+    };
+    let account_id = AccountId::new(&body.account_id.0);
+    let account = state.accounts.get(&account_id).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no POS account '{account_id}' is configured (configured: {})",
+            state.accounts.ids().join(", ")
+        ))
+    })?;
+    let found = account.connector.find_products(&query).await?;
+    let product = choose(&query, found)?;
+    let new = NewLink {
+        pos_ref: product.pos_ref,
+        ecommerce_id: EcommerceId::new(&body.item_ecommerce_id.0),
+        quantity: product.quantity,
+        account_id,
+        description: product.name,
+        limit_quantity: body.limit_quantity,
+    };
+    match state.store.insert_link(&new).await? {
+        InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(link_json(&link)))),
+        InsertedLink::AlreadyLinked(existing) => Err(ApiError::conflict(format!(
+            "POS product {} of account {} is already linked (link {})",
+            existing.pos_ref, existing.account_id, existing.id
+        ))
+        .with_details(json!({ "existing": link_json(&existing) }))),
+    }
+}
+
+/// Keeps the one product the query names exactly; none or several is an error that lists
+/// the candidates.
+fn choose(query: &ProductQuery, found: Vec<PosProduct>) -> Result<PosProduct, ApiError> {
+    let (what, exact): (String, Vec<PosProduct>) = match query {
+        ProductQuery::Id(id) => (
+            format!("id '{id}'"),
+            found.iter().filter(|p| &p.pos_ref == id).cloned().collect(),
+        ),
+        ProductQuery::Sku(sku) => (
+            format!("SKU '{sku}'"),
+            found.iter().filter(|p| p.sku.as_deref() == Some(sku)).cloned().collect(),
+        ),
+        ProductQuery::Name(name) => (
+            format!("name '{name}'"),
+            found.iter().filter(|p| &p.name == name).cloned().collect(),
+        ),
+    };
+    let candidates = |products: &[PosProduct]| -> Value {
+        products
+            .iter()
+            .take(MAX_CANDIDATES)
+            .map(|p| json!({ "item_pos_id": p.pos_ref, "name": p.name, "sku": p.sku }))
+            .collect()
+    };
+    match exact.len() {
+        1 => Ok(exact.into_iter().next().expect("one product")),
+        0 => Err(ApiError::not_found(format!("no product with {what} on the POS"))
+            .with_details(json!({ "candidates": candidates(&found) }))),
+        n => Err(ApiError::conflict(format!(
+            "{n} products have {what}; register by item_pos_id instead"
+        ))
+        .with_details(json!({ "candidates": candidates(&exact) }))),
+    }
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default = "first_page")]
+    page: i64,
+    #[serde(default = "default_per_page")]
+    per_page: i64,
+}
+
+fn first_page() -> i64 {
+    1
+}
+fn default_per_page() -> i64 {
+    100
+}
+const MAX_PER_PAGE: i64 = 1000;
+
+async fn list(State(state): State<AppState>, ApiQuery(page): ApiQuery<Page>) -> Result<Json<Value>, ApiError> {
+    if page.page < 1 || !(1..=MAX_PER_PAGE).contains(&page.per_page) {
+        return Err(ApiError::bad_request(format!(
+            "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
+        )));
+    }
+    let found = state
+        .store
+        .links((page.page - 1) * page.per_page, page.per_page)
+        .await?;
+    Ok(Json(json!({
+        "items": found.links.iter().map(link_json).collect::<Vec<_>>(),
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": found.total,
+    })))
+}
+
+/// `GET /api/items/{accountID}`: the original's list of one account's links.
+async fn of_account(
+    State(state): State<AppState>,
+    ApiPath(account): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let account = AccountId::new(account);
+    let links = state.store.links_of_account(&account).await?;
+    if links.is_empty() && state.accounts.get(&account).is_none() {
+        return Err(ApiError::not_found(format!(
+            "no POS account '{account}' is configured and no link names it"
+        )));
+    }
+    Ok(Json(links.iter().map(link_json).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    limit_quantity: i64,
+}
+
+async fn update(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<LinkId>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    if body.limit_quantity < 0 {
+        return Err(ApiError::bad_request("limit_quantity must be 0 or more"));
+    }
+    let link = state
+        .store
+        .set_limit_quantity(id, body.limit_quantity)
+        .await?
+        .ok_or_else(|| no_link(id))?;
+    Ok(Json(link_json(&link)))
+}
+
+async fn remove(State(state): State<AppState>, ApiPath(id): ApiPath<LinkId>) -> Result<StatusCode, ApiError> {
+    if state.store.delete_link(id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(no_link(id))
+    }
+}
+
+fn no_link(id: LinkId) -> ApiError {
+    ApiError::not_found(format!("no link with id {id}"))
+}
+
+/// A link in the original program's field names (ids as strings, as it sent them).
+pub fn link_json(link: &Link) -> Value {
+    json!({
+        "id": link.id.to_string(),
+        "posID": link.pos_ref,
+        "ecommerceID": link.ecommerce_id,
+        "quantity": link.quantity,
+        "limitQuantitySale": link.limit_quantity,
+        "name": link.description,
+        "accountID": link.account_id,
+    })
+}

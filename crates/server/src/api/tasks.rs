@@ -1,0 +1,35 @@
+//! `GET /api/itemstask/{id}`: the state of an asynchronous task.
+
+use super::extract::ApiPath;
+use super::{AppState, error::ApiError};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use stocksync_domain::task::Task;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/itemstask/{id}", get(show))
+}
+
+async fn show(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, ApiError> {
+    let task = state
+        .store
+        .task(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no task with id '{id}'")))?;
+    Ok(Json(task_json(&task)))
+}
+
+pub fn task_json(task: &Task) -> Value {
+    json!({
+        "id": task.id,
+        "kind": task.kind.as_str(),
+        "state": task.state.as_str(),
+        "summary": task.summary,
+        "error": task.error,
+        "created_at": task.created_at,
+        "started_at": task.started_at,
+        "finished_at": task.finished_at,
+    })
+}

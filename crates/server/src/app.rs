@@ -1,0 +1,59 @@
+//! Starting and stopping the service: open and migrate the database, start the task runner and
+//! the schedule, serve the API on the given listener until `shutdown` is cancelled.
+
+use crate::accounts::Accounts;
+use crate::api::{self, AppState};
+use crate::config::Settings;
+use crate::runner::Runner;
+use crate::synchronizer::Synchronizer;
+use anyhow::Context;
+use std::sync::Arc;
+use stocksync_store::Store;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Runs stocksync until `shutdown` is cancelled. Tests call it with a listener on port 0 and
+/// their own connectors.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    accounts: Accounts,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let requeued = store.requeue_interrupted_tasks().await?;
+    if requeued > 0 {
+        tracing::info!(requeued, "tasks interrupted by the last stop are queued again");
+    }
+    let synchronizer = Synchronizer::load(store.clone(), settings.cron.clone()).await?;
+    let background = TaskTracker::new();
+    let runner = Runner {
+        store: store.clone(),
+        accounts: accounts.clone(),
+        synchronizer: synchronizer.clone(),
+    };
+    background.spawn(runner.drive(shutdown.clone()));
+    background.spawn(synchronizer.clone().drive_schedule(shutdown.clone()));
+
+    let state = AppState {
+        store: store.clone(),
+        accounts,
+        synchronizer,
+        api_key: settings.api_key.clone().map(Arc::new),
+    };
+    let address = listener.local_addr().context("the listener has no address")?;
+    tracing::info!(%address, database = %settings.database, "stocksync is listening");
+    let served = axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+    shutdown.cancel();
+    background.close();
+    background.wait().await;
+    store.close().await;
+    served.context("the HTTP server stopped with an error")
+}

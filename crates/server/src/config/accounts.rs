@@ -1,0 +1,229 @@
+//! The `PosAccess.PosConfigurations[]` entries of `appsettings.json`, one per POS account, with
+//! the original keys and ours (`BaseUrl`, `AuthUrl`).
+
+use super::json::{Problems, Section, kind};
+use secrecy::SecretString;
+use serde_json::Value;
+use stocksync_domain::{AccountId, PosKind};
+
+/// One configured POS account. Secrets are `SecretString`s: they print as `[REDACTED]`.
+#[derive(Debug, Clone)]
+pub struct AccountConfig {
+    pub id: AccountId,
+    pub kind: PosKind,
+    /// The vendor's base address, or the `BaseUrl` that replaces it (sandbox, simulator).
+    pub base_url: String,
+    pub vendor: VendorConfig,
+}
+
+/// What each vendor needs beyond the common fields.
+#[derive(Debug, Clone)]
+pub enum VendorConfig {
+    Square {
+        access_token: SecretString,
+        /// Location ids to cover; empty means every location of the account.
+        locations: Vec<String>,
+    },
+    Hiboutik {
+        access_token: SecretString,
+        email: String,
+        account_name: String,
+        /// The monthly call budget (Hiboutik allows 10 000 calls a month per shop).
+        maximum_requests: i64,
+        store_id: i64,
+        customer_id: i64,
+    },
+    Lightspeed {
+        /// May be absent: a refresh gives one.
+        access_token: Option<SecretString>,
+        refresh_token: SecretString,
+        client_id: String,
+        client_secret: SecretString,
+        /// The OAuth server, or the `AuthUrl` that replaces it.
+        auth_url: String,
+        employee_id: i64,
+        register_id: i64,
+        shop_id: i64,
+        customer_id: i64,
+    },
+}
+
+/// Every key a POS entry may have, for any vendor (the original template mixes them).
+const KNOWN_KEYS: &[&str] = &[
+    "Type", "AccessToken", "AccountID", "Locations", "EmailAddress", "AccountName",
+    "MaximumRequests", "StoreID", "HiboutikCustomerID", "RefreshToken", "ClientID",
+    "ClientSecret", "EmployeeID", "RegisterID", "ShopID", "LightspeedCustomerID", "BaseUrl",
+    "AuthUrl", "FirebaseFCMID",
+];
+
+const HIBOUTIK_MONTHLY_CALLS: i64 = 10_000;
+
+/// Reads `PosAccess.PosConfigurations`.
+pub fn parse_accounts(root: &Section<'_>, problems: &mut Problems) -> Vec<AccountConfig> {
+    let Some(access) = root.section("PosAccess", problems) else {
+        return Vec::new();
+    };
+    let path = access.path_of("PosConfigurations");
+    let entries = match access.get("PosConfigurations") {
+        None => return Vec::new(),
+        Some(Value::Array(entries)) => entries,
+        Some(other) => {
+            problems.error(&path, format!("must be a list, not {}", kind(other)));
+            return Vec::new();
+        }
+    };
+    let mut accounts: Vec<AccountConfig> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let entry_path = format!("{path}[{i}]");
+        let Value::Object(map) = entry else {
+            problems.error(&entry_path, format!("must be an object, not {}", kind(entry)));
+            continue;
+        };
+        let Some(account) = parse_account(&Section::new(entry_path.clone(), map), problems) else {
+            continue;
+        };
+        if accounts.iter().any(|a| a.id == account.id) {
+            problems.error(&entry_path, format!("account '{}' is configured twice", account.id));
+            continue;
+        }
+        accounts.push(account);
+    }
+    accounts
+}
+
+fn parse_account(entry: &Section<'_>, problems: &mut Problems) -> Option<AccountConfig> {
+    for key in entry.unknown_keys(KNOWN_KEYS) {
+        problems.warn(&entry.path_of(key), "is not a key stocksync knows; ignored");
+    }
+    let kind = parse_type(entry, problems)?;
+    let secret = |key: &str, problems: &mut Problems| {
+        entry
+            .required_string(key, "a credential", problems)
+            .map(SecretString::from)
+    };
+    let base_url = |default: String, problems: &mut Problems| -> String {
+        let url = entry.string("BaseUrl", problems).unwrap_or(default);
+        check_url(entry, "BaseUrl", &url, problems);
+        url.trim_end_matches('/').to_owned()
+    };
+    let integer_or = |key: &str, default: i64, problems: &mut Problems| {
+        entry.integer(key, problems).unwrap_or(default)
+    };
+    match kind {
+        PosKind::Square => {
+            let access_token = secret("AccessToken", problems);
+            let id = entry.required_string("AccountID", "the account's id", problems);
+            let locations = entry.string_list("Locations", problems);
+            let base_url = base_url("https://connect.squareup.com".into(), problems);
+            Some(AccountConfig {
+                id: AccountId::new(id?),
+                kind,
+                base_url,
+                vendor: VendorConfig::Square {
+                    access_token: access_token?,
+                    locations,
+                },
+            })
+        }
+        PosKind::Hiboutik => {
+            let access_token = secret("AccessToken", problems);
+            let email = entry.required_string("EmailAddress", "the API login", problems);
+            let account_name =
+                entry.required_string("AccountName", "the Hiboutik sub-domain", problems);
+            let maximum_requests = integer_or("MaximumRequests", HIBOUTIK_MONTHLY_CALLS, problems);
+            if maximum_requests <= 0 {
+                problems.error(&entry.path_of("MaximumRequests"), "must be more than 0");
+            }
+            let store_id = integer_or("StoreID", 1, problems);
+            let customer_id = integer_or("HiboutikCustomerID", 0, problems);
+            let account_name = account_name?;
+            let id = entry.string("AccountID", problems).unwrap_or_else(|| account_name.clone());
+            let base_url = base_url(format!("https://{account_name}.hiboutik.com/api"), problems);
+            Some(AccountConfig {
+                id: AccountId::new(id),
+                kind,
+                base_url,
+                vendor: VendorConfig::Hiboutik {
+                    access_token: access_token?,
+                    email: email?,
+                    account_name,
+                    maximum_requests,
+                    store_id,
+                    customer_id,
+                },
+            })
+        }
+        PosKind::Lightspeed => {
+            let access_token = entry.string("AccessToken", problems).map(SecretString::from);
+            let refresh_token = secret("RefreshToken", problems);
+            let client_id = entry.required_string("ClientID", "the OAuth client id", problems);
+            let client_secret = secret("ClientSecret", problems);
+            let id = entry.required_string("AccountID", "the Lightspeed account number", problems);
+            let base_url = base_url("https://api.lightspeedapp.com".into(), problems);
+            let auth_url = entry
+                .string("AuthUrl", problems)
+                .unwrap_or_else(|| "https://cloud.lightspeedapp.com".into());
+            check_url(entry, "AuthUrl", &auth_url, problems);
+            let employee_id = integer_or("EmployeeID", 1, problems);
+            let register_id = integer_or("RegisterID", 1, problems);
+            let shop_id = integer_or("ShopID", 1, problems);
+            let customer_id = integer_or("LightspeedCustomerID", 0, problems);
+            Some(AccountConfig {
+                id: AccountId::new(id?),
+                kind,
+                base_url,
+                vendor: VendorConfig::Lightspeed {
+                    access_token,
+                    refresh_token: refresh_token?,
+                    client_id: client_id?,
+                    client_secret: client_secret?,
+                    auth_url: auth_url.trim_end_matches('/').to_owned(),
+                    employee_id,
+                    register_id,
+                    shop_id,
+                    customer_id,
+                },
+            })
+        }
+    }
+}
+
+/// `Type`: `1` Square, `2` Hiboutik, `3` Lightspeed, as a number or a string. The names are
+/// accepted too, as .NET's binder accepts an enum's member names.
+fn parse_type(entry: &Section<'_>, problems: &mut Problems) -> Option<PosKind> {
+    let path = entry.path_of("Type");
+    let parsed = match entry.get("Type") {
+        None => {
+            problems.error(&path, "is missing (1 Square, 2 Hiboutik, 3 Lightspeed)");
+            return None;
+        }
+        Some(Value::Number(n)) => n.as_i64().and_then(PosKind::from_type_code),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            match s.parse::<i64>() {
+                Ok(code) => PosKind::from_type_code(code),
+                Err(_) => match s.to_ascii_lowercase().as_str() {
+                    "squarepos" | "square" => Some(PosKind::Square),
+                    "hiboutik" => Some(PosKind::Hiboutik),
+                    "lightspeed" => Some(PosKind::Lightspeed),
+                    _ => None,
+                },
+            }
+        }
+        Some(_) => None,
+    };
+    if parsed.is_none() {
+        let shown = entry.get("Type").map(|v| v.to_string()).unwrap_or_default();
+        problems.error(
+            &path,
+            format!("unknown POS type {shown} (1 Square, 2 Hiboutik, 3 Lightspeed)"),
+        );
+    }
+    parsed
+}
+
+fn check_url(entry: &Section<'_>, key: &str, url: &str, problems: &mut Problems) {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        problems.error(&entry.path_of(key), "must start with http:// or https://");
+    }
+}

@@ -1,0 +1,269 @@
+//! Configuration: the original `appsettings.json` (unchanged), our keys (`Listen`, `ApiKey`,
+//! `Cron`, `BaseUrl`, `AuthUrl`), then the `STOCKSYNC_*` environment variables on top.
+//!
+//! Loading either yields valid [`Settings`] or every problem found, each naming its JSON path.
+//! Secrets are held as `SecretString` and shown only as `[REDACTED]`.
+
+mod accounts;
+mod json;
+
+pub use accounts::{AccountConfig, VendorConfig};
+
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+use json::{Problems, Section};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt::{self, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use stocksync_store::DatabaseUrl;
+
+/// The schedule of the periodic sync when `Cron` is not set: every minute, as the original.
+pub const DEFAULT_CRON: &str = "* * * * *";
+pub const DEFAULT_DATABASE: &str = "sqlite://stocksync.db";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5000";
+/// The file read when no `--config` or `STOCKSYNC_CONFIG` is given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "appsettings.json";
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file they came from, if any.
+    pub source: Option<PathBuf>,
+    pub database: DatabaseUrl,
+    pub listen: SocketAddr,
+    /// When set, every route but the health checks needs `Authorization: Bearer <key>`.
+    pub api_key: Option<SecretString>,
+    pub cron: Schedule,
+    pub accounts: Vec<AccountConfig>,
+    /// Things worth saying that do not stop the service.
+    pub warnings: Vec<String>,
+}
+
+/// A five-field CRON expression and its parsed form.
+#[derive(Clone)]
+pub struct Schedule {
+    pub expression: String,
+    pub cron: Cron,
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({})", self.expression)
+    }
+}
+
+impl Schedule {
+    /// Parses the original's 5-field syntax (minute hour day-of-month month day-of-week).
+    pub fn parse(expression: &str) -> Result<Self, String> {
+        let expression = expression.trim();
+        let cron = CronParser::builder()
+            .seconds(Seconds::Disallowed)
+            .build()
+            .parse(expression)
+            .map_err(|e| format!("'{expression}' is not a valid 5-field CRON expression: {e}"))?;
+        Ok(Self {
+            expression: expression.to_owned(),
+            cron,
+        })
+    }
+}
+
+/// Every reason the configuration was refused.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Environment variables that override the file.
+pub const ENV_CONFIG: &str = "STOCKSYNC_CONFIG";
+pub const ENV_DATABASE_URL: &str = "STOCKSYNC_DATABASE_URL";
+pub const ENV_LISTEN: &str = "STOCKSYNC_LISTEN";
+pub const ENV_API_KEY: &str = "STOCKSYNC_API_KEY";
+
+impl Settings {
+    /// Loads from `path` (or `STOCKSYNC_CONFIG`, or `./appsettings.json` if present, or nothing)
+    /// and the environment, read through `env` so tests can supply their own.
+    pub fn load(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigErrors> {
+        let path = path
+            .map(Path::to_path_buf)
+            .or_else(|| env(ENV_CONFIG).map(PathBuf::from))
+            .or_else(|| {
+                let default = PathBuf::from(DEFAULT_CONFIG_FILE);
+                default.exists().then_some(default)
+            });
+        let document = match &path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigErrors(vec![format!("cannot read {}: {e}", path.display())])
+                })?;
+                serde_json::from_str::<serde_json::Value>(&text).map_err(|e| {
+                    ConfigErrors(vec![format!("{} is not valid JSON: {e}", path.display())])
+                })?
+            }
+            None => serde_json::Value::Object(Default::default()),
+        };
+        let mut settings = Self::from_json(&document, env)?;
+        settings.source = path;
+        Ok(settings)
+    }
+
+    /// Validates a parsed `appsettings.json` document, with the environment on top.
+    pub fn from_json(
+        document: &serde_json::Value,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigErrors> {
+        let mut problems = Problems::default();
+        let root = match document {
+            serde_json::Value::Object(map) => Section::new("", map),
+            other => {
+                return Err(ConfigErrors(vec![format!(
+                    "the configuration must be a JSON object, not {}",
+                    json::kind(other)
+                )]));
+            }
+        };
+
+        let (database_path, database) = match env(ENV_DATABASE_URL) {
+            Some(url) => (ENV_DATABASE_URL.to_owned(), url),
+            None => (
+                root.path_of("ecommerceDatabaseConnectionString"),
+                root.string("ecommerceDatabaseConnectionString", &mut problems)
+                    .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
+            ),
+        };
+        let database = DatabaseUrl::parse(&database)
+            .map_err(|e| problems.error(&database_path, e))
+            .ok();
+        if root.get("hangfireDatabaseConnectionString").is_some() {
+            problems.warn(
+                "hangfireDatabaseConnectionString",
+                "ignored: jobs and schedules now live in the main database",
+            );
+        }
+
+        let (listen_path, listen) = match env(ENV_LISTEN) {
+            Some(listen) => (ENV_LISTEN.to_owned(), listen),
+            None => (
+                root.path_of("Listen"),
+                root.string("Listen", &mut problems)
+                    .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            ),
+        };
+        let listen = listen
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                problems.error(&listen_path, format!("'{listen}' is not an address:port such as 127.0.0.1:5000"))
+            })
+            .ok();
+
+        let api_key = match env(ENV_API_KEY) {
+            Some(key) if key.trim().is_empty() => {
+                problems.error(ENV_API_KEY, "is set but empty");
+                None
+            }
+            Some(key) => Some(SecretString::from(key.trim().to_owned())),
+            None => {
+                if root.get("ApiKey").is_some_and(|v| v.as_str().is_some_and(|s| s.trim().is_empty())) {
+                    problems.error("ApiKey", "is empty; remove it to run without a key (loopback only)");
+                }
+                root.string("ApiKey", &mut problems).map(SecretString::from)
+            }
+        };
+        if let (None, Some(listen)) = (&api_key, listen) {
+            if !listen.ip().is_loopback() {
+                problems.error(
+                    &listen_path,
+                    format!(
+                        "{listen} is reachable from other machines, and no ApiKey is set: anyone could read and change \
+                         your stock. Set ApiKey (or {ENV_API_KEY}), or listen on 127.0.0.1"
+                    ),
+                );
+            }
+        }
+
+        let cron = Schedule::parse(
+            &root.string("Cron", &mut problems).unwrap_or_else(|| DEFAULT_CRON.to_owned()),
+        )
+        .map_err(|e| problems.error("Cron", e))
+        .ok();
+
+        let accounts = accounts::parse_accounts(&root, &mut problems);
+        match (problems.errors.is_empty(), database, listen, cron) {
+            (true, Some(database), Some(listen), Some(cron)) => Ok(Self {
+                source: None,
+                database,
+                listen,
+                api_key,
+                cron,
+                accounts,
+                warnings: problems.warnings,
+            }),
+            _ => Err(ConfigErrors(problems.errors)),
+        }
+    }
+
+    /// The API key, for comparison with a request's; never log it.
+    pub fn api_key_bytes(&self) -> Option<&[u8]> {
+        self.api_key.as_ref().map(|k| k.expose_secret().as_bytes())
+    }
+
+    /// A human summary without any secret, for `check-config` and the start-up log.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let source = self
+            .source
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "none (built-in defaults)".into());
+        let _ = writeln!(out, "config file: {source}");
+        let _ = writeln!(out, "database:    {}", self.database);
+        let _ = writeln!(out, "listen:      {}", self.listen);
+        let key = if self.api_key.is_some() { "set" } else { "not set (loopback only)" };
+        let _ = writeln!(out, "api key:     {key}");
+        let _ = writeln!(out, "sync cron:   {}", self.cron.expression);
+        let _ = writeln!(out, "accounts:    {}", self.accounts.len());
+        for account in &self.accounts {
+            let _ = writeln!(
+                out,
+                "  - {} ({}) at {}{}",
+                account.id,
+                account.kind.as_str(),
+                account.base_url,
+                account_details(&account.vendor)
+            );
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "warning: {warning}");
+        }
+        out
+    }
+}
+
+fn account_details(vendor: &VendorConfig) -> String {
+    match vendor {
+        VendorConfig::Square { locations, .. } if locations.is_empty() => {
+            ", all locations".into()
+        }
+        VendorConfig::Square { locations, .. } => format!(", locations {}", locations.join(", ")),
+        VendorConfig::Hiboutik { email, maximum_requests, store_id, .. } => {
+            format!(", login {email}, store {store_id}, budget {maximum_requests} calls/month")
+        }
+        VendorConfig::Lightspeed { shop_id, register_id, employee_id, .. } => {
+            format!(", shop {shop_id}, register {register_id}, employee {employee_id}")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The stocksync service: configuration, the HTTP API, the synchronizer and its task runner.
+//! `main.rs` only calls [`cli::main`]; tests start the real service with [`app::run`].
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod runner;
+pub mod synchronizer;

@@ -1,0 +1,5 @@
+//! The `stocksync` binary.
+
+fn main() -> std::process::ExitCode {
+    stocksync::cli::main()
+}

@@ -1,0 +1,72 @@
+-- The original program's `stock` table (one row per link), unique per POS product and account.
+CREATE TABLE IF NOT EXISTS stock (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idProductPOS TEXT NOT NULL,
+    idProductEcommerce TEXT NOT NULL,
+    quantity INTEGER NOT NULL DEFAULT 0,
+    accountID TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    limitQuantity INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX stock_account_pos ON stock (accountID, idProductPOS);
+CREATE INDEX stock_ecommerce ON stock (idProductEcommerce);
+
+-- The last count read from the POS for each link.
+CREATE TABLE observations (
+    link_id INTEGER PRIMARY KEY,
+    pos_quantity INTEGER NOT NULL,
+    observed_at TEXT NOT NULL,
+    counted_at TEXT
+);
+
+-- Web sales: accepted durably, then pushed to the POS (the outbox).
+CREATE TABLE sales (
+    id TEXT PRIMARY KEY,
+    idempotency_key TEXT UNIQUE,
+    link_id INTEGER NOT NULL,
+    item_ecommerce_id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    pos_ref TEXT NOT NULL,
+    delta INTEGER NOT NULL,
+    balance_cents INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    pos_reference TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX sales_state ON sales (state, link_id);
+
+-- Every stock movement of every link, append-only.
+CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    link_id INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    quantity_before INTEGER NOT NULL,
+    quantity_after INTEGER NOT NULL,
+    sale_id TEXT,
+    pos_ref TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX ledger_link ON ledger (link_id, id);
+
+-- Asynchronous tasks (`/api/itemstask/{id}`).
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    summary TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX tasks_state ON tasks (state, created_at);
+
+-- Small named values that must survive a restart (the synchronizer's started/stopped state).
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

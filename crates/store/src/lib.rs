@@ -1,0 +1,219 @@
+//! Storage: one database (SQLite or MySQL/MariaDB) holding the `stock` table and everything
+//! stocksync keeps beside it (observations, ledger, sales outbox, tasks, settings).
+//!
+//! Both backends run the same SQL, written once: each method's body is type-checked against
+//! both pools by `dispatch!`. The one behaviour that differs (how a writing transaction begins)
+//! lives in `WriteTx`.
+//! This crate knows nothing of HTTP or of POS vendors.
+
+mod links;
+mod sales;
+mod settings;
+mod sync;
+mod tasks;
+mod url;
+
+pub use links::{InsertedLink, LinkPage};
+pub use sales::SaleOutcome;
+pub use sync::SyncSummary;
+pub use url::{Backend, DatabaseUrl, UrlError};
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Runs `$body` with `$pool` bound to whichever pool the store holds; the body is written once
+/// and compiled once per backend.
+macro_rules! dispatch {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::MySql($pool) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+/// Begins a transaction that will write. SQLite takes its write lock at once (`BEGIN IMMEDIATE`)
+/// so that a read-then-write transaction never fails on a concurrent writer; MySQL locks rows as
+/// it goes.
+macro_rules! begin_write {
+    ($pool:expr) => {
+        $crate::WriteTx::begin_write($pool)
+    };
+}
+pub(crate) use begin_write;
+
+pub(crate) trait WriteTx {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl WriteTx for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl WriteTx for MySqlPool {
+    type Db = sqlx::MySql;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::MySql>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    MySql(MySqlPool),
+}
+
+/// The database, behind a connection pool (never one shared connection).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Why a storage call failed. Messages never contain a password.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("the database schema could not be brought up to date: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How many connections a pool may hold.
+const MAX_CONNECTIONS: u32 = 10;
+
+impl Store {
+    /// Opens a pool on `url` (creating an SQLite file if missing). Does not migrate.
+    #[tracing::instrument(skip_all, fields(database = %url), err)]
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self> {
+        let connect_error = |source| StoreError::Connect {
+            url: url.redacted(),
+            source,
+        };
+        let pool = match url.backend() {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url.expose())
+                    .map_err(connect_error)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // An accepted sale must survive a power cut, not only a crash.
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Pool::Sqlite(pool)
+            }
+            Backend::MySql => {
+                let options =
+                    MySqlConnectOptions::from_str(url.expose()).map_err(connect_error)?;
+                let pool = MySqlPoolOptions::new()
+                    .max_connections(MAX_CONNECTIONS)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Pool::MySql(pool)
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    /// Applies every pending migration of this backend.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite")
+                .run(pool)
+                .await
+                .map_err(|e| StoreError::Migrate(e.to_string())),
+            Pool::MySql(pool) => {
+                self.refuse_duplicate_links().await?;
+                sqlx::migrate!("./migrations/mysql")
+                    .run(pool)
+                    .await
+                    .map_err(|e| StoreError::Migrate(e.to_string()))
+            }
+        }
+    }
+
+    /// A `stock` table inherited from the original program may link one POS product twice; the
+    /// migration's unique key would then fail half-way, so say which rows first.
+    async fn refuse_duplicate_links(&self) -> Result<()> {
+        let Pool::MySql(pool) = &self.pool else {
+            return Ok(());
+        };
+        let has_stock: Option<(String,)> = sqlx::query_as(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = 'stock'",
+        )
+        .fetch_optional(pool)
+        .await?;
+        if has_stock.is_none() {
+            return Ok(());
+        }
+        let duplicates: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT CAST(accountID AS CHAR), CAST(idProductPOS AS CHAR), COUNT(*) FROM stock \
+             GROUP BY accountID, idProductPOS HAVING COUNT(*) > 1 LIMIT 10",
+        )
+        .fetch_all(pool)
+        .await?;
+        if duplicates.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = duplicates
+            .iter()
+            .map(|(account, pos, n)| format!("account {account} product {pos} ({n} rows)"))
+            .collect();
+        Err(StoreError::Migrate(format!(
+            "the stock table links the same POS product more than once: {}; keep one row each, then start again",
+            list.join(", ")
+        )))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop)?);
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::MySql(_) => Backend::MySql,
+        }
+    }
+
+    /// Closes every connection (the SQLite WAL is checkpointed on the last close).
+    pub async fn close(&self) {
+        dispatch!(self, pool => pool.close().await);
+    }
+}
+
+/// Whether an error is a unique-key violation.
+pub(crate) fn unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The current time, truncated to microseconds (MySQL `DATETIME(6)` keeps no more), so that what
+/// is written and what is read back compare equal on both backends.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,217 @@
+//! Links: rows of the `stock` table, with their registration recorded in the ledger.
+
+use crate::{Result, Store, StoreError, begin_write, dispatch, now, unique_violation};
+use stocksync_domain::link::{Link, NewLink};
+use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
+
+/// The columns of `stock`, as read back.
+#[derive(sqlx::FromRow)]
+pub(crate) struct LinkRow {
+    id: i64,
+    #[sqlx(rename = "idProductPOS")]
+    pos_ref: String,
+    #[sqlx(rename = "idProductEcommerce")]
+    ecommerce_id: String,
+    quantity: i64,
+    #[sqlx(rename = "accountID")]
+    account_id: String,
+    description: String,
+    #[sqlx(rename = "limitQuantity")]
+    limit_quantity: i64,
+}
+
+impl From<LinkRow> for Link {
+    fn from(row: LinkRow) -> Self {
+        Link {
+            id: row.id,
+            pos_ref: PosRef::new(row.pos_ref),
+            ecommerce_id: EcommerceId::new(row.ecommerce_id),
+            quantity: row.quantity,
+            account_id: AccountId::new(row.account_id),
+            description: row.description,
+            limit_quantity: row.limit_quantity,
+        }
+    }
+}
+
+/// `SELECT <every stock column> FROM stock <tail>`, as one static string.
+macro_rules! select_links {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity FROM stock ",
+            $tail
+        )
+    };
+}
+pub(crate) use select_links;
+
+/// The outcome of registering a link.
+#[derive(Debug)]
+pub enum InsertedLink {
+    Created(Link),
+    /// The POS product is already linked on that account; here is the existing link.
+    AlreadyLinked(Link),
+}
+
+/// One page of links, and how many there are in all.
+#[derive(Debug)]
+pub struct LinkPage {
+    pub links: Vec<Link>,
+    pub total: i64,
+}
+
+impl Store {
+    /// Registers a link, records its starting quantity in the ledger and as the first
+    /// observation, all in one transaction.
+    #[tracing::instrument(skip_all, fields(account = %new.account_id, pos_ref = %new.pos_ref), err)]
+    pub async fn insert_link(&self, new: &NewLink) -> Result<InsertedLink> {
+        let at = now();
+        let inserted: Result<Option<i64>> = dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let insert = sqlx::query(
+                "INSERT INTO stock (idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(new.pos_ref.as_str())
+            .bind(new.ecommerce_id.as_str())
+            .bind(new.quantity)
+            .bind(new.account_id.as_str())
+            .bind(&new.description)
+            .bind(new.limit_quantity)
+            .execute(&mut *tx)
+            .await;
+            match insert {
+                Err(err) if unique_violation(&err) => Ok(None),
+                Err(err) => Err(err.into()),
+                Ok(_) => {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ?",
+                    )
+                    .bind(new.account_id.as_str())
+                    .bind(new.pos_ref.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query("INSERT INTO observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, NULL)")
+                        .bind(id)
+                        .bind(new.quantity)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
+                         VALUES (?, ?, 'registered', 0, ?, NULL, ?, ?)",
+                    )
+                    .bind(id)
+                    .bind(at)
+                    .bind(new.quantity)
+                    .bind(new.pos_ref.as_str())
+                    .bind(format!("linked to shop item {}", new.ecommerce_id))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(Some(id))
+                }
+            }
+        });
+        match inserted? {
+            Some(id) => Ok(InsertedLink::Created(self.require_link(id).await?)),
+            None => {
+                let existing = self
+                    .link_by_pos_ref(&new.account_id, &new.pos_ref)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt("a duplicate link vanished while being reported".into())
+                    })?;
+                Ok(InsertedLink::AlreadyLinked(existing))
+            }
+        }
+    }
+
+    pub async fn link(&self, id: LinkId) -> Result<Option<Link>> {
+        let row: Option<LinkRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_links!("WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Link::from))
+    }
+
+    async fn require_link(&self, id: LinkId) -> Result<Link> {
+        self.link(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("link {id} vanished")))
+    }
+
+    pub async fn link_by_pos_ref(&self, account: &AccountId, pos_ref: &PosRef) -> Result<Option<Link>> {
+        let row: Option<LinkRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_links!("WHERE accountID = ? AND idProductPOS = ?"))
+                .bind(account.as_str())
+                .bind(pos_ref.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Link::from))
+    }
+
+    /// Links in id order, `limit` of them after skipping `offset`.
+    pub async fn links(&self, offset: i64, limit: i64) -> Result<LinkPage> {
+        let (rows, total): (Vec<LinkRow>, (i64,)) = dispatch!(self, pool => {
+            let rows = sqlx::query_as(select_links!("ORDER BY id LIMIT ? OFFSET ?"))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            let total = sqlx::query_as("SELECT COUNT(*) FROM stock").fetch_one(pool).await?;
+            (rows, total)
+        });
+        Ok(LinkPage {
+            links: rows.into_iter().map(Link::from).collect(),
+            total: total.0,
+        })
+    }
+
+    /// Every link of one POS account, in id order.
+    pub async fn links_of_account(&self, account: &AccountId) -> Result<Vec<Link>> {
+        let rows: Vec<LinkRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_links!("WHERE accountID = ? ORDER BY id"))
+                .bind(account.as_str())
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(Link::from).collect())
+    }
+
+    /// Changes the quantity below which sales are refused. `None` if there is no such link.
+    pub async fn set_limit_quantity(&self, id: LinkId, limit: i64) -> Result<Option<Link>> {
+        // MySQL counts only changed rows (a no-op update reports 0), so read the link back.
+        dispatch!(self, pool => {
+            sqlx::query("UPDATE stock SET limitQuantity = ? WHERE id = ?")
+                .bind(limit)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        self.link(id).await
+    }
+
+    /// Removes a link and its observation; its ledger and sales stay for history. `false` if
+    /// there was no such link.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn delete_link(&self, id: LinkId) -> Result<bool> {
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let deleted = sqlx::query("DELETE FROM stock WHERE id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM observations WHERE link_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(deleted > 0)
+        })
+    }
+}

@@ -1,0 +1,250 @@
+//! Web sales: accepted in one transaction that checks the stock, decrements it, writes the ledger
+//! and the outbox row (invariants 3 "no oversell" and 4 "nothing lost").
+
+use crate::links::{LinkRow, select_links};
+use crate::{Result, Store, StoreError, begin_write, dispatch, now, unique_violation};
+use chrono::{DateTime, Utc};
+use stocksync_domain::link::Link;
+use stocksync_domain::sale::{Sale, SaleRequest, SaleState};
+use stocksync_domain::{AccountId, EcommerceId, PosRef, SaleId};
+
+/// What became of a sale request.
+#[derive(Debug)]
+pub enum SaleOutcome {
+    /// Stored, and the stock decremented.
+    Accepted(Sale),
+    /// The idempotency key was seen before with the same request: the first sale, unchanged.
+    Replayed(Sale),
+    /// The idempotency key was seen before with a different request; nothing changed.
+    KeyReused(Sale),
+    /// No link has this shop item.
+    UnknownItem,
+    /// Selling would take every link of the item below its limit.
+    NotEnoughStock { available: i64, limit: i64 },
+}
+
+#[derive(sqlx::FromRow)]
+struct SaleRow {
+    id: String,
+    idempotency_key: Option<String>,
+    link_id: i64,
+    item_ecommerce_id: String,
+    account_id: String,
+    pos_ref: String,
+    delta: i64,
+    balance_cents: i64,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+    pos_reference: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+macro_rules! select_sales {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, idempotency_key, link_id, item_ecommerce_id, account_id, pos_ref, delta, balance_cents, \
+             state, attempts, last_error, pos_reference, created_at FROM sales ",
+            $tail
+        )
+    };
+}
+
+impl TryFrom<SaleRow> for Sale {
+    type Error = StoreError;
+    fn try_from(row: SaleRow) -> Result<Self> {
+        let state = SaleState::parse(&row.state)
+            .ok_or_else(|| StoreError::Corrupt(format!("sale {} has state '{}'", row.id, row.state)))?;
+        Ok(Sale {
+            id: SaleId::new(row.id),
+            request: SaleRequest {
+                ecommerce_id: EcommerceId::new(row.item_ecommerce_id),
+                delta: row.delta,
+                balance_cents: row.balance_cents,
+                idempotency_key: row.idempotency_key,
+            },
+            link_id: row.link_id,
+            account_id: AccountId::new(row.account_id),
+            pos_ref: PosRef::new(row.pos_ref),
+            state,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            pos_reference: row.pos_reference,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// The transaction's result before it is turned into a [`SaleOutcome`].
+enum Accepted {
+    Done(Sale),
+    Previous(SaleRow),
+    DuplicateRaced,
+    UnknownItem,
+    NotEnoughStock(Link),
+}
+
+impl Store {
+    /// Accepts a web sale atomically: the chosen link (the one with the most sellable units)
+    /// is decremented only if it stays at or above its limit, and the sale and its ledger line
+    /// are written in the same transaction, before the caller answers.
+    #[tracing::instrument(skip_all, fields(item = %request.ecommerce_id, delta = request.delta), err)]
+    pub async fn accept_sale(&self, request: &SaleRequest) -> Result<SaleOutcome> {
+        let at = now();
+        let sale_id = SaleId::new(uuid::Uuid::new_v4().to_string());
+        let accepted: Result<Accepted> = dispatch!(self, pool => async {
+            let mut tx = begin_write!(pool).await?;
+            let previous: Option<SaleRow> = match &request.idempotency_key {
+                Some(key) => sqlx::query_as(select_sales!("WHERE idempotency_key = ?"))
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                None => None,
+            };
+            // Returning early drops `tx`, which rolls it back.
+            if let Some(previous) = previous {
+                return Ok(Accepted::Previous(previous));
+            }
+            let candidates: Vec<LinkRow> = sqlx::query_as(select_links!(
+                "WHERE idProductEcommerce = ? ORDER BY quantity - limitQuantity DESC, id"
+            ))
+            .bind(request.ecommerce_id.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+            let candidates: Vec<Link> = candidates.into_iter().map(Link::from).collect();
+            let Some(best) = candidates.first().cloned() else {
+                return Ok(Accepted::UnknownItem);
+            };
+            let mut chosen = None;
+            for link in &candidates {
+                let decremented = sqlx::query(
+                    "UPDATE stock SET quantity = quantity - ? WHERE id = ? AND quantity - ? >= limitQuantity",
+                )
+                .bind(request.delta)
+                .bind(link.id)
+                .bind(request.delta)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if decremented == 1 {
+                    chosen = Some(link.clone());
+                    break;
+                }
+            }
+            let Some(link) = chosen else {
+                return Ok(Accepted::NotEnoughStock(best));
+            };
+            let (after,): (i64,) = sqlx::query_as("SELECT quantity FROM stock WHERE id = ?")
+                .bind(link.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let insert = sqlx::query(
+                "INSERT INTO sales (id, idempotency_key, link_id, item_ecommerce_id, account_id, pos_ref, delta, \
+                 balance_cents, state, attempts, last_error, pos_reference, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', 0, NULL, NULL, ?, ?)",
+            )
+            .bind(sale_id.as_str())
+            .bind(request.idempotency_key.as_deref())
+            .bind(link.id)
+            .bind(request.ecommerce_id.as_str())
+            .bind(link.account_id.as_str())
+            .bind(link.pos_ref.as_str())
+            .bind(request.delta)
+            .bind(request.balance_cents)
+            .bind(at)
+            .bind(at)
+            .execute(&mut *tx)
+            .await;
+            match insert {
+                // The same key, committed by a concurrent request since our check.
+                Err(err) if unique_violation(&err) => {
+                    tx.rollback().await?;
+                    Ok(Accepted::DuplicateRaced)
+                }
+                Err(err) => Err(err.into()),
+                Ok(_) => {
+                    sqlx::query(
+                        "INSERT INTO ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
+                         VALUES (?, ?, 'web_sale', ?, ?, ?, ?, ?)",
+                    )
+                    .bind(link.id)
+                    .bind(at)
+                    .bind(after + request.delta)
+                    .bind(after)
+                    .bind(sale_id.as_str())
+                    .bind(link.pos_ref.as_str())
+                    .bind(format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(Accepted::Done(Sale {
+                        id: sale_id.clone(),
+                        request: request.clone(),
+                        link_id: link.id,
+                        account_id: link.account_id.clone(),
+                        pos_ref: link.pos_ref.clone(),
+                        state: SaleState::Accepted,
+                        attempts: 0,
+                        last_error: None,
+                        pos_reference: None,
+                        created_at: at,
+                    }))
+                }
+            }
+        }.await);
+        Ok(match accepted? {
+            Accepted::Done(sale) => SaleOutcome::Accepted(sale),
+            Accepted::Previous(row) => self.replay(request, row.try_into()?),
+            Accepted::DuplicateRaced => {
+                let key = request.idempotency_key.as_deref().unwrap_or_default();
+                let sale = self.sale_by_key(key).await?.ok_or_else(|| {
+                    StoreError::Corrupt("a sale's idempotency key clashed with a sale that is not there".into())
+                })?;
+                self.replay(request, sale)
+            }
+            Accepted::UnknownItem => SaleOutcome::UnknownItem,
+            Accepted::NotEnoughStock(link) => SaleOutcome::NotEnoughStock {
+                available: link.quantity,
+                limit: link.limit_quantity,
+            },
+        })
+    }
+
+    fn replay(&self, request: &SaleRequest, previous: Sale) -> SaleOutcome {
+        if previous.request == *request {
+            SaleOutcome::Replayed(previous)
+        } else {
+            SaleOutcome::KeyReused(previous)
+        }
+    }
+
+    async fn sale_by_key(&self, key: &str) -> Result<Option<Sale>> {
+        let row: Option<SaleRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_sales!("WHERE idempotency_key = ?"))
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Sale::try_from).transpose()
+    }
+
+    pub async fn sale(&self, id: &SaleId) -> Result<Option<Sale>> {
+        let row: Option<SaleRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_sales!("WHERE id = ?"))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Sale::try_from).transpose()
+    }
+
+    /// How many sales are accepted but not yet recorded on the POS.
+    pub async fn pending_sales_count(&self) -> Result<i64> {
+        let (count,): (i64,) = dispatch!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM sales WHERE state = 'accepted'")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(count)
+    }
+}

@@ -1,0 +1,154 @@
+//! Asynchronous tasks: created by the API, claimed one at a time by the task runner, and kept so
+//! that `GET /api/itemstask/{id}` can tell how they went.
+
+use crate::{Result, Store, StoreError, begin_write, dispatch, now};
+use chrono::{DateTime, Utc};
+use stocksync_domain::TaskId;
+use stocksync_domain::task::{Task, TaskKind, TaskState};
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: String,
+    kind: String,
+    state: String,
+    summary: Option<String>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! select_tasks {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, kind, state, summary, error, created_at, started_at, finished_at FROM tasks ",
+            $tail
+        )
+    };
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = StoreError;
+    fn try_from(row: TaskRow) -> Result<Self> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("task {} has {what} '{value}'", row.id))
+        };
+        Ok(Task {
+            kind: TaskKind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
+            state: TaskState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?,
+            id: TaskId::new(row.id),
+            summary: row.summary,
+            error: row.error,
+            created_at: row.created_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+        })
+    }
+}
+
+impl Store {
+    /// Enqueues a task of `kind`, unless one of that kind is already waiting: then that one is
+    /// returned, so that pressing "sync" twice runs one sync.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn enqueue_task(&self, kind: TaskKind) -> Result<Task> {
+        let at = now();
+        let id = uuid::Uuid::new_v4().to_string();
+        let row: TaskRow = dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let waiting: Option<TaskRow> =
+                sqlx::query_as(select_tasks!("WHERE kind = ? AND state = 'enqueued' ORDER BY created_at LIMIT 1"))
+                    .bind(kind.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match waiting {
+                Some(row) => row,
+                None => {
+                    sqlx::query("INSERT INTO tasks (id, kind, state, created_at) VALUES (?, ?, 'enqueued', ?)")
+                        .bind(&id)
+                        .bind(kind.as_str())
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    TaskRow {
+                        id,
+                        kind: kind.as_str().to_owned(),
+                        state: TaskState::Enqueued.as_str().to_owned(),
+                        summary: None,
+                        error: None,
+                        created_at: at,
+                        started_at: None,
+                        finished_at: None,
+                    }
+                }
+            }
+        });
+        row.try_into()
+    }
+
+    pub async fn task(&self, id: &str) -> Result<Option<Task>> {
+        let row: Option<TaskRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_tasks!("WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(Task::try_from).transpose()
+    }
+
+    /// Takes the oldest enqueued task and marks it running; `None` when there is none.
+    pub async fn claim_task(&self) -> Result<Option<Task>> {
+        let at = now();
+        let claimed: Option<String> = dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let oldest: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM tasks WHERE state = 'enqueued' ORDER BY created_at, id LIMIT 1")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((id,)) = &oldest {
+                sqlx::query("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND state = 'enqueued'")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            oldest.map(|(id,)| id)
+        });
+        match claimed {
+            Some(id) => self.task(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Records how a running task ended.
+    pub async fn finish_task(&self, id: &TaskId, outcome: std::result::Result<String, String>) -> Result<()> {
+        let (state, summary, error) = match outcome {
+            Ok(summary) => (TaskState::Succeeded, Some(summary), None),
+            Err(error) => (TaskState::Failed, None, Some(error)),
+        };
+        dispatch!(self, pool => {
+            sqlx::query("UPDATE tasks SET state = ?, summary = ?, error = ?, finished_at = ? WHERE id = ?")
+                .bind(state.as_str())
+                .bind(summary)
+                .bind(error)
+                .bind(now())
+                .bind(id.as_str())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Puts back in the queue the tasks a stopped process left running. Called once at start-up
+    /// (one process per database until jobs get leases).
+    pub async fn requeue_interrupted_tasks(&self) -> Result<u64> {
+        let requeued = dispatch!(self, pool => {
+            sqlx::query("UPDATE tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running'")
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(requeued)
+    }
+}
