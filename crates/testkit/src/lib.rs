@@ -1,1 +1,237 @@
-//! placeholder
+//! Test support: a fresh database per test (SQLite file, or MariaDB when
+//! `STOCKSYNC_TEST_MARIADB_URL` is set), the real service started on `127.0.0.1:0`, and an
+//! in-process POS catalog behind the connector trait.
+
+mod catalog;
+mod database;
+
+pub use catalog::Catalog;
+pub use database::{Backend, MARIADB_URL_VAR, TestDb};
+
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use stocksync::accounts::Accounts;
+use stocksync::config::Settings;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The account every test configuration has: a Square account served by [`Catalog`].
+pub const ACCOUNT: &str = "sq-main";
+/// A second account (Hiboutik), also served by its own [`Catalog`].
+pub const OTHER_ACCOUNT: &str = "hb-shop";
+/// Secrets of the test configuration, to look for in answers and logs.
+pub const SECRETS: &[&str] = &["sq-token-s3cret", "hb-key-s3cret"];
+
+/// The `appsettings.json` tests run with, in the original program's shape.
+pub fn test_config() -> Value {
+    json!({
+        "ecommerceDatabaseConnectionString": "sqlite://unused.db",
+        "PosAccess": { "PosConfigurations": [
+            { "Type": "1", "AccessToken": SECRETS[0], "AccountID": ACCOUNT, "BaseUrl": "http://127.0.0.1:9" },
+            { "Type": 2, "AccessToken": SECRETS[1], "EmailAddress": "owner@example.com",
+              "AccountName": OTHER_ACCOUNT, "MaximumRequests": 10000, "StoreID": 1 }
+        ]}
+    })
+}
+
+/// A running stocksync and what it was started with.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub db: TestDb,
+    /// The POS catalog of [`ACCOUNT`].
+    pub catalog: Arc<Catalog>,
+    /// The POS catalog of [`OTHER_ACCOUNT`].
+    pub other_catalog: Arc<Catalog>,
+    pub api_key: Option<String>,
+    client: reqwest::Client,
+    shutdown: CancellationToken,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// How to start the app.
+#[derive(Default, Clone)]
+pub struct Options {
+    pub api_key: Option<String>,
+}
+
+impl TestApp {
+    /// Starts stocksync on a fresh database of `backend`; `None` when that backend is not
+    /// available (MariaDB without its variable: the test is skipped, with a notice).
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Options) -> Option<Self> {
+        let db = TestDb::create(backend).await?;
+        let app = Self::start(
+            db,
+            Arc::new(Catalog::default()),
+            Arc::new(Catalog::default()),
+            options.api_key,
+        )
+        .await;
+        Some(app)
+    }
+
+    async fn start(
+        db: TestDb,
+        catalog: Arc<Catalog>,
+        other_catalog: Arc<Catalog>,
+        api_key: Option<String>,
+    ) -> Self {
+        let mut settings = Settings::from_json(&test_config(), &|_| None).expect("valid test config");
+        settings.database = db.url.clone();
+        settings.api_key = api_key.clone().map(Into::into);
+        let (main, other) = (catalog.clone(), other_catalog.clone());
+        let accounts = Accounts::from_configs(&settings.accounts, move |config| {
+            if config.id.as_str() == ACCOUNT { main.clone() } else { other.clone() }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let address = listener.local_addr().expect("an address");
+        let shutdown = CancellationToken::new();
+        let server = tokio::spawn(stocksync::app::run(settings, listener, accounts, shutdown.clone()));
+        let app = Self {
+            address,
+            db,
+            catalog,
+            other_catalog,
+            api_key,
+            client: reqwest::Client::new(),
+            shutdown,
+            server: Some(server),
+        };
+        app.wait_ready().await;
+        app
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(response) = self.client.get(self.url("/readyz")).send().await {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("stocksync did not become ready on {}", self.address);
+    }
+
+    /// Stops the service (as a clean shutdown) and starts it again on the same database and
+    /// catalogs.
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        let db = std::mem::replace(&mut self.db, TestDb::placeholder());
+        Self::start(db, self.catalog.clone(), self.other_catalog.clone(), self.api_key.clone()).await
+    }
+
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("clean shutdown");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// A request with the API key, when the app has one.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.client.request(method, self.url(path));
+        match &self.api_key {
+            Some(key) => request.bearer_auth(key),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> (u16, Value) {
+        send(self.request(reqwest::Method::POST, path)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        send(self.request(reqwest::Method::PATCH, path).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    /// Registers `pos_ref` of [`ACCOUNT`] as shop item `ecommerce_id`; panics unless 201.
+    pub async fn link(&self, pos_ref: &str, ecommerce_id: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/items",
+                json!({ "item_pos_id": pos_ref, "item_ecommerce_id": ecommerce_id, "account_id": ACCOUNT }),
+            )
+            .await;
+        assert_eq!(status, 201, "registering {pos_ref}: {body}");
+        body
+    }
+
+    /// Polls a task until it has finished; returns its final JSON.
+    pub async fn wait_task(&self, location: &str) -> Value {
+        for _ in 0..400 {
+            let (status, task) = self.get(location).await;
+            assert_eq!(status, 200, "{task}");
+            if task["state"] == "succeeded" || task["state"] == "failed" {
+                return task;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("task {location} did not finish");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Sends a request; answers the status and the JSON body (`null` when empty).
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("the request reaches stocksync");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("a JSON body, got: {text}"))
+    };
+    (status, body)
+}
+
+/// Runs each named `async fn(Backend)` once on SQLite and once on MariaDB (skipped with a
+/// notice when `STOCKSYNC_TEST_MARIADB_URL` is unset).
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod mariadb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if $crate::Backend::mariadb_available() {
+                        super::$test($crate::Backend::MariaDb).await
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -26,24 +26,35 @@ pub struct FlexId(pub String);
 
 impl<'de> Deserialize<'de> for FlexId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Whole(i64),
-        }
-        let text = match Raw::deserialize(deserializer).map_err(|_| {
-            serde::de::Error::custom("expected an id as a string or a whole number")
-        })? {
-            Raw::Text(text) => text.trim().to_owned(),
-            Raw::Whole(n) => n.to_string(),
-        };
+        deserializer.deserialize_any(FlexIdVisitor)
+    }
+}
+
+struct FlexIdVisitor;
+
+impl serde::de::Visitor<'_> for FlexIdVisitor {
+    type Value = FlexId;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an id as a string or a whole number")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<FlexId, E> {
+        let text = value.trim();
         if text.is_empty() {
-            return Err(serde::de::Error::custom("an id must not be empty"));
+            return Err(E::custom("an id must not be empty"));
         }
         if text.len() > 191 {
-            return Err(serde::de::Error::custom("an id must be at most 191 characters"));
+            return Err(E::custom("an id must be at most 191 characters"));
         }
-        Ok(Self(text))
+        Ok(FlexId(text.to_owned()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<FlexId, E> {
+        Ok(FlexId(value.to_string()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<FlexId, E> {
+        Ok(FlexId(value.to_string()))
     }
 }

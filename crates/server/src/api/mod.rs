@@ -47,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sales::router())
         .merge(tasks::router())
         .fallback(not_found)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     Router::new()
         .merge(health::router())
         .merge(protected)

@@ -1,0 +1,184 @@
+//! Configuration: the original `appsettings.json` is accepted, our keys and the environment
+//! apply, and every problem is reported with its JSON path and without secrets.
+
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use stocksync::config::{ConfigErrors, Settings, VendorConfig};
+use stocksync_domain::PosKind;
+use stocksync_store::Backend;
+
+fn original() -> Value {
+    serde_json::from_str(include_str!("../fixtures/original-appsettings.json")).unwrap()
+}
+
+fn load(document: &Value, env: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    Settings::from_json(document, &|name| env.get(name).cloned())
+}
+
+fn refusals(document: &Value) -> Vec<String> {
+    load(document, &[]).expect_err("the configuration should be refused").0
+}
+
+#[test]
+fn the_original_appsettings_is_accepted_with_a_real_connection_string() {
+    let mut document = original();
+    document["ecommerceDatabaseConnectionString"] = json!("Server=127.0.0.1;Port=3306;Database=shop;Uid=root;Pwd=pw;");
+    let settings = load(&document, &[]).unwrap();
+    assert_eq!(settings.database.backend(), Backend::MySql);
+    assert_eq!(settings.database.to_string(), "mysql://root:***@127.0.0.1:3306/shop");
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:5000");
+    assert_eq!(settings.cron.expression, "* * * * *");
+    let kinds: Vec<PosKind> = settings.accounts.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [PosKind::Square, PosKind::Hiboutik, PosKind::Lightspeed]);
+    let ids: Vec<&str> = settings.accounts.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["your_squarePOS_account_id", "your_hibouik_account_name", "your_lightspeed_account_id"]);
+    assert_eq!(settings.accounts[0].base_url, "https://connect.squareup.com");
+    assert_eq!(settings.accounts[1].base_url, "https://your_hibouik_account_name.hiboutik.com/api");
+    assert_eq!(settings.accounts[2].base_url, "https://api.lightspeedapp.com");
+    match &settings.accounts[2].vendor {
+        VendorConfig::Lightspeed { auth_url, shop_id, employee_id, .. } => {
+            assert_eq!(auth_url, "https://cloud.lightspeedapp.com");
+            assert_eq!((*shop_id, *employee_id), (1, 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    match &settings.accounts[1].vendor {
+        VendorConfig::Hiboutik { maximum_requests, email, .. } => {
+            assert_eq!(*maximum_requests, 10000);
+            assert_eq!(email, "you@outlook.com");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        settings.warnings.iter().any(|w| w.starts_with("hangfireDatabaseConnectionString")),
+        "{:?}",
+        settings.warnings
+    );
+}
+
+#[test]
+fn base_urls_point_accounts_at_simulators() {
+    let mut document = original();
+    let entries = document["PosAccess"]["PosConfigurations"].as_array_mut().unwrap();
+    entries[0]["BaseUrl"] = json!("http://127.0.0.1:7001/");
+    entries[1]["BaseUrl"] = json!("http://127.0.0.1:7002/api");
+    entries[2]["BaseUrl"] = json!("http://127.0.0.1:7003");
+    entries[2]["AuthUrl"] = json!("http://127.0.0.1:7004");
+    let settings = load(&document, &[("STOCKSYNC_DATABASE_URL", "sqlite://test.db")]).unwrap();
+    let urls: Vec<&str> = settings.accounts.iter().map(|a| a.base_url.as_str()).collect();
+    assert_eq!(urls, ["http://127.0.0.1:7001", "http://127.0.0.1:7002/api", "http://127.0.0.1:7003"]);
+    match &settings.accounts[2].vendor {
+        VendorConfig::Lightspeed { auth_url, .. } => assert_eq!(auth_url, "http://127.0.0.1:7004"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_environment_overrides_the_file() {
+    let mut document = original();
+    document["Listen"] = json!("127.0.0.1:6000");
+    document["ApiKey"] = json!("from-the-file");
+    let settings = load(
+        &document,
+        &[
+            ("STOCKSYNC_DATABASE_URL", "sqlite://elsewhere.db"),
+            ("STOCKSYNC_LISTEN", "0.0.0.0:7000"),
+            ("STOCKSYNC_API_KEY", "from-the-environment"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(settings.database.expose(), "sqlite://elsewhere.db");
+    assert_eq!(settings.listen.to_string(), "0.0.0.0:7000");
+    assert_eq!(settings.api_key_bytes(), Some("from-the-environment".as_bytes()));
+}
+
+#[test]
+fn an_empty_configuration_means_the_defaults() {
+    let settings = load(&json!({}), &[]).unwrap();
+    assert_eq!(settings.database.expose(), "sqlite://stocksync.db");
+    assert_eq!(settings.listen.to_string(), "127.0.0.1:5000");
+    assert!(settings.api_key.is_none());
+    assert!(settings.accounts.is_empty());
+}
+
+#[test]
+fn keys_match_without_case_and_numbers_may_be_strings() {
+    let document = json!({
+        "PosAccess": { "posconfigurations": [
+            { "type": 2, "accesstoken": "t", "emailaddress": "a@b.c", "accountname": "shop", "MaximumRequests": "500", "storeid": "3" }
+        ]}
+    });
+    let settings = load(&document, &[]).unwrap();
+    match &settings.accounts[0].vendor {
+        VendorConfig::Hiboutik { maximum_requests, store_id, .. } => assert_eq!((*maximum_requests, *store_id), (500, 3)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_problem_is_listed_with_its_json_path() {
+    let document = json!({
+        "ecommerceDatabaseConnectionString": "Server=db;Uid=root;Pwd=hunter2",
+        "Cron": "61 * * * *",
+        "Listen": "localhost",
+        "PosAccess": { "PosConfigurations": [
+            { "Type": "7", "AccessToken": "t" },
+            { "Type": "1", "AccountID": "sq" },
+            { "Type": 3, "AccountID": "ls", "ClientID": "c", "RefreshToken": "r" },
+            { "Type": 2, "AccessToken": "secret-token-value", "AccountName": "x", "EmailAddress": "e", "MaximumRequests": "lots" },
+            { "Type": "1", "AccessToken": "a", "AccountID": "dup" },
+            { "Type": "1", "AccessToken": "b", "AccountID": "dup", "BaseUrl": "ftp://x" }
+        ]}
+    });
+    let problems = refusals(&document);
+    let expected = [
+        "ecommerceDatabaseConnectionString: the ADO.NET connection string lacks 'Database'",
+        "Cron: '61 * * * *' is not a valid 5-field CRON expression",
+        "Listen: 'localhost' is not an address:port",
+        "PosAccess.PosConfigurations[0].Type: unknown POS type \"7\"",
+        "PosAccess.PosConfigurations[1].AccessToken: is missing (a credential)",
+        "PosAccess.PosConfigurations[2].ClientSecret: is missing (a credential)",
+        "PosAccess.PosConfigurations[3].MaximumRequests: must be a whole number, not a string",
+        "PosAccess.PosConfigurations[5].BaseUrl: must start with http:// or https://",
+        "PosAccess.PosConfigurations[5]: account 'dup' is configured twice",
+    ];
+    for want in expected {
+        assert!(problems.iter().any(|p| p.starts_with(want)), "missing '{want}' in {problems:#?}");
+    }
+    let text = problems.join("\n");
+    for secret in ["hunter2", "secret-token-value"] {
+        assert!(!text.contains(secret), "a secret in the problems: {text}");
+    }
+}
+
+#[test]
+fn without_an_api_key_only_loopback_addresses_are_allowed() {
+    let problems = refusals(&json!({ "Listen": "0.0.0.0:5000" }));
+    assert!(problems[0].contains("no ApiKey is set"), "{problems:?}");
+    assert!(load(&json!({ "Listen": "0.0.0.0:5000", "ApiKey": "k" }), &[]).is_ok());
+    assert!(load(&json!({ "Listen": "[::1]:5000" }), &[]).is_ok());
+    let problems = refusals(&json!({ "ApiKey": " " }));
+    assert!(problems[0].starts_with("ApiKey: is empty"), "{problems:?}");
+}
+
+#[test]
+fn the_summary_and_debug_output_hide_secrets() {
+    let mut document = original();
+    document["ecommerceDatabaseConnectionString"] = json!("mysql://u:db-pass-123@h:3306/shop");
+    document["ApiKey"] = json!("api-key-456");
+    let settings = load(&document, &[]).unwrap();
+    let shown = format!("{}\n{:?}", settings.summary(), settings);
+    for secret in [
+        "db-pass-123",
+        "api-key-456",
+        "your_squarePOS_access_token",
+        "your_hiboutik_access_token",
+        "your_lightspeed_access_token",
+        "your_lightspeed_refresh_token",
+        "your_lightspeed_cient_secret",
+    ] {
+        assert!(!shown.contains(secret), "'{secret}' shown in:\n{shown}");
+    }
+    assert!(shown.contains("your_squarePOS_account_id"), "ids are not secret: {shown}");
+}

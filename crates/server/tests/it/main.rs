@@ -1,0 +1,9 @@
+//! Integration tests of the stocksync service: the real app on a real database (SQLite, and
+//! MariaDB when `STOCKSYNC_TEST_MARIADB_URL` is set), spoken to over HTTP.
+
+mod auth;
+mod cli;
+mod config;
+mod items;
+mod sales;
+mod synchronizer;

@@ -1,0 +1,117 @@
+//! Fresh, throw-away databases: an SQLite file in a temporary directory, or a new MariaDB
+//! database (`stocksync_test_<uuid>`) dropped when the test ends.
+
+use sqlx::Connection;
+use std::io::Write;
+use std::sync::Once;
+use stocksync_store::DatabaseUrl;
+
+/// Where the MariaDB tests connect (a server URL without a database, such as
+/// `mysql://root@127.0.0.1:3306`). Unset: they are skipped. Set but unreachable: they fail.
+pub const MARIADB_URL_VAR: &str = "STOCKSYNC_TEST_MARIADB_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    MariaDb,
+}
+
+impl Backend {
+    /// Whether MariaDB tests should run; says once (on the terminal, past the test harness's
+    /// capture) when they are skipped.
+    pub fn mariadb_available() -> bool {
+        if std::env::var(MARIADB_URL_VAR).is_ok() {
+            return true;
+        }
+        static NOTICE: Once = Once::new();
+        NOTICE.call_once(|| {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\nnote: MariaDB tests skipped: set {MARIADB_URL_VAR}=mysql://root@127.0.0.1:3306 to run them\n"
+            );
+        });
+        false
+    }
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub backend: Backend,
+    /// Keeps the SQLite file's directory alive.
+    _dir: Option<tempfile::TempDir>,
+    /// The MariaDB server and database name to drop at the end.
+    mariadb: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A new empty database; `None` for MariaDB when it is not configured.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("stocksync.db").display());
+                Some(Self {
+                    url: DatabaseUrl::parse(&url).expect("an SQLite URL"),
+                    backend,
+                    _dir: Some(dir),
+                    mariadb: None,
+                })
+            }
+            Backend::MariaDb => {
+                let server = std::env::var(MARIADB_URL_VAR).ok()?;
+                let server = server.trim_end_matches('/').to_owned();
+                let name = format!("stocksync_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::MySqlConnection::connect(&server)
+                    .await
+                    .unwrap_or_else(|e| panic!("{MARIADB_URL_VAR} is set but MariaDB is unreachable: {e}"));
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("CREATE DATABASE");
+                let _ = conn.close().await;
+                Some(Self {
+                    url: DatabaseUrl::parse(&format!("{server}/{name}")).expect("a MySQL URL"),
+                    backend,
+                    _dir: None,
+                    mariadb: Some((server, name)),
+                })
+            }
+        }
+    }
+
+    /// Stands in for a database that has been moved out (see `TestApp::restart`).
+    pub(crate) fn placeholder() -> Self {
+        Self {
+            url: DatabaseUrl::parse("sqlite://moved.db").expect("a URL"),
+            backend: Backend::Sqlite,
+            _dir: None,
+            mariadb: None,
+        }
+    }
+
+    /// A pool on this database for checks that go around the API.
+    pub async fn store(&self) -> stocksync_store::Store {
+        stocksync_store::Store::connect(&self.url).await.expect("the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.mariadb.take() else {
+            return;
+        };
+        // Drop runs outside async code: a short-lived runtime on its own thread drops the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let mut conn = sqlx::MySqlConnection::connect(&server).await.ok()?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
