@@ -24,4 +24,4 @@ pub mod sale;
 pub mod task;
 
 pub use ids::{AccountId, EcommerceId, LinkId, PosRef, SaleId, TaskId};
-pub use pos::{PosKind, PosConnector, PosError};
+pub use pos::{PosConnector, PosError, PosKind};

@@ -50,7 +50,10 @@ impl Accounts {
 
     /// The configured account ids, for error messages.
     pub fn ids(&self) -> Vec<String> {
-        self.accounts.iter().map(|a| a.config.id.to_string()).collect()
+        self.accounts
+            .iter()
+            .map(|a| a.config.id.to_string())
+            .collect()
     }
 }
 

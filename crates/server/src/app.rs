@@ -28,7 +28,10 @@ pub async fn run(
     store.migrate().await?;
     let requeued = store.requeue_interrupted_tasks().await?;
     if requeued > 0 {
-        tracing::info!(requeued, "tasks interrupted by the last stop are queued again");
+        tracing::info!(
+            requeued,
+            "tasks interrupted by the last stop are queued again"
+        );
     }
     let synchronizer = Synchronizer::load(store.clone(), settings.cron.clone()).await?;
     let background = TaskTracker::new();
@@ -46,7 +49,9 @@ pub async fn run(
         synchronizer,
         api_key: settings.api_key.clone().map(Arc::new),
     };
-    let address = listener.local_addr().context("the listener has no address")?;
+    let address = listener
+        .local_addr()
+        .context("the listener has no address")?;
     tracing::info!(%address, database = %settings.database, "stocksync is listening");
     let served = axum::serve(listener, api::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -12,7 +12,11 @@ use stocksync_store::Store;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "stocksync", version, about = "Keeps POS stock counts and a web shop's stock table in agreement")]
+#[command(
+    name = "stocksync",
+    version,
+    about = "Keeps POS stock counts and a web shop's stock table in agreement"
+)]
 pub struct Cli {
     /// Log lines as text or as JSON objects.
     #[arg(long, value_enum, global = true, default_value_t)]

@@ -60,7 +60,11 @@ impl Runner {
         }
         let mut report = done;
         report.extend(failed.iter().cloned());
-        if failed.is_empty() { Ok(report.join("; ")) } else { Err(report.join("; ")) }
+        if failed.is_empty() {
+            Ok(report.join("; "))
+        } else {
+            Err(report.join("; "))
+        }
     }
 
     /// Runs tasks as they come until `shutdown`; a database error is logged and retried.
@@ -69,7 +73,9 @@ impl Runner {
             match self.try_run_one().await {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
-                Err(err) => tracing::error!(error = %err, "task runner could not reach the database"),
+                Err(err) => {
+                    tracing::error!(error = %err, "task runner could not reach the database")
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,

@@ -69,7 +69,10 @@ impl Synchronizer {
 
     /// The next time the schedule fires after now, if it ever does.
     pub fn next_run(&self) -> Option<chrono::DateTime<Utc>> {
-        self.schedule.cron.find_next_occurrence(&Utc::now(), false).ok()
+        self.schedule
+            .cron
+            .find_next_occurrence(&Utc::now(), false)
+            .ok()
     }
 
     /// Enqueues a sync at every tick of the schedule while started, until `shutdown`.
@@ -95,7 +98,11 @@ impl Synchronizer {
     }
 
     pub async fn last_sync(&self, account: &Account) -> Option<LastSync> {
-        let stored = self.store.setting(&last_sync_setting(account)).await.ok()??;
+        let stored = self
+            .store
+            .setting(&last_sync_setting(account))
+            .await
+            .ok()??;
         serde_json::from_str(&stored).ok()
     }
 
@@ -120,7 +127,11 @@ impl Synchronizer {
             },
         };
         let stored = serde_json::to_string(&last).unwrap_or_default();
-        if let Err(err) = self.store.set_setting(&last_sync_setting(account), &stored).await {
+        if let Err(err) = self
+            .store
+            .set_setting(&last_sync_setting(account), &stored)
+            .await
+        {
             tracing::warn!(error = %err, "could not record the sync outcome");
         }
         outcome

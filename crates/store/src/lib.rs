@@ -121,8 +121,7 @@ impl Store {
                 Pool::Sqlite(pool)
             }
             Backend::MySql => {
-                let options =
-                    MySqlConnectOptions::from_str(url.expose()).map_err(connect_error)?;
+                let options = MySqlConnectOptions::from_str(url.expose()).map_err(connect_error)?;
                 let pool = MySqlPoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
                     .acquire_timeout(Duration::from_secs(10))

@@ -143,7 +143,11 @@ impl Store {
             .ok_or_else(|| StoreError::Corrupt(format!("link {id} vanished")))
     }
 
-    pub async fn link_by_pos_ref(&self, account: &AccountId, pos_ref: &PosRef) -> Result<Option<Link>> {
+    pub async fn link_by_pos_ref(
+        &self,
+        account: &AccountId,
+        pos_ref: &PosRef,
+    ) -> Result<Option<Link>> {
         let row: Option<LinkRow> = dispatch!(self, pool => {
             sqlx::query_as(select_links!("WHERE accountID = ? AND idProductPOS = ?"))
                 .bind(account.as_str())

@@ -53,8 +53,9 @@ macro_rules! select_sales {
 impl TryFrom<SaleRow> for Sale {
     type Error = StoreError;
     fn try_from(row: SaleRow) -> Result<Self> {
-        let state = SaleState::parse(&row.state)
-            .ok_or_else(|| StoreError::Corrupt(format!("sale {} has state '{}'", row.id, row.state)))?;
+        let state = SaleState::parse(&row.state).ok_or_else(|| {
+            StoreError::Corrupt(format!("sale {} has state '{}'", row.id, row.state))
+        })?;
         Ok(Sale {
             id: SaleId::new(row.id),
             request: SaleRequest {
@@ -198,7 +199,9 @@ impl Store {
             Accepted::DuplicateRaced => {
                 let key = request.idempotency_key.as_deref().unwrap_or_default();
                 let sale = self.sale_by_key(key).await?.ok_or_else(|| {
-                    StoreError::Corrupt("a sale's idempotency key clashed with a sale that is not there".into())
+                    StoreError::Corrupt(
+                        "a sale's idempotency key clashed with a sale that is not there".into(),
+                    )
                 })?;
                 self.replay(request, sale)
             }

@@ -24,7 +24,11 @@ impl Store {
     /// those accepted at commit time, so a sale accepted while the read was in flight is still
     /// subtracted: at worst a transient under-count, never an over-count.
     #[tracing::instrument(skip(self, counts), fields(counts = counts.len()), err)]
-    pub async fn apply_counts(&self, account: &AccountId, counts: &[StockCount]) -> Result<SyncSummary> {
+    pub async fn apply_counts(
+        &self,
+        account: &AccountId,
+        counts: &[StockCount],
+    ) -> Result<SyncSummary> {
         let at = now();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;

@@ -122,7 +122,11 @@ impl Store {
     }
 
     /// Records how a running task ended.
-    pub async fn finish_task(&self, id: &TaskId, outcome: std::result::Result<String, String>) -> Result<()> {
+    pub async fn finish_task(
+        &self,
+        id: &TaskId,
+        outcome: std::result::Result<String, String>,
+    ) -> Result<()> {
         let (state, summary, error) = match outcome {
             Ok(summary) => (TaskState::Succeeded, Some(summary), None),
             Err(error) => (TaskState::Failed, None, Some(error)),

@@ -40,7 +40,9 @@ pub enum UrlError {
     MalformedPart(String),
     #[error("Port must be a number from 1 to 65535, got '{0}'")]
     BadPort(String),
-    #[error("a MySQL URL needs a host and a database name: mysql://USER:PASSWORD@HOST:PORT/DATABASE")]
+    #[error(
+        "a MySQL URL needs a host and a database name: mysql://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
     IncompleteMySqlUrl,
 }
 
@@ -182,9 +184,10 @@ mod tests {
         // without '=', which is refused rather than guessed.
         assert_eq!(url, Err(UrlError::MalformedPart("word".into())));
 
-        let url =
-            DatabaseUrl::parse("server=db.local; port=3307; database=shop; user id=sync; password=p@ss/x")
-                .unwrap();
+        let url = DatabaseUrl::parse(
+            "server=db.local; port=3307; database=shop; user id=sync; password=p@ss/x",
+        )
+        .unwrap();
         assert_eq!(url.backend(), Backend::MySql);
         assert_eq!(url.expose(), "mysql://sync:p%40ss%2Fx@db.local:3307/shop");
         assert_eq!(url.redacted(), "mysql://sync:***@db.local:3307/shop");

@@ -90,6 +90,8 @@ impl PosConnector for Catalog {
 
     async fn record_sale(&self, _sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         self.check()?;
-        Err(PosError::Unsupported("the test catalog does not record sales".into()))
+        Err(PosError::Unsupported(
+            "the test catalog does not record sales".into(),
+        ))
     }
 }

@@ -64,7 +64,9 @@ impl TestDb {
                 let name = format!("stocksync_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = sqlx::MySqlConnection::connect(&server)
                     .await
-                    .unwrap_or_else(|e| panic!("{MARIADB_URL_VAR} is set but MariaDB is unreachable: {e}"));
+                    .unwrap_or_else(|e| {
+                        panic!("{MARIADB_URL_VAR} is set but MariaDB is unreachable: {e}")
+                    });
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
                     .execute(&mut conn)
                     .await
@@ -90,9 +92,37 @@ impl TestDb {
         }
     }
 
+    /// Runs raw SQL statements on this database, around the service (to lay out a legacy
+    /// schema, say).
+    pub async fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(self.url.expose())
+                    .await
+                    .expect("SQLite");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the SQL runs");
+            }
+            Backend::MariaDb => {
+                let mut conn = sqlx::MySqlConnection::connect(self.url.expose())
+                    .await
+                    .expect("MariaDB");
+                sqlx::raw_sql(sql)
+                    .execute(&mut conn)
+                    .await
+                    .expect("the SQL runs");
+            }
+        }
+    }
+
     /// A pool on this database for checks that go around the API.
     pub async fn store(&self) -> stocksync_store::Store {
-        stocksync_store::Store::connect(&self.url).await.expect("the test database")
+        stocksync_store::Store::connect(&self.url)
+            .await
+            .expect("the test database")
     }
 }
 
@@ -103,13 +133,18 @@ impl Drop for TestDb {
         };
         // Drop runs outside async code: a short-lived runtime on its own thread drops the database.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             runtime.block_on(async {
                 let mut conn = sqlx::MySqlConnection::connect(&server).await.ok()?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
-                    .execute(&mut conn)
-                    .await
-                    .ok()
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS `{name}`"
+                )))
+                .execute(&mut conn)
+                .await
+                .ok()
             })
         })
         .join();

@@ -80,17 +80,29 @@ impl TestApp {
         other_catalog: Arc<Catalog>,
         api_key: Option<String>,
     ) -> Self {
-        let mut settings = Settings::from_json(&test_config(), &|_| None).expect("valid test config");
+        let mut settings =
+            Settings::from_json(&test_config(), &|_| None).expect("valid test config");
         settings.database = db.url.clone();
         settings.api_key = api_key.clone().map(Into::into);
         let (main, other) = (catalog.clone(), other_catalog.clone());
         let accounts = Accounts::from_configs(&settings.accounts, move |config| {
-            if config.id.as_str() == ACCOUNT { main.clone() } else { other.clone() }
+            if config.id.as_str() == ACCOUNT {
+                main.clone()
+            } else {
+                other.clone()
+            }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
         let address = listener.local_addr().expect("an address");
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(stocksync::app::run(settings, listener, accounts, shutdown.clone()));
+        let server = tokio::spawn(stocksync::app::run(
+            settings,
+            listener,
+            accounts,
+            shutdown.clone(),
+        ));
         let app = Self {
             address,
             db,
@@ -107,10 +119,10 @@ impl TestApp {
 
     async fn wait_ready(&self) {
         for _ in 0..200 {
-            if let Ok(response) = self.client.get(self.url("/readyz")).send().await {
-                if response.status().is_success() {
-                    return;
-                }
+            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
+                && response.status().is_success()
+            {
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
@@ -122,7 +134,13 @@ impl TestApp {
     pub async fn restart(mut self) -> Self {
         self.stop().await;
         let db = std::mem::replace(&mut self.db, TestDb::placeholder());
-        Self::start(db, self.catalog.clone(), self.other_catalog.clone(), self.api_key.clone()).await
+        Self::start(
+            db,
+            self.catalog.clone(),
+            self.other_catalog.clone(),
+            self.api_key.clone(),
+        )
+        .await
     }
 
     pub async fn stop(&mut self) {

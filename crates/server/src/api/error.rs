@@ -76,9 +76,10 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }
@@ -98,9 +99,9 @@ impl From<PosError> for ApiError {
             PosError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "pos_rejected"),
             PosError::Unauthorized(_) => (StatusCode::BAD_GATEWAY, "pos_unauthorized"),
             PosError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "pos_unsupported"),
-            PosError::RateLimited { .. } | PosError::BudgetExhausted(_) | PosError::Unavailable(_) => {
-                (StatusCode::SERVICE_UNAVAILABLE, "pos_unavailable")
-            }
+            PosError::RateLimited { .. }
+            | PosError::BudgetExhausted(_)
+            | PosError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "pos_unavailable"),
         };
         Self::new(status, code, err.to_string())
     }

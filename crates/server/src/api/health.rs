@@ -24,7 +24,9 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             tracing::warn!(error = %err, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "error", "code": "database_unreachable", "error_message": "the database does not answer" })),
+                Json(
+                    json!({ "status": "error", "code": "database_unreachable", "error_message": "the database does not answer" }),
+                ),
             )
         }
     }

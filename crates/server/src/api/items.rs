@@ -20,7 +20,10 @@ use stocksync_store::InsertedLink;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/items", get(list).post(register))
-        .route("/api/items/{id}", get(of_account).patch(update).delete(remove))
+        .route(
+            "/api/items/{id}",
+            get(of_account).patch(update).delete(remove),
+        )
 }
 
 /// How many name candidates an error lists at most.
@@ -91,7 +94,11 @@ fn choose(query: &ProductQuery, found: Vec<PosProduct>) -> Result<PosProduct, Ap
         ),
         ProductQuery::Sku(sku) => (
             format!("SKU '{sku}'"),
-            found.iter().filter(|p| p.sku.as_deref() == Some(sku)).cloned().collect(),
+            found
+                .iter()
+                .filter(|p| p.sku.as_deref() == Some(sku))
+                .cloned()
+                .collect(),
         ),
         ProductQuery::Name(name) => (
             format!("name '{name}'"),
@@ -107,8 +114,10 @@ fn choose(query: &ProductQuery, found: Vec<PosProduct>) -> Result<PosProduct, Ap
     };
     match exact.len() {
         1 => Ok(exact.into_iter().next().expect("one product")),
-        0 => Err(ApiError::not_found(format!("no product with {what} on the POS"))
-            .with_details(json!({ "candidates": candidates(&found) }))),
+        0 => Err(
+            ApiError::not_found(format!("no product with {what} on the POS"))
+                .with_details(json!({ "candidates": candidates(&found) })),
+        ),
         n => Err(ApiError::conflict(format!(
             "{n} products have {what}; register by item_pos_id instead"
         ))
@@ -132,7 +141,10 @@ fn default_per_page() -> i64 {
 }
 const MAX_PER_PAGE: i64 = 1000;
 
-async fn list(State(state): State<AppState>, ApiQuery(page): ApiQuery<Page>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Result<Json<Value>, ApiError> {
     if page.page < 1 || !(1..=MAX_PER_PAGE).contains(&page.per_page) {
         return Err(ApiError::bad_request(format!(
             "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
@@ -187,7 +199,10 @@ async fn update(
     Ok(Json(link_json(&link)))
 }
 
-async fn remove(State(state): State<AppState>, ApiPath(id): ApiPath<LinkId>) -> Result<StatusCode, ApiError> {
+async fn remove(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<LinkId>,
+) -> Result<StatusCode, ApiError> {
     if state.store.delete_link(id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -53,7 +53,9 @@ async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 }
 
 /// Enqueues a sync of every account now; the answer says where to follow it.
-async fn force_update(State(state): State<AppState>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn force_update(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let task = state.synchronizer.request_sync().await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -86,14 +88,21 @@ async fn sale(
         Some(value) => Some(
             value
                 .to_str()
-                .map_err(|_| ApiError::bad_request("the Idempotency-Key header must be plain text"))?
+                .map_err(|_| {
+                    ApiError::bad_request("the Idempotency-Key header must be plain text")
+                })?
                 .to_owned(),
         ),
         None => None,
     };
     let key = header_key.or_else(|| body.order_id.map(|id| format!("order:{}", id.0)));
-    let request = SaleRequest::parse(&body.item_ecommerce_id.0, body.delta, body.balance, key.as_deref())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let request = SaleRequest::parse(
+        &body.item_ecommerce_id.0,
+        body.delta,
+        body.balance,
+        key.as_deref(),
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
     match state.store.accept_sale(&request).await? {
         SaleOutcome::Accepted(sale) | SaleOutcome::Replayed(sale) => {
             Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale))))

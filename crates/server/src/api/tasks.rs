@@ -12,7 +12,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/itemstask/{id}", get(show))
 }
 
-async fn show(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Json<Value>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
     let task = state
         .store
         .task(&id)

@@ -50,10 +50,25 @@ pub enum VendorConfig {
 
 /// Every key a POS entry may have, for any vendor (the original template mixes them).
 const KNOWN_KEYS: &[&str] = &[
-    "Type", "AccessToken", "AccountID", "Locations", "EmailAddress", "AccountName",
-    "MaximumRequests", "StoreID", "HiboutikCustomerID", "RefreshToken", "ClientID",
-    "ClientSecret", "EmployeeID", "RegisterID", "ShopID", "LightspeedCustomerID", "BaseUrl",
-    "AuthUrl", "FirebaseFCMID",
+    "Type",
+    "AccessToken",
+    "AccountID",
+    "Locations",
+    "EmailAddress",
+    "AccountName",
+    "MaximumRequests",
+    "StoreID",
+    "HiboutikCustomerID",
+    "RefreshToken",
+    "ClientID",
+    "ClientSecret",
+    "EmployeeID",
+    "RegisterID",
+    "ShopID",
+    "LightspeedCustomerID",
+    "BaseUrl",
+    "AuthUrl",
+    "FirebaseFCMID",
 ];
 
 const HIBOUTIK_MONTHLY_CALLS: i64 = 10_000;
@@ -76,14 +91,20 @@ pub fn parse_accounts(root: &Section<'_>, problems: &mut Problems) -> Vec<Accoun
     for (i, entry) in entries.iter().enumerate() {
         let entry_path = format!("{path}[{i}]");
         let Value::Object(map) = entry else {
-            problems.error(&entry_path, format!("must be an object, not {}", kind(entry)));
+            problems.error(
+                &entry_path,
+                format!("must be an object, not {}", kind(entry)),
+            );
             continue;
         };
         let Some(account) = parse_account(&Section::new(entry_path.clone(), map), problems) else {
             continue;
         };
         if accounts.iter().any(|a| a.id == account.id) {
-            problems.error(&entry_path, format!("account '{}' is configured twice", account.id));
+            problems.error(
+                &entry_path,
+                format!("account '{}' is configured twice", account.id),
+            );
             continue;
         }
         accounts.push(account);
@@ -137,7 +158,9 @@ fn parse_account(entry: &Section<'_>, problems: &mut Problems) -> Option<Account
             let store_id = integer_or("StoreID", 1, problems);
             let customer_id = integer_or("HiboutikCustomerID", 0, problems);
             let account_name = account_name?;
-            let id = entry.string("AccountID", problems).unwrap_or_else(|| account_name.clone());
+            let id = entry
+                .string("AccountID", problems)
+                .unwrap_or_else(|| account_name.clone());
             let base_url = base_url(format!("https://{account_name}.hiboutik.com/api"), problems);
             Some(AccountConfig {
                 id: AccountId::new(id),
@@ -154,7 +177,9 @@ fn parse_account(entry: &Section<'_>, problems: &mut Problems) -> Option<Account
             })
         }
         PosKind::Lightspeed => {
-            let access_token = entry.string("AccessToken", problems).map(SecretString::from);
+            let access_token = entry
+                .string("AccessToken", problems)
+                .map(SecretString::from);
             let refresh_token = secret("RefreshToken", problems);
             let client_id = entry.required_string("ClientID", "the OAuth client id", problems);
             let client_secret = secret("ClientSecret", problems);

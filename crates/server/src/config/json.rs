@@ -65,7 +65,10 @@ impl<'a> Section<'a> {
         match self.get(key)? {
             Value::Object(map) => Some(Section::new(self.path_of(key), map)),
             other => {
-                problems.error(&self.path_of(key), format!("must be an object, not {}", kind(other)));
+                problems.error(
+                    &self.path_of(key),
+                    format!("must be an object, not {}", kind(other)),
+                );
                 None
             }
         }
@@ -78,7 +81,10 @@ impl<'a> Section<'a> {
             Value::String(s) => Some(s.trim().to_owned()),
             Value::Number(n) => Some(n.to_string()),
             other => {
-                problems.error(&self.path_of(key), format!("must be a string, not {}", kind(other)));
+                problems.error(
+                    &self.path_of(key),
+                    format!("must be a string, not {}", kind(other)),
+                );
                 None
             }
         }
@@ -102,7 +108,10 @@ impl<'a> Section<'a> {
             _ => None,
         };
         if parsed.is_none() {
-            problems.error(&self.path_of(key), format!("must be a whole number, not {}", kind(value)));
+            problems.error(
+                &self.path_of(key),
+                format!("must be a whole number, not {}", kind(value)),
+            );
         }
         parsed
     }
@@ -110,7 +119,11 @@ impl<'a> Section<'a> {
     /// A list of strings; a single comma-separated string is accepted too.
     pub fn string_list(&self, key: &str, problems: &mut Problems) -> Vec<String> {
         let split = |s: &str| -> Vec<String> {
-            s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
         };
         match self.get(key) {
             None => Vec::new(),
@@ -130,7 +143,10 @@ impl<'a> Section<'a> {
                 })
                 .collect(),
             Some(other) => {
-                problems.error(&self.path_of(key), format!("must be a list of strings, not {}", kind(other)));
+                problems.error(
+                    &self.path_of(key),
+                    format!("must be a list of strings, not {}", kind(other)),
+                );
                 Vec::new()
             }
         }

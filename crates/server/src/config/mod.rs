@@ -166,7 +166,10 @@ impl Settings {
         let listen = listen
             .parse::<SocketAddr>()
             .map_err(|_| {
-                problems.error(&listen_path, format!("'{listen}' is not an address:port such as 127.0.0.1:5000"))
+                problems.error(
+                    &listen_path,
+                    format!("'{listen}' is not an address:port such as 127.0.0.1:5000"),
+                )
             })
             .ok();
 
@@ -177,26 +180,34 @@ impl Settings {
             }
             Some(key) => Some(SecretString::from(key.trim().to_owned())),
             None => {
-                if root.get("ApiKey").is_some_and(|v| v.as_str().is_some_and(|s| s.trim().is_empty())) {
-                    problems.error("ApiKey", "is empty; remove it to run without a key (loopback only)");
+                if root
+                    .get("ApiKey")
+                    .is_some_and(|v| v.as_str().is_some_and(|s| s.trim().is_empty()))
+                {
+                    problems.error(
+                        "ApiKey",
+                        "is empty; remove it to run without a key (loopback only)",
+                    );
                 }
                 root.string("ApiKey", &mut problems).map(SecretString::from)
             }
         };
-        if let (None, Some(listen)) = (&api_key, listen) {
-            if !listen.ip().is_loopback() {
-                problems.error(
+        if let (None, Some(listen)) = (&api_key, listen)
+            && !listen.ip().is_loopback()
+        {
+            problems.error(
                     &listen_path,
                     format!(
                         "{listen} is reachable from other machines, and no ApiKey is set: anyone could read and change \
                          your stock. Set ApiKey (or {ENV_API_KEY}), or listen on 127.0.0.1"
                     ),
                 );
-            }
         }
 
         let cron = Schedule::parse(
-            &root.string("Cron", &mut problems).unwrap_or_else(|| DEFAULT_CRON.to_owned()),
+            &root
+                .string("Cron", &mut problems)
+                .unwrap_or_else(|| DEFAULT_CRON.to_owned()),
         )
         .map_err(|e| problems.error("Cron", e))
         .ok();
@@ -232,7 +243,11 @@ impl Settings {
         let _ = writeln!(out, "config file: {source}");
         let _ = writeln!(out, "database:    {}", self.database);
         let _ = writeln!(out, "listen:      {}", self.listen);
-        let key = if self.api_key.is_some() { "set" } else { "not set (loopback only)" };
+        let key = if self.api_key.is_some() {
+            "set"
+        } else {
+            "not set (loopback only)"
+        };
         let _ = writeln!(out, "api key:     {key}");
         let _ = writeln!(out, "sync cron:   {}", self.cron.expression);
         let _ = writeln!(out, "accounts:    {}", self.accounts.len());
@@ -255,14 +270,22 @@ impl Settings {
 
 fn account_details(vendor: &VendorConfig) -> String {
     match vendor {
-        VendorConfig::Square { locations, .. } if locations.is_empty() => {
-            ", all locations".into()
-        }
+        VendorConfig::Square { locations, .. } if locations.is_empty() => ", all locations".into(),
         VendorConfig::Square { locations, .. } => format!(", locations {}", locations.join(", ")),
-        VendorConfig::Hiboutik { email, maximum_requests, store_id, .. } => {
+        VendorConfig::Hiboutik {
+            email,
+            maximum_requests,
+            store_id,
+            ..
+        } => {
             format!(", login {email}, store {store_id}, budget {maximum_requests} calls/month")
         }
-        VendorConfig::Lightspeed { shop_id, register_id, employee_id, .. } => {
+        VendorConfig::Lightspeed {
+            shop_id,
+            register_id,
+            employee_id,
+            ..
+        } => {
             format!(", shop {shop_id}, register {register_id}, employee {employee_id}")
         }
     }

@@ -9,7 +9,9 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
     let options = Options {
         api_key: Some("k3y-for-tests-0123456789".into()),
     };
-    let Some(app) = TestApp::spawn_with(backend, options).await else { return };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
     let client = reqwest::Client::new();
     let routes = [
         ("GET", "/api/items"),
@@ -28,8 +30,15 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
     ];
     for (method, path) in routes {
         let method: reqwest::Method = method.parse().unwrap();
-        for auth in [None, Some("Bearer wrong"), Some("Bearer k3y-for-tests-012345678"), Some("k3y-for-tests-0123456789")] {
-            let mut request = client.request(method.clone(), app.url(path)).json(&json!({}));
+        for auth in [
+            None,
+            Some("Bearer wrong"),
+            Some("Bearer k3y-for-tests-012345678"),
+            Some("k3y-for-tests-0123456789"),
+        ] {
+            let mut request = client
+                .request(method.clone(), app.url(path))
+                .json(&json!({}));
             if let Some(auth) = auth {
                 request = request.header("authorization", auth);
             }
@@ -55,9 +64,14 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
 }
 
 async fn health_checks_answer(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     assert_eq!(app.get("/healthz").await, (200, json!({ "status": "ok" })));
-    assert_eq!(app.get("/readyz").await, (200, json!({ "status": "ready" })));
+    assert_eq!(
+        app.get("/readyz").await,
+        (200, json!({ "status": "ready" }))
+    );
     let (status, body) = app.post_empty("/healthz").await;
     assert_eq!(status, 405, "{body}");
     assert_eq!(body["code"], "method_not_allowed");

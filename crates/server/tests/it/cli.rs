@@ -6,41 +6,86 @@ use std::time::Duration;
 fn stocksync(args: &[&str], dir: &std::path::Path, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
     command.args(args).current_dir(dir).env_remove("RUST_LOG");
-    for var in ["STOCKSYNC_CONFIG", "STOCKSYNC_DATABASE_URL", "STOCKSYNC_LISTEN", "STOCKSYNC_API_KEY"] {
+    for var in [
+        "STOCKSYNC_CONFIG",
+        "STOCKSYNC_DATABASE_URL",
+        "STOCKSYNC_LISTEN",
+        "STOCKSYNC_API_KEY",
+    ] {
         command.env_remove(var);
     }
-    command.envs(env.iter().copied()).output().expect("stocksync runs")
+    command
+        .envs(env.iter().copied())
+        .output()
+        .expect("stocksync runs")
 }
 
 fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 #[test]
 fn check_config_prints_a_redacted_summary_or_every_problem() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("appsettings.json");
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/original-appsettings.json"), &config).unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/original-appsettings.json"
+        ),
+        &config,
+    )
+    .unwrap();
 
-    let output = stocksync(&["check-config"], dir.path(), &[("STOCKSYNC_DATABASE_URL", "mysql://root:pw-789@127.0.0.1:3306/shop")]);
+    let output = stocksync(
+        &["check-config"],
+        dir.path(),
+        &[(
+            "STOCKSYNC_DATABASE_URL",
+            "mysql://root:pw-789@127.0.0.1:3306/shop",
+        )],
+    );
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
-    assert!(shown.contains("your_lightspeed_account_id (lightspeed)"), "{shown}");
+    assert!(
+        shown.contains("your_lightspeed_account_id (lightspeed)"),
+        "{shown}"
+    );
     assert!(shown.contains("the configuration is valid"), "{shown}");
-    for secret in ["pw-789", "your_squarePOS_access_token", "your_lightspeed_cient_secret", "your_lightspeed_refresh_token"] {
+    for secret in [
+        "pw-789",
+        "your_squarePOS_access_token",
+        "your_lightspeed_cient_secret",
+        "your_lightspeed_refresh_token",
+    ] {
         assert!(!shown.contains(secret), "'{secret}' in: {shown}");
     }
 
     // The placeholder connection string of the original template is refused, with its path.
-    let output = stocksync(&["check-config", "--config", config.to_str().unwrap()], dir.path(), &[]);
+    let output = stocksync(
+        &["check-config", "--config", config.to_str().unwrap()],
+        dir.path(),
+        &[],
+    );
     let shown = text(&output);
     assert_eq!(output.status.code(), Some(1), "{shown}");
-    assert!(shown.contains("ecommerceDatabaseConnectionString: the connection string is neither"), "{shown}");
+    assert!(
+        shown.contains("ecommerceDatabaseConnectionString: the connection string is neither"),
+        "{shown}"
+    );
 
     std::fs::write(&config, "{ not json").unwrap();
     let output = stocksync(&["check-config"], dir.path(), &[]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output).contains("is not valid JSON"), "{}", text(&output));
+    assert!(
+        text(&output).contains("is not valid JSON"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
@@ -51,7 +96,10 @@ fn migrate_creates_the_schema_and_can_run_twice() {
         assert!(output.status.success(), "{}", text(&output));
         assert!(text(&output).contains("is up to date"));
     }
-    assert!(dir.path().join("stocksync.db").exists(), "the default SQLite file");
+    assert!(
+        dir.path().join("stocksync.db").exists(),
+        "the default SQLite file"
+    );
 }
 
 #[test]
@@ -90,7 +138,10 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let agent = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let client = reqwest::Client::new();
             for _ in 0..200 {
@@ -126,19 +177,37 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
     assert!(output.status.success(), "{logs}");
     let lines: Vec<serde_json::Value> = logs
         .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("a JSON log line: {line}")))
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("a JSON log line: {line}"))
+        })
         .collect();
-    let request_lines: Vec<&serde_json::Value> =
-        lines.iter().filter(|l| l["span"]["name"] == "request").collect();
+    let request_lines: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["span"]["name"] == "request")
+        .collect();
     assert!(request_lines.len() >= 3, "{logs}");
-    assert!(request_lines.iter().all(|l| l["span"]["id"].as_str().is_some_and(|id| id.len() == 36)), "{logs}");
-    for secret in ["log-api-key-321", "log-sq-token-654", "log-ls-access-1", "log-ls-refresh-2", "log-ls-secret-3"] {
+    assert!(
+        request_lines
+            .iter()
+            .all(|l| l["span"]["id"].as_str().is_some_and(|id| id.len() == 36)),
+        "{logs}"
+    );
+    for secret in [
+        "log-api-key-321",
+        "log-sq-token-654",
+        "log-ls-access-1",
+        "log-ls-refresh-2",
+        "log-ls-secret-3",
+    ] {
         assert!(!logs.contains(secret), "'{secret}' logged:\n{logs}");
     }
 }
 
 /// Asks the process to stop as an operator would (SIGTERM), without an extra crate.
 fn unsafe_kill_term(pid: u32) {
-    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
 }

@@ -12,46 +12,86 @@ fn original() -> Value {
 }
 
 fn load(document: &Value, env: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
-    let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     Settings::from_json(document, &|name| env.get(name).cloned())
 }
 
 fn refusals(document: &Value) -> Vec<String> {
-    load(document, &[]).expect_err("the configuration should be refused").0
+    load(document, &[])
+        .expect_err("the configuration should be refused")
+        .0
 }
 
 #[test]
 fn the_original_appsettings_is_accepted_with_a_real_connection_string() {
     let mut document = original();
-    document["ecommerceDatabaseConnectionString"] = json!("Server=127.0.0.1;Port=3306;Database=shop;Uid=root;Pwd=pw;");
+    document["ecommerceDatabaseConnectionString"] =
+        json!("Server=127.0.0.1;Port=3306;Database=shop;Uid=root;Pwd=pw;");
     let settings = load(&document, &[]).unwrap();
     assert_eq!(settings.database.backend(), Backend::MySql);
-    assert_eq!(settings.database.to_string(), "mysql://root:***@127.0.0.1:3306/shop");
+    assert_eq!(
+        settings.database.to_string(),
+        "mysql://root:***@127.0.0.1:3306/shop"
+    );
     assert_eq!(settings.listen.to_string(), "127.0.0.1:5000");
     assert_eq!(settings.cron.expression, "* * * * *");
     let kinds: Vec<PosKind> = settings.accounts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds, [PosKind::Square, PosKind::Hiboutik, PosKind::Lightspeed]);
+    assert_eq!(
+        kinds,
+        [PosKind::Square, PosKind::Hiboutik, PosKind::Lightspeed]
+    );
     let ids: Vec<&str> = settings.accounts.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(ids, ["your_squarePOS_account_id", "your_hibouik_account_name", "your_lightspeed_account_id"]);
-    assert_eq!(settings.accounts[0].base_url, "https://connect.squareup.com");
-    assert_eq!(settings.accounts[1].base_url, "https://your_hibouik_account_name.hiboutik.com/api");
-    assert_eq!(settings.accounts[2].base_url, "https://api.lightspeedapp.com");
+    assert_eq!(
+        ids,
+        [
+            "your_squarePOS_account_id",
+            "your_hibouik_account_name",
+            "your_lightspeed_account_id"
+        ]
+    );
+    assert_eq!(
+        settings.accounts[0].base_url,
+        "https://connect.squareup.com"
+    );
+    assert_eq!(
+        settings.accounts[1].base_url,
+        "https://your_hibouik_account_name.hiboutik.com/api"
+    );
+    assert_eq!(
+        settings.accounts[2].base_url,
+        "https://api.lightspeedapp.com"
+    );
     match &settings.accounts[2].vendor {
-        VendorConfig::Lightspeed { auth_url, shop_id, employee_id, .. } => {
+        VendorConfig::Lightspeed {
+            auth_url,
+            shop_id,
+            employee_id,
+            ..
+        } => {
             assert_eq!(auth_url, "https://cloud.lightspeedapp.com");
             assert_eq!((*shop_id, *employee_id), (1, 1));
         }
         other => panic!("{other:?}"),
     }
     match &settings.accounts[1].vendor {
-        VendorConfig::Hiboutik { maximum_requests, email, .. } => {
+        VendorConfig::Hiboutik {
+            maximum_requests,
+            email,
+            ..
+        } => {
             assert_eq!(*maximum_requests, 10000);
             assert_eq!(email, "you@outlook.com");
         }
         other => panic!("{other:?}"),
     }
     assert!(
-        settings.warnings.iter().any(|w| w.starts_with("hangfireDatabaseConnectionString")),
+        settings
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("hangfireDatabaseConnectionString")),
         "{:?}",
         settings.warnings
     );
@@ -60,14 +100,27 @@ fn the_original_appsettings_is_accepted_with_a_real_connection_string() {
 #[test]
 fn base_urls_point_accounts_at_simulators() {
     let mut document = original();
-    let entries = document["PosAccess"]["PosConfigurations"].as_array_mut().unwrap();
+    let entries = document["PosAccess"]["PosConfigurations"]
+        .as_array_mut()
+        .unwrap();
     entries[0]["BaseUrl"] = json!("http://127.0.0.1:7001/");
     entries[1]["BaseUrl"] = json!("http://127.0.0.1:7002/api");
     entries[2]["BaseUrl"] = json!("http://127.0.0.1:7003");
     entries[2]["AuthUrl"] = json!("http://127.0.0.1:7004");
     let settings = load(&document, &[("STOCKSYNC_DATABASE_URL", "sqlite://test.db")]).unwrap();
-    let urls: Vec<&str> = settings.accounts.iter().map(|a| a.base_url.as_str()).collect();
-    assert_eq!(urls, ["http://127.0.0.1:7001", "http://127.0.0.1:7002/api", "http://127.0.0.1:7003"]);
+    let urls: Vec<&str> = settings
+        .accounts
+        .iter()
+        .map(|a| a.base_url.as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "http://127.0.0.1:7001",
+            "http://127.0.0.1:7002/api",
+            "http://127.0.0.1:7003"
+        ]
+    );
     match &settings.accounts[2].vendor {
         VendorConfig::Lightspeed { auth_url, .. } => assert_eq!(auth_url, "http://127.0.0.1:7004"),
         other => panic!("{other:?}"),
@@ -90,7 +143,10 @@ fn the_environment_overrides_the_file() {
     .unwrap();
     assert_eq!(settings.database.expose(), "sqlite://elsewhere.db");
     assert_eq!(settings.listen.to_string(), "0.0.0.0:7000");
-    assert_eq!(settings.api_key_bytes(), Some("from-the-environment".as_bytes()));
+    assert_eq!(
+        settings.api_key_bytes(),
+        Some("from-the-environment".as_bytes())
+    );
 }
 
 #[test]
@@ -111,7 +167,11 @@ fn keys_match_without_case_and_numbers_may_be_strings() {
     });
     let settings = load(&document, &[]).unwrap();
     match &settings.accounts[0].vendor {
-        VendorConfig::Hiboutik { maximum_requests, store_id, .. } => assert_eq!((*maximum_requests, *store_id), (500, 3)),
+        VendorConfig::Hiboutik {
+            maximum_requests,
+            store_id,
+            ..
+        } => assert_eq!((*maximum_requests, *store_id), (500, 3)),
         other => panic!("{other:?}"),
     }
 }
@@ -144,7 +204,10 @@ fn every_problem_is_listed_with_its_json_path() {
         "PosAccess.PosConfigurations[5]: account 'dup' is configured twice",
     ];
     for want in expected {
-        assert!(problems.iter().any(|p| p.starts_with(want)), "missing '{want}' in {problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with(want)),
+            "missing '{want}' in {problems:#?}"
+        );
     }
     let text = problems.join("\n");
     for secret in ["hunter2", "secret-token-value"] {
@@ -180,5 +243,8 @@ fn the_summary_and_debug_output_hide_secrets() {
     ] {
         assert!(!shown.contains(secret), "'{secret}' shown in:\n{shown}");
     }
-    assert!(shown.contains("your_squarePOS_account_id"), "ids are not secret: {shown}");
+    assert!(
+        shown.contains("your_squarePOS_account_id"),
+        "ids are not secret: {shown}"
+    );
 }

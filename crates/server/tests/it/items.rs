@@ -16,7 +16,9 @@ on_every_backend!(
 );
 
 async fn registers_by_pos_id_with_the_pos_quantity(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Blue mug", Some("MUG-B"), 7);
     let (status, link) = app
         .post(
@@ -36,16 +38,24 @@ async fn registers_by_pos_id_with_the_pos_quantity(backend: Backend) {
 }
 
 async fn registers_by_exact_name_and_sku(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("A", "Tea", Some("T-1"), 3);
     app.catalog.put("B", "Tea pot", Some("T-2"), 5);
     let (status, by_name) = app
-        .post("/api/items", json!({ "item_name": "Tea", "item_ecommerce_id": "1", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_name": "Tea", "item_ecommerce_id": "1", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 201, "{by_name}");
     assert_eq!(by_name["posID"], "A", "the exact name wins over 'Tea pot'");
     let (status, by_sku) = app
-        .post("/api/items", json!({ "item_sku": "T-2", "item_ecommerce_id": "2", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_sku": "T-2", "item_ecommerce_id": "2", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 201, "{by_sku}");
     assert_eq!(by_sku["posID"], "B");
@@ -53,12 +63,17 @@ async fn registers_by_exact_name_and_sku(backend: Backend) {
 }
 
 async fn ambiguous_or_missing_names_list_candidates(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("A", "Scarf", None, 1);
     app.catalog.put("B", "Scarf", None, 2);
     app.catalog.put("C", "Wool scarf", None, 2);
     let (status, body) = app
-        .post("/api/items", json!({ "item_name": "Scarf", "item_ecommerce_id": "9", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_name": "Scarf", "item_ecommerce_id": "9", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["status"], "error");
@@ -71,13 +86,24 @@ async fn ambiguous_or_missing_names_list_candidates(backend: Backend) {
     assert_eq!(ids, ["A", "B"]);
 
     let (status, body) = app
-        .post("/api/items", json!({ "item_name": "scarf!", "item_ecommerce_id": "9", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_name": "scarf!", "item_ecommerce_id": "9", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 404, "{body}");
-    assert!(body["error_message"].as_str().unwrap().contains("no product with name 'scarf!'"));
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no product with name 'scarf!'")
+    );
 
     let (status, body) = app
-        .post("/api/items", json!({ "item_name": "wool", "item_ecommerce_id": "9", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_name": "wool", "item_ecommerce_id": "9", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 404, "a partial name is not a silent guess: {body}");
     assert_eq!(body["details"]["candidates"][0]["name"], "Wool scarf");
@@ -86,11 +112,16 @@ async fn ambiguous_or_missing_names_list_candidates(backend: Backend) {
 }
 
 async fn the_same_pos_product_cannot_be_linked_twice(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 4);
     let first = app.link("VAR-1", "10").await;
     let (status, body) = app
-        .post("/api/items", json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "11", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "11", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["code"], "conflict");
@@ -100,7 +131,9 @@ async fn the_same_pos_product_cannot_be_linked_twice(backend: Backend) {
 }
 
 async fn one_shop_item_may_have_several_pos_products(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 4);
     app.other_catalog.put("77", "Mug", None, 2);
     app.link("VAR-1", "10").await;
@@ -117,22 +150,43 @@ async fn one_shop_item_may_have_several_pos_products(backend: Backend) {
 }
 
 async fn unknown_account_and_pos_errors_are_explained(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let (status, body) = app
-        .post("/api/items", json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": "nope" }))
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": "nope" }),
+        )
         .await;
     assert_eq!(status, 404, "{body}");
-    assert!(body["error_message"].as_str().unwrap().contains("no POS account 'nope'"));
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no POS account 'nope'")
+    );
 
     let (status, body) = app
-        .post("/api/items", json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 404, "{body}");
-    assert!(body["error_message"].as_str().unwrap().contains("no product with id 'X'"));
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no product with id 'X'")
+    );
 
     app.catalog.set_down(true);
     let (status, body) = app
-        .post("/api/items", json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["code"], "pos_unavailable");
@@ -141,16 +195,46 @@ async fn unknown_account_and_pos_errors_are_explained(backend: Backend) {
 }
 
 async fn bad_registration_bodies_are_refused_and_write_nothing(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 4);
     let cases = [
-        (json!({ "item_ecommerce_id": "1", "account_id": ACCOUNT }), 400, "item_pos_id, item_sku or item_name"),
-        (json!({ "item_pos_id": "VAR-1", "account_id": ACCOUNT }), 422, "item_ecommerce_id"),
-        (json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1" }), 422, "account_id"),
-        (json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": true, "account_id": ACCOUNT }), 422, "item_ecommerce_id"),
-        (json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "", "account_id": ACCOUNT }), 422, "must not be empty"),
-        (json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1", "account_id": ACCOUNT, "limit_quantity": -1 }), 400, "limit_quantity"),
-        (json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1", "account_id": ACCOUNT, "limit_quantity": "many" }), 422, "limit_quantity"),
+        (
+            json!({ "item_ecommerce_id": "1", "account_id": ACCOUNT }),
+            400,
+            "item_pos_id, item_sku or item_name",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "account_id": ACCOUNT }),
+            422,
+            "item_ecommerce_id",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1" }),
+            422,
+            "account_id",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": true, "account_id": ACCOUNT }),
+            422,
+            "item_ecommerce_id",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "", "account_id": ACCOUNT }),
+            422,
+            "must not be empty",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1", "account_id": ACCOUNT, "limit_quantity": -1 }),
+            400,
+            "limit_quantity",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1", "account_id": ACCOUNT, "limit_quantity": "many" }),
+            422,
+            "limit_quantity",
+        ),
         (json!([1, 2]), 422, "expected struct"),
     ];
     for (body, status, says) in cases {
@@ -158,7 +242,10 @@ async fn bad_registration_bodies_are_refused_and_write_nothing(backend: Backend)
         assert_eq!(got, status, "{body} → {answer}");
         assert_eq!(answer["status"], "error");
         let message = answer["error_message"].as_str().unwrap();
-        assert!(message.contains(says), "{body}: '{message}' should mention '{says}'");
+        assert!(
+            message.contains(says),
+            "{body}: '{message}' should mention '{says}'"
+        );
     }
     let malformed = app
         .request(reqwest::Method::POST, "/api/items")
@@ -172,16 +259,24 @@ async fn bad_registration_bodies_are_refused_and_write_nothing(backend: Backend)
 }
 
 async fn lists_links_by_page_and_by_account_without_credentials(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     for i in 0..5 {
-        app.catalog.put(&format!("V{i}"), &format!("Item {i}"), None, i);
+        app.catalog
+            .put(&format!("V{i}"), &format!("Item {i}"), None, i);
         app.link(&format!("V{i}"), &format!("{i}")).await;
     }
     let (status, page) = app.get("/api/items?page=2&per_page=2").await;
     assert_eq!(status, 200);
     assert_eq!(page["total"], 5);
     assert_eq!(page["page"], 2);
-    let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Item 2", "Item 3"]);
     let (status, body) = app.get("/api/items?page=0").await;
     assert_eq!(status, 400, "{body}");
@@ -195,27 +290,41 @@ async fn lists_links_by_page_and_by_account_without_credentials(backend: Backend
     for secret in SECRETS {
         assert!(!text.contains(secret), "a credential leaked: {text}");
     }
-    let (status, other) = app.get(&format!("/api/items/{}", stocksync_testkit::OTHER_ACCOUNT)).await;
+    let (status, other) = app
+        .get(&format!("/api/items/{}", stocksync_testkit::OTHER_ACCOUNT))
+        .await;
     assert_eq!((status, other), (200, json!([])));
     let (status, _) = app.get("/api/items/not-an-account").await;
     assert_eq!(status, 404);
 }
 
 async fn changes_the_limit_and_removes_links(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 4);
     let link = app.link("VAR-1", "10").await;
     let id = link["id"].as_str().unwrap();
-    let (status, updated) = app.patch(&format!("/api/items/{id}"), json!({ "limit_quantity": 2 })).await;
+    let (status, updated) = app
+        .patch(&format!("/api/items/{id}"), json!({ "limit_quantity": 2 }))
+        .await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["limitQuantitySale"], 2);
-    let (status, same) = app.patch(&format!("/api/items/{id}"), json!({ "limit_quantity": 2 })).await;
+    let (status, same) = app
+        .patch(&format!("/api/items/{id}"), json!({ "limit_quantity": 2 }))
+        .await;
     assert_eq!((status, same["limitQuantitySale"].clone()), (200, json!(2)));
-    let (status, _) = app.patch(&format!("/api/items/{id}"), json!({ "limit_quantity": -2 })).await;
+    let (status, _) = app
+        .patch(&format!("/api/items/{id}"), json!({ "limit_quantity": -2 }))
+        .await;
     assert_eq!(status, 400);
-    let (status, _) = app.patch(&format!("/api/items/{id}"), json!({ "quantity": 2 })).await;
+    let (status, _) = app
+        .patch(&format!("/api/items/{id}"), json!({ "quantity": 2 }))
+        .await;
     assert_eq!(status, 422, "only the limit can be changed");
-    let (status, _) = app.patch("/api/items/999", json!({ "limit_quantity": 1 })).await;
+    let (status, _) = app
+        .patch("/api/items/999", json!({ "limit_quantity": 1 }))
+        .await;
     assert_eq!(status, 404);
 
     let (status, _) = app.delete(&format!("/api/items/{id}")).await;

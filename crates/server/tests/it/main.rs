@@ -5,5 +5,6 @@ mod auth;
 mod cli;
 mod config;
 mod items;
+mod migrations;
 mod sales;
 mod synchronizer;

@@ -28,10 +28,17 @@ fn sale(item: Value, delta: Value, balance: Value) -> Value {
 }
 
 async fn accepts_a_sale_durably_and_decrements_the_shop_quantity(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.link("VAR-1", "42").await;
-    let (status, answer) = app.post("/api/synchronizer/sale", sale(json!(42), json!(2), json!(1990))).await;
+    let (status, answer) = app
+        .post(
+            "/api/synchronizer/sale",
+            sale(json!(42), json!(2), json!(1990)),
+        )
+        .await;
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["status"], "accepted");
     assert_eq!(answer["error_message"], Value::Null);
@@ -53,7 +60,9 @@ async fn accepts_a_sale_durably_and_decrements_the_shop_quantity(backend: Backen
 }
 
 async fn sells_down_to_the_limit_and_no_further(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 3);
     let (status, _) = app
         .post(
@@ -62,10 +71,23 @@ async fn sells_down_to_the_limit_and_no_further(backend: Backend) {
         )
         .await;
     assert_eq!(status, 201);
-    let (status, answer) = app.post("/api/synchronizer/sale", sale(json!("7"), json!(2), json!(0))).await;
-    assert_eq!(status, 202, "selling down to exactly the limit is allowed: {answer}");
+    let (status, answer) = app
+        .post(
+            "/api/synchronizer/sale",
+            sale(json!("7"), json!(2), json!(0)),
+        )
+        .await;
+    assert_eq!(
+        status, 202,
+        "selling down to exactly the limit is allowed: {answer}"
+    );
     assert_eq!(quantity(&app, "7").await, [1]);
-    let (status, answer) = app.post("/api/synchronizer/sale", sale(json!("7"), json!(1), json!(0))).await;
+    let (status, answer) = app
+        .post(
+            "/api/synchronizer/sale",
+            sale(json!("7"), json!(1), json!(0)),
+        )
+        .await;
     assert_eq!(status, 409, "{answer}");
     assert_eq!(answer["status"], "error");
     assert_eq!(answer["code"], "not_enough_stock");
@@ -73,25 +95,49 @@ async fn sells_down_to_the_limit_and_no_further(backend: Backend) {
 }
 
 async fn refuses_unknown_items_and_bad_sales_without_writing(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.link("VAR-1", "42").await;
     let cases = [
-        (sale(json!("nope"), json!(1), json!(0)), 404, "no link has shop item 'nope'"),
-        (sale(json!(42), json!(0), json!(0)), 400, "delta must be a positive"),
-        (sale(json!(42), json!(-2), json!(0)), 400, "delta must be a positive"),
+        (
+            sale(json!("nope"), json!(1), json!(0)),
+            404,
+            "no link has shop item 'nope'",
+        ),
+        (
+            sale(json!(42), json!(0), json!(0)),
+            400,
+            "delta must be a positive",
+        ),
+        (
+            sale(json!(42), json!(-2), json!(0)),
+            400,
+            "delta must be a positive",
+        ),
         (sale(json!(42), json!(1), json!(-5)), 400, "balance"),
         (sale(json!(42), json!("1"), json!(0)), 422, "delta"),
         (sale(json!(42), json!(1.5), json!(0)), 422, "delta"),
-        (json!({ "item_ecommerce_id": 42, "delta": 1 }), 422, "balance"),
+        (
+            json!({ "item_ecommerce_id": 42, "delta": 1 }),
+            422,
+            "balance",
+        ),
     ];
     for (body, status, says) in cases {
         let (got, answer) = app.post("/api/synchronizer/sale", body.clone()).await;
         assert_eq!(got, status, "{body} → {answer}");
         let message = answer["error_message"].as_str().unwrap();
-        assert!(message.contains(says), "{body}: '{message}' should mention '{says}'");
+        assert!(
+            message.contains(says),
+            "{body}: '{message}' should mention '{says}'"
+        );
     }
-    let oversized = format!(r#"{{"item_ecommerce_id":"{}","delta":1,"balance":0}}"#, "x".repeat(100_000));
+    let oversized = format!(
+        r#"{{"item_ecommerce_id":"{}","delta":1,"balance":0}}"#,
+        "x".repeat(100_000)
+    );
     let request = app
         .request(reqwest::Method::POST, "/api/synchronizer/sale")
         .header("content-type", "application/json")
@@ -99,7 +145,9 @@ async fn refuses_unknown_items_and_bad_sales_without_writing(backend: Backend) {
     let (status, answer) = stocksync_testkit::send(request).await;
     assert_eq!(status, 413, "{answer}");
     assert_eq!(answer["code"], "body_too_large");
-    let no_type = app.request(reqwest::Method::POST, "/api/synchronizer/sale").body("{}");
+    let no_type = app
+        .request(reqwest::Method::POST, "/api/synchronizer/sale")
+        .body("{}");
     let (status, answer) = stocksync_testkit::send(no_type).await;
     assert_eq!(status, 415, "{answer}");
     assert_eq!(quantity(&app, "42").await, [5], "nothing changed");
@@ -108,7 +156,9 @@ async fn refuses_unknown_items_and_bad_sales_without_writing(backend: Backend) {
 }
 
 async fn the_same_idempotency_key_sells_once(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.link("VAR-1", "42").await;
     let keyed = |key: &str, delta: i64| {
@@ -120,7 +170,10 @@ async fn the_same_idempotency_key_sells_once(backend: Backend) {
     assert_eq!(status, 202, "{first}");
     let (status, again) = stocksync_testkit::send(keyed("order-1001", 1)).await;
     assert_eq!(status, 202, "{again}");
-    assert_eq!(again["location"], first["location"], "the first result, answered again");
+    assert_eq!(
+        again["location"], first["location"],
+        "the first result, answered again"
+    );
     assert_eq!(quantity(&app, "42").await, [4], "decremented once");
 
     let (status, reused) = stocksync_testkit::send(keyed("order-1001", 3)).await;
@@ -138,7 +191,9 @@ async fn the_same_idempotency_key_sells_once(backend: Backend) {
 }
 
 async fn concurrent_sales_never_oversell(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 10);
     app.link("VAR-1", "42").await;
     let attempts = 30;
@@ -173,7 +228,9 @@ async fn concurrent_sales_never_oversell(backend: Backend) {
 }
 
 async fn a_sale_goes_to_the_link_with_most_stock(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 2);
     app.other_catalog.put("77", "Mug", None, 6);
     app.link("VAR-1", "10").await;
@@ -184,7 +241,12 @@ async fn a_sale_goes_to_the_link_with_most_stock(backend: Backend) {
         )
         .await;
     assert_eq!(status, 201);
-    let (status, answer) = app.post("/api/synchronizer/sale", sale(json!(10), json!(3), json!(0))).await;
+    let (status, answer) = app
+        .post(
+            "/api/synchronizer/sale",
+            sale(json!(10), json!(3), json!(0)),
+        )
+        .await;
     assert_eq!(status, 202, "{answer}");
     let (_, stored) = app.get(answer["location"].as_str().unwrap()).await;
     assert_eq!(stored["account_id"], stocksync_testkit::OTHER_ACCOUNT);

@@ -13,10 +13,15 @@ on_every_backend!(
 );
 
 async fn start_and_stop_are_idempotent_and_survive_a_restart(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let (status, body) = app.get("/api/synchronizer").await;
     assert_eq!(status, 200);
-    assert_eq!(body["running"], false, "a new database starts stopped, as the original");
+    assert_eq!(
+        body["running"], false,
+        "a new database starts stopped, as the original"
+    );
     assert_eq!(body["cron"], "* * * * *");
     assert_eq!(body["accounts"].as_array().unwrap().len(), 2);
 
@@ -43,7 +48,9 @@ async fn start_and_stop_are_idempotent_and_survive_a_restart(backend: Backend) {
 }
 
 async fn force_update_reads_the_pos_into_the_stock_table(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.catalog.put("VAR-2", "Bowl", None, 1);
     app.catalog.put("UNLINKED", "Plate", None, 9);
@@ -59,7 +66,12 @@ async fn force_update_reads_the_pos_into_the_stock_table(backend: Backend) {
     let task = app.wait_task(location).await;
     assert_eq!(task["state"], "succeeded", "{task}");
     let summary = task["summary"].as_str().unwrap();
-    assert!(summary.contains(&format!("{ACCOUNT}: 1 link(s) changed, 1 unchanged, 1 unlinked")), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "{ACCOUNT}: 1 link(s) changed, 1 unchanged, 1 unlinked"
+        )),
+        "{summary}"
+    );
 
     let (_, links) = app.get(&format!("/api/items/{ACCOUNT}")).await;
     assert_eq!(links[0]["quantity"], 2);
@@ -71,11 +83,16 @@ async fn force_update_reads_the_pos_into_the_stock_table(backend: Backend) {
 }
 
 async fn a_pos_count_never_brings_back_units_sold_online(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.link("VAR-1", "1").await;
     let (status, _) = app
-        .post("/api/synchronizer/sale", json!({ "item_ecommerce_id": "1", "delta": 2, "balance": 0 }))
+        .post(
+            "/api/synchronizer/sale",
+            json!({ "item_ecommerce_id": "1", "delta": 2, "balance": 0 }),
+        )
         .await;
     assert_eq!(status, 202);
     // The POS still says 5: the sale has not reached it. The shop must keep 3, not go back to 5.
@@ -93,12 +110,17 @@ async fn a_pos_count_never_brings_back_units_sold_online(backend: Backend) {
 }
 
 async fn one_failing_account_does_not_stop_the_others(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.other_catalog.put("77", "Cup", None, 5);
     app.link("VAR-1", "1").await;
     let (status, _) = app
-        .post("/api/items", json!({ "item_pos_id": "77", "item_ecommerce_id": "2", "account_id": OTHER_ACCOUNT }))
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "77", "item_ecommerce_id": "2", "account_id": OTHER_ACCOUNT }),
+        )
         .await;
     assert_eq!(status, 201);
     app.catalog.set_down(true);
@@ -108,8 +130,14 @@ async fn one_failing_account_does_not_stop_the_others(backend: Backend) {
     let task = app.wait_task(answer["location"].as_str().unwrap()).await;
     assert_eq!(task["state"], "failed", "{task}");
     let error = task["error"].as_str().unwrap();
-    assert!(error.contains(&format!("{ACCOUNT}: POS unavailable")), "{error}");
-    assert!(error.contains(&format!("{OTHER_ACCOUNT}: 1 link(s) changed")), "{error}");
+    assert!(
+        error.contains(&format!("{ACCOUNT}: POS unavailable")),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!("{OTHER_ACCOUNT}: 1 link(s) changed")),
+        "{error}"
+    );
     let (_, links) = app.get(&format!("/api/items/{OTHER_ACCOUNT}")).await;
     assert_eq!(links[0]["quantity"], 1);
     let (_, status) = app.get("/api/synchronizer").await;
@@ -118,7 +146,9 @@ async fn one_failing_account_does_not_stop_the_others(backend: Backend) {
 }
 
 async fn unknown_tasks_are_404(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let (status, body) = app.get("/api/itemstask/0b7e-unknown").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "not_found");

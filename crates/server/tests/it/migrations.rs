@@ -1,0 +1,77 @@
+//! Taking over the original program's MySQL database: its `stock` rows are kept, and a table
+//! that links one POS product twice is refused with the rows named.
+
+use stocksync_domain::AccountId;
+use stocksync_store::Store;
+use stocksync_testkit::{Backend, TestDb};
+
+/// The `stock` table as the original program's users created it (narrower types, no keys).
+const ORIGINAL_STOCK: &str = "CREATE TABLE stock (
+    id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    idProductPOS VARCHAR(45) NOT NULL,
+    idProductEcommerce INT NOT NULL,
+    quantity INT NOT NULL,
+    accountID VARCHAR(45) NOT NULL,
+    description VARCHAR(255),
+    limitQuantity INT NOT NULL DEFAULT 0
+)";
+
+async fn original_database(rows: &str) -> Option<(TestDb, Store)> {
+    if !Backend::mariadb_available() {
+        return None;
+    }
+    let db = TestDb::create(Backend::MariaDb).await?;
+    let store = db.store().await;
+    db.execute(ORIGINAL_STOCK).await;
+    db.execute(&format!(
+        "INSERT INTO stock (idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity) VALUES {rows}"
+    ))
+    .await;
+    Some((db, store))
+}
+
+#[tokio::test]
+async fn the_original_stock_rows_are_kept() {
+    let Some((_db, store)) =
+        original_database("('A1', 12, 4, 'sq', 'Mug', 1), ('A2', 13, 0, 'sq', 'Bowl', 0)").await
+    else {
+        return;
+    };
+    store
+        .migrate()
+        .await
+        .expect("the original table is adopted");
+    let links = store.links_of_account(&AccountId::new("sq")).await.unwrap();
+    let seen: Vec<(&str, &str, i64, i64)> = links
+        .iter()
+        .map(|l| {
+            (
+                l.pos_ref.as_str(),
+                l.ecommerce_id.as_str(),
+                l.quantity,
+                l.limit_quantity,
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("A1", "12", 4, 1), ("A2", "13", 0, 0)]);
+    store
+        .migrate()
+        .await
+        .expect("migrating twice changes nothing");
+}
+
+#[tokio::test]
+async fn a_table_linking_one_product_twice_is_refused_with_the_rows_named() {
+    let Some((_db, store)) =
+        original_database("('A1', 12, 4, 'sq', 'Mug', 0), ('A1', 14, 4, 'sq', 'Mug', 0)").await
+    else {
+        return;
+    };
+    let error = store
+        .migrate()
+        .await
+        .expect_err("duplicates are refused")
+        .to_string();
+    assert!(error.contains("account sq product A1 (2 rows)"), "{error}");
+    assert!(error.contains("keep one row each"), "{error}");
+}
