@@ -17,8 +17,10 @@ macro_rules! named_enum {
     };
 }
 
+pub mod account;
 pub mod ids;
 pub mod link;
+pub mod ports;
 pub mod pos;
 pub mod sale;
 pub mod task;

@@ -7,6 +7,7 @@
 //! This crate knows nothing of HTTP or of POS vendors.
 
 mod links;
+mod pos_state;
 mod sales;
 mod settings;
 mod sync;
@@ -124,6 +125,16 @@ impl Store {
                 let options = MySqlConnectOptions::from_str(url.expose()).map_err(connect_error)?;
                 let pool = MySqlPoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
+                    // Each statement sees what is committed when it runs, so a transaction that
+                    // first locks rows then reads them reads their current values.
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                                .execute(conn)
+                                .await
+                                .map(drop)
+                        })
+                    })
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
@@ -152,8 +163,8 @@ impl Store {
         }
     }
 
-    /// A `stock` table inherited from the original program may link one POS product twice; the
-    /// migration's unique key would then fail half-way, so say which rows first.
+    /// A `stock` table inherited from the original program may link one POS product twice, or
+    /// lack a key column; the migration would then fail half-way, so say which rows first.
     async fn refuse_duplicate_links(&self) -> Result<()> {
         let Pool::MySql(pool) = &self.pool else {
             return Ok(());
@@ -166,6 +177,18 @@ impl Store {
         .await?;
         if has_stock.is_none() {
             return Ok(());
+        }
+        let (unkeyed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM stock \
+             WHERE idProductPOS IS NULL OR idProductEcommerce IS NULL OR accountID IS NULL",
+        )
+        .fetch_one(pool)
+        .await?;
+        if unkeyed > 0 {
+            return Err(StoreError::Migrate(format!(
+                "{unkeyed} row(s) of the stock table lack idProductPOS, idProductEcommerce or accountID; \
+                 complete or remove them, then start again"
+            )));
         }
         let duplicates: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT CAST(accountID AS CHAR), CAST(idProductPOS AS CHAR), COUNT(*) FROM stock \

@@ -91,14 +91,14 @@ impl Store {
                     .bind(new.pos_ref.as_str())
                     .fetch_one(&mut *tx)
                     .await?;
-                    sqlx::query("INSERT INTO observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, NULL)")
+                    sqlx::query("INSERT INTO stocksync_observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, NULL)")
                         .bind(id)
                         .bind(new.quantity)
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query(
-                        "INSERT INTO ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
+                        "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
                          VALUES (?, ?, 'registered', 0, ?, NULL, ?, ?)",
                     )
                     .bind(id)
@@ -210,7 +210,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query("DELETE FROM observations WHERE link_id = ?")
+            sqlx::query("DELETE FROM stocksync_observations WHERE link_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

@@ -44,7 +44,7 @@ macro_rules! select_sales {
     ($tail:literal) => {
         concat!(
             "SELECT id, idempotency_key, link_id, item_ecommerce_id, account_id, pos_ref, delta, balance_cents, \
-             state, attempts, last_error, pos_reference, created_at FROM sales ",
+             state, attempts, last_error, pos_reference, created_at FROM stocksync_sales ",
             $tail
         )
     };
@@ -140,7 +140,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             let insert = sqlx::query(
-                "INSERT INTO sales (id, idempotency_key, link_id, item_ecommerce_id, account_id, pos_ref, delta, \
+                "INSERT INTO stocksync_sales (id, idempotency_key, link_id, item_ecommerce_id, account_id, pos_ref, delta, \
                  balance_cents, state, attempts, last_error, pos_reference, created_at, updated_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'accepted', 0, NULL, NULL, ?, ?)",
             )
@@ -165,7 +165,7 @@ impl Store {
                 Err(err) => Err(err.into()),
                 Ok(_) => {
                     sqlx::query(
-                        "INSERT INTO ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
+                        "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
                          VALUES (?, ?, 'web_sale', ?, ?, ?, ?, ?)",
                     )
                     .bind(link.id)
@@ -244,7 +244,7 @@ impl Store {
     /// How many sales are accepted but not yet recorded on the POS.
     pub async fn pending_sales_count(&self) -> Result<i64> {
         let (count,): (i64,) = dispatch!(self, pool => {
-            sqlx::query_as("SELECT COUNT(*) FROM sales WHERE state = 'accepted'")
+            sqlx::query_as("SELECT COUNT(*) FROM stocksync_sales WHERE state = 'accepted'")
                 .fetch_one(pool)
                 .await?
         });

@@ -21,8 +21,8 @@ pub struct SyncSummary {
 
 impl Store {
     /// Applies counts read from one account's POS, in one transaction. The sales subtracted are
-    /// those accepted at commit time, so a sale accepted while the read was in flight is still
-    /// subtracted: at worst a transient under-count, never an over-count.
+    /// every sale accepted up to this transaction, so a sale accepted while the read was in
+    /// flight is still subtracted: at worst a transient under-count, never an over-count.
     #[tracing::instrument(skip(self, counts), fields(counts = counts.len()), err)]
     pub async fn apply_counts(
         &self,
@@ -32,6 +32,14 @@ impl Store {
         let at = now();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
+            // Lock the account's links before reading them and their pending sales: a sale
+            // being accepted holds its link's row until it commits, so what is read below
+            // includes every sale that decremented these links (SQLite: the database is
+            // already locked by BEGIN IMMEDIATE; MySQL reads committed data after the lock).
+            sqlx::query("UPDATE stock SET quantity = quantity WHERE accountID = ?")
+                .bind(account.as_str())
+                .execute(&mut *tx)
+                .await?;
             let links: Vec<LinkRow> = sqlx::query_as(select_links!("WHERE accountID = ?"))
                 .bind(account.as_str())
                 .fetch_all(&mut *tx)
@@ -42,7 +50,7 @@ impl Store {
                 .map(|link| (link.pos_ref.as_str().to_owned(), link))
                 .collect();
             let pending: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT link_id, CAST(SUM(delta) AS SIGNED) FROM sales \
+                "SELECT link_id, CAST(SUM(delta) AS SIGNED) FROM stocksync_sales \
                  WHERE account_id = ? AND state = 'accepted' GROUP BY link_id",
             )
             .bind(account.as_str())
@@ -55,7 +63,7 @@ impl Store {
                     summary.unlinked += 1;
                     continue;
                 };
-                sqlx::query("REPLACE INTO observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, ?)")
+                sqlx::query("REPLACE INTO stocksync_observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, ?)")
                     .bind(link.id)
                     .bind(count.quantity)
                     .bind(at)
@@ -74,7 +82,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "INSERT INTO ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
+                    "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
                      VALUES (?, ?, 'pos_count', ?, ?, NULL, ?, ?)",
                 )
                 .bind(link.id)

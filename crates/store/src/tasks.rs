@@ -21,7 +21,7 @@ struct TaskRow {
 macro_rules! select_tasks {
     ($tail:literal) => {
         concat!(
-            "SELECT id, kind, state, summary, error, created_at, started_at, finished_at FROM tasks ",
+            "SELECT id, kind, state, summary, error, created_at, started_at, finished_at FROM stocksync_tasks ",
             $tail
         )
     };
@@ -63,7 +63,7 @@ impl Store {
             match waiting {
                 Some(row) => row,
                 None => {
-                    sqlx::query("INSERT INTO tasks (id, kind, state, created_at) VALUES (?, ?, 'enqueued', ?)")
+                    sqlx::query("INSERT INTO stocksync_tasks (id, kind, state, created_at) VALUES (?, ?, 'enqueued', ?)")
                         .bind(&id)
                         .bind(kind.as_str())
                         .bind(at)
@@ -102,11 +102,11 @@ impl Store {
         let claimed: Option<String> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             let oldest: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM tasks WHERE state = 'enqueued' ORDER BY created_at, id LIMIT 1")
+                sqlx::query_as("SELECT id FROM stocksync_tasks WHERE state = 'enqueued' ORDER BY created_at, id LIMIT 1")
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some((id,)) = &oldest {
-                sqlx::query("UPDATE tasks SET state = 'running', started_at = ? WHERE id = ? AND state = 'enqueued'")
+                sqlx::query("UPDATE stocksync_tasks SET state = 'running', started_at = ? WHERE id = ? AND state = 'enqueued'")
                     .bind(at)
                     .bind(id)
                     .execute(&mut *tx)
@@ -132,7 +132,7 @@ impl Store {
             Err(error) => (TaskState::Failed, None, Some(error)),
         };
         dispatch!(self, pool => {
-            sqlx::query("UPDATE tasks SET state = ?, summary = ?, error = ?, finished_at = ? WHERE id = ?")
+            sqlx::query("UPDATE stocksync_tasks SET state = ?, summary = ?, error = ?, finished_at = ? WHERE id = ?")
                 .bind(state.as_str())
                 .bind(summary)
                 .bind(error)
@@ -148,7 +148,7 @@ impl Store {
     /// (one process per database until jobs get leases).
     pub async fn requeue_interrupted_tasks(&self) -> Result<u64> {
         let requeued = dispatch!(self, pool => {
-            sqlx::query("UPDATE tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running'")
+            sqlx::query("UPDATE stocksync_tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running'")
                 .execute(pool)
                 .await?
                 .rows_affected()

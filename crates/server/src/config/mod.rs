@@ -7,7 +7,7 @@
 mod accounts;
 mod json;
 
-pub use accounts::{AccountConfig, VendorConfig};
+pub use stocksync_domain::account::{AccountConfig, VendorConfig};
 
 use croner::Cron;
 use croner::parser::{CronParser, Seconds};
@@ -145,6 +145,17 @@ impl Settings {
                     .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
             ),
         };
+        if env(ENV_DATABASE_URL).is_none()
+            && root
+                .get("ecommerceDatabaseConnectionString")
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| s.trim().is_empty())
+        {
+            problems.error(
+                &database_path,
+                "is empty; remove it to use the built-in SQLite file",
+            );
+        }
         let database = DatabaseUrl::parse(&database)
             .map_err(|e| problems.error(&database_path, e))
             .ok();

@@ -51,6 +51,14 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
     }
     let (status, _) = app.post_empty("/api/synchronizer/stop").await;
     assert_eq!(status, 200, "the right key opens the door");
+    let lower_case = client
+        .get(app.url("/api/synchronizer"))
+        .header("authorization", "bearer k3y-for-tests-0123456789");
+    assert_eq!(
+        send(lower_case).await.0,
+        200,
+        "the scheme is case-insensitive"
+    );
     let (status, body) = app.get("/api/synchronizer").await;
     assert_eq!(status, 200);
     let text = body.to_string();

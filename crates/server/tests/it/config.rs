@@ -221,6 +221,8 @@ fn without_an_api_key_only_loopback_addresses_are_allowed() {
     assert!(problems[0].contains("no ApiKey is set"), "{problems:?}");
     assert!(load(&json!({ "Listen": "0.0.0.0:5000", "ApiKey": "k" }), &[]).is_ok());
     assert!(load(&json!({ "Listen": "[::1]:5000" }), &[]).is_ok());
+    let problems = refusals(&json!({ "ecommerceDatabaseConnectionString": "" }));
+    assert!(problems[0].contains("is empty"), "{problems:?}");
     let problems = refusals(&json!({ "ApiKey": " " }));
     assert!(problems[0].starts_with("ApiKey: is empty"), "{problems:?}");
 }

@@ -10,6 +10,11 @@ CREATE TABLE IF NOT EXISTS stock (
     limitQuantity BIGINT NOT NULL DEFAULT 0
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
+-- The original's columns may hold NULLs where ours do not.
+UPDATE stock SET quantity = 0 WHERE quantity IS NULL;
+UPDATE stock SET description = '' WHERE description IS NULL;
+UPDATE stock SET limitQuantity = 0 WHERE limitQuantity IS NULL;
+
 ALTER TABLE stock
     MODIFY id BIGINT NOT NULL AUTO_INCREMENT,
     MODIFY idProductPOS VARCHAR(191) NOT NULL,
@@ -24,14 +29,14 @@ ALTER TABLE stock
 ALTER TABLE stock ADD UNIQUE KEY stock_account_pos (accountID, idProductPOS);
 ALTER TABLE stock ADD KEY stock_ecommerce (idProductEcommerce);
 
-CREATE TABLE observations (
+CREATE TABLE stocksync_observations (
     link_id BIGINT NOT NULL PRIMARY KEY,
     pos_quantity BIGINT NOT NULL,
     observed_at DATETIME(6) NOT NULL,
     counted_at DATETIME(6) NULL
 ) ENGINE = InnoDB;
 
-CREATE TABLE sales (
+CREATE TABLE stocksync_sales (
     id VARCHAR(36) NOT NULL PRIMARY KEY,
     idempotency_key VARCHAR(191) NULL,
     link_id BIGINT NOT NULL,
@@ -50,7 +55,7 @@ CREATE TABLE sales (
     KEY sales_state (state, link_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
-CREATE TABLE ledger (
+CREATE TABLE stocksync_ledger (
     id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
     link_id BIGINT NOT NULL,
     at DATETIME(6) NOT NULL,
@@ -63,7 +68,7 @@ CREATE TABLE ledger (
     KEY ledger_link (link_id, id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
-CREATE TABLE tasks (
+CREATE TABLE stocksync_tasks (
     id VARCHAR(36) NOT NULL PRIMARY KEY,
     kind VARCHAR(32) NOT NULL,
     state VARCHAR(16) NOT NULL,
@@ -75,7 +80,7 @@ CREATE TABLE tasks (
     KEY tasks_state (state, created_at)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
-CREATE TABLE settings (
+CREATE TABLE stocksync_settings (
     name VARCHAR(64) NOT NULL PRIMARY KEY,
     value TEXT NOT NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

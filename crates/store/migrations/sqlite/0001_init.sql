@@ -12,7 +12,7 @@ CREATE UNIQUE INDEX stock_account_pos ON stock (accountID, idProductPOS);
 CREATE INDEX stock_ecommerce ON stock (idProductEcommerce);
 
 -- The last count read from the POS for each link.
-CREATE TABLE observations (
+CREATE TABLE stocksync_observations (
     link_id INTEGER PRIMARY KEY,
     pos_quantity INTEGER NOT NULL,
     observed_at TEXT NOT NULL,
@@ -20,7 +20,7 @@ CREATE TABLE observations (
 );
 
 -- Web sales: accepted durably, then pushed to the POS (the outbox).
-CREATE TABLE sales (
+CREATE TABLE stocksync_sales (
     id TEXT PRIMARY KEY,
     idempotency_key TEXT UNIQUE,
     link_id INTEGER NOT NULL,
@@ -36,10 +36,10 @@ CREATE TABLE sales (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX sales_state ON sales (state, link_id);
+CREATE INDEX stocksync_sales_state ON stocksync_sales (state, link_id);
 
 -- Every stock movement of every link, append-only.
-CREATE TABLE ledger (
+CREATE TABLE stocksync_ledger (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     link_id INTEGER NOT NULL,
     at TEXT NOT NULL,
@@ -50,10 +50,10 @@ CREATE TABLE ledger (
     pos_ref TEXT NOT NULL,
     detail TEXT
 );
-CREATE INDEX ledger_link ON ledger (link_id, id);
+CREATE INDEX stocksync_ledger_link ON stocksync_ledger (link_id, id);
 
 -- Asynchronous tasks (`/api/itemstask/{id}`).
-CREATE TABLE tasks (
+CREATE TABLE stocksync_tasks (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     state TEXT NOT NULL,
@@ -63,10 +63,10 @@ CREATE TABLE tasks (
     started_at TEXT,
     finished_at TEXT
 );
-CREATE INDEX tasks_state ON tasks (state, created_at);
+CREATE INDEX stocksync_tasks_state ON stocksync_tasks (state, created_at);
 
 -- Small named values that must survive a restart (the synchronizer's started/stopped state).
-CREATE TABLE settings (
+CREATE TABLE stocksync_settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
