@@ -1,0 +1,1 @@
+//! The hiboutik client and simulator (being written).

@@ -1,0 +1,1 @@
+//! The lightspeed client and simulator (being written).

@@ -1,0 +1,1 @@
+//! The square client and simulator (being written).
