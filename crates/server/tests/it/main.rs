@@ -6,5 +6,6 @@ mod cli;
 mod config;
 mod items;
 mod migrations;
+mod pos_state;
 mod sales;
 mod synchronizer;
