@@ -102,6 +102,12 @@ pub struct Sale {
     pub last_error: Option<String>,
     /// The POS's own id for the sale once it is recorded there.
     pub pos_reference: Option<String>,
+    /// When the outbox may try again (`None`: at once).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the POS answered that it recorded the sale.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The units went back to the shop because the POS refused the sale for good.
+    pub restored: bool,
     pub created_at: DateTime<Utc>,
 }
 

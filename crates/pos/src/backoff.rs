@@ -1,8 +1,8 @@
 //! Exponential backoff with full jitter, for retrying a POS call that failed for a transient
 //! reason (429, 5xx, timeout). Sleeping uses tokio's clock, so tests can pause time.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::cell::Cell;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How retries are spaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,9 @@ thread_local! {
 }
 
 fn seed() -> u64 {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
     nanos | 1
 }
 
@@ -67,7 +69,11 @@ mod tests {
 
     #[test]
     fn ceilings_double_up_to_the_maximum() {
-        let backoff = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1), retries: 10 };
+        let backoff = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+            retries: 10,
+        };
         let ceilings: Vec<u128> = (0..6).map(|r| backoff.ceiling(r).as_millis()).collect();
         assert_eq!(ceilings, [100, 200, 400, 800, 1000, 1000]);
     }
@@ -78,6 +84,9 @@ mod tests {
         let delays: Vec<Duration> = (0..50).map(|_| backoff.delay(2)).collect();
         assert!(delays.iter().all(|d| *d < backoff.ceiling(2)));
         let first = delays[0];
-        assert!(delays.iter().any(|d| *d != first), "jitter spreads the waits");
+        assert!(
+            delays.iter().any(|d| *d != first),
+            "jitter spreads the waits"
+        );
     }
 }

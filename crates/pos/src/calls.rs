@@ -27,7 +27,12 @@ impl CallLog {
             endpoint,
             status,
         };
-        *self.counts.lock().expect("call log").entry(key).or_default() += 1;
+        *self
+            .counts
+            .lock()
+            .expect("call log")
+            .entry(key)
+            .or_default() += 1;
     }
 
     /// Every count so far.

@@ -10,6 +10,12 @@ use stocksync_domain::PosError;
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Chooses TLS's cryptography for the whole process (ring, the one sqlx uses too): reqwest is
+/// built without a default, and panics if a client is built before this. Idempotent.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// One account's HTTP access.
 #[derive(Clone, Debug)]
 pub struct PosHttp {
@@ -25,8 +31,7 @@ impl PosHttp {
     }
 
     pub fn with_timeout(account: &str, calls: CallLog, timeout: Duration) -> Self {
-        // reqwest is built without a default crypto provider; ring is the one sqlx uses too.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(CONNECT_TIMEOUT)

@@ -2,8 +2,8 @@
 //! scalar as a string, Hiboutik mixes), and lists sent as a single object when they have one
 //! element (Lightspeed), or as `""` when empty.
 
-use serde::de::{self, DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 /// An integer written as a JSON number or a numeric string (`"33"`, `33`, `"33.0"`).
@@ -29,7 +29,9 @@ pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Err
     match Value::deserialize(deserializer)? {
         Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(de::Error::custom(format!("expected a string or a number, got {other}"))),
+        other => Err(de::Error::custom(format!(
+            "expected a string or a number, got {other}"
+        ))),
     }
 }
 
@@ -41,9 +43,13 @@ pub fn boolean<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Er
         Value::String(s) => match s.trim() {
             "true" | "1" => Ok(true),
             "false" | "0" | "" => Ok(false),
-            other => Err(de::Error::custom(format!("expected a boolean, got '{other}'"))),
+            other => Err(de::Error::custom(format!(
+                "expected a boolean, got '{other}'"
+            ))),
         },
-        other => Err(de::Error::custom(format!("expected a boolean, got {other}"))),
+        other => Err(de::Error::custom(format!(
+            "expected a boolean, got {other}"
+        ))),
     }
 }
 
@@ -68,7 +74,9 @@ where
 
 fn as_int(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) => {
             let s = s.trim();
             s.parse::<i64>().ok().or_else(|| {
@@ -113,7 +121,12 @@ mod tests {
         .unwrap();
         assert_eq!(
             one.rows,
-            [Row { qoh: 33, id: "141".into(), shop: None, completed: true }]
+            [Row {
+                qoh: 33,
+                id: "141".into(),
+                shop: None,
+                completed: true
+            }]
         );
         let two: Page = serde_json::from_str(
             r#"{"rows": [{"qoh": -2, "id": "1", "shop": "3", "completed": 0},
@@ -135,6 +148,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("expected an integer, got \"lots\""), "{err}");
-        assert!(serde_json::from_str::<Row>(r#"{"qoh": "1.5", "id": "1", "completed": true}"#).is_err());
+        assert!(
+            serde_json::from_str::<Row>(r#"{"qoh": "1.5", "id": "1", "completed": true}"#).is_err()
+        );
     }
 }

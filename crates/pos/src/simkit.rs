@@ -181,11 +181,18 @@ pub struct SimProduct {
 /// same seed.
 pub fn catalog(count: usize, seed: u64) -> Vec<SimProduct> {
     const COLOURS: [&str; 6] = ["Red", "Blue", "Green", "Black", "White", "Yellow"];
-    const THINGS: [&str; 8] = ["Mug", "Scarf", "Teapot", "Notebook", "Candle", "Bowl", "Tote bag", "Poster"];
+    const THINGS: [&str; 8] = [
+        "Mug", "Scarf", "Teapot", "Notebook", "Candle", "Bowl", "Tote bag", "Poster",
+    ];
     let mut rng = Rng::new(seed);
     (0..count)
         .map(|i| SimProduct {
-            name: format!("{} {} {:05}", COLOURS[i % COLOURS.len()], THINGS[(i / COLOURS.len()) % THINGS.len()], i),
+            name: format!(
+                "{} {} {:05}",
+                COLOURS[i % COLOURS.len()],
+                THINGS[(i / COLOURS.len()) % THINGS.len()],
+                i
+            ),
             sku: format!("SKU-{i:06}"),
             quantity: rng.between(0, 40),
         })
@@ -209,16 +216,33 @@ mod tests {
     #[test]
     fn next_n_faults_are_consumed_in_order() {
         let faults = Faults::default();
-        faults.set(FaultPlan { rate_limit_next: 2, fail_next: 1, ..FaultPlan::default() });
+        faults.set(FaultPlan {
+            rate_limit_next: 2,
+            fail_next: 1,
+            ..FaultPlan::default()
+        });
         let fates: Vec<Fault> = (0..4).map(|_| faults.decide().0).collect();
-        assert_eq!(fates, [Fault::RateLimited, Fault::RateLimited, Fault::ServerError, Fault::None]);
+        assert_eq!(
+            fates,
+            [
+                Fault::RateLimited,
+                Fault::RateLimited,
+                Fault::ServerError,
+                Fault::None
+            ]
+        );
     }
 
     #[test]
     fn the_error_rate_is_roughly_kept() {
         let faults = Faults::seeded(3);
-        faults.set(FaultPlan { error_rate: 0.3, ..FaultPlan::default() });
-        let errors = (0..10_000).filter(|_| faults.decide().0 == Fault::ServerError).count();
+        faults.set(FaultPlan {
+            error_rate: 0.3,
+            ..FaultPlan::default()
+        });
+        let errors = (0..10_000)
+            .filter(|_| faults.decide().0 == Fault::ServerError)
+            .count();
         assert!((2_700..3_300).contains(&errors), "{errors}");
     }
 }

@@ -4,12 +4,14 @@
 use crate::accounts::Accounts;
 use crate::api::{self, AppState};
 use crate::config::Settings;
+use crate::outbox::Outbox;
 use crate::runner::Runner;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
 use std::sync::Arc;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -42,11 +44,19 @@ pub async fn run(
     };
     background.spawn(runner.drive(shutdown.clone()));
     background.spawn(synchronizer.clone().drive_schedule(shutdown.clone()));
+    let outbox = Outbox {
+        store: store.clone(),
+        accounts: accounts.clone(),
+        backoff: settings.sale_retries,
+        wake: Arc::new(Notify::new()),
+    };
+    background.spawn(outbox.clone().drive(shutdown.clone()));
 
     let state = AppState {
         store: store.clone(),
         accounts,
         synchronizer,
+        outbox_wake: outbox.wake.clone(),
         api_key: settings.api_key.clone().map(Arc::new),
     };
     let address = listener

@@ -7,5 +7,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod logging;
+pub mod outbox;
 pub mod runner;
 pub mod synchronizer;

@@ -110,10 +110,11 @@ impl Synchronizer {
     /// status route. A failing account never stops the others (the caller goes on).
     #[tracing::instrument(skip_all, fields(account = %account.config.id), err)]
     pub async fn sync_account(&self, account: &Account) -> Result<SyncSummary, String> {
+        let read_started_at = Utc::now();
         let outcome = match account.connector.read_stock(None).await {
             Ok(read) => self
                 .store
-                .apply_counts(&account.config.id, &read.counts)
+                .apply_counts(&account.config.id, &read.counts, read_started_at)
                 .await
                 .map_err(|e| e.to_string()),
             Err(err) => Err(err.to_string()),

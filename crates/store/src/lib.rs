@@ -7,6 +7,7 @@
 //! This crate knows nothing of HTTP or of POS vendors.
 
 mod links;
+mod outbox;
 mod pos_state;
 mod sales;
 mod settings;
@@ -15,6 +16,7 @@ mod tasks;
 mod url;
 
 pub use links::{InsertedLink, LinkPage};
+pub use outbox::SaleRetry;
 pub use sales::SaleOutcome;
 pub use sync::SyncSummary;
 pub use url::{Backend, DatabaseUrl, UrlError};
@@ -47,6 +49,41 @@ macro_rules! begin_write {
     };
 }
 pub(crate) use begin_write;
+
+/// One line of the ledger, the append-only story of every link's quantity.
+pub(crate) struct LedgerLine<'a> {
+    pub link_id: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `registered`, `web_sale`, `pos_count`, `sale_confirmed`, `sale_refused`, `sale_retried`.
+    pub reason: &'static str,
+    pub before: i64,
+    pub after: i64,
+    pub sale_id: Option<&'a str>,
+    pub pos_ref: &'a str,
+    pub detail: String,
+}
+
+/// Appends a [`LedgerLine`] inside the transaction `$tx`.
+macro_rules! write_ledger {
+    ($tx:expr, $line:expr) => {{
+        let line: $crate::LedgerLine<'_> = $line;
+        sqlx::query(
+            "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(line.link_id)
+        .bind(line.at)
+        .bind(line.reason)
+        .bind(line.before)
+        .bind(line.after)
+        .bind(line.sale_id)
+        .bind(line.pos_ref)
+        .bind(line.detail)
+        .execute(&mut *$tx)
+        .await
+    }};
+}
+pub(crate) use write_ledger;
 
 pub(crate) trait WriteTx {
     type Db: sqlx::Database;

@@ -1,6 +1,9 @@
 //! Links: rows of the `stock` table, with their registration recorded in the ledger.
 
-use crate::{Result, Store, StoreError, begin_write, dispatch, now, unique_violation};
+use crate::{
+    LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, unique_violation,
+    write_ledger,
+};
 use stocksync_domain::link::{Link, NewLink};
 use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
 
@@ -97,17 +100,16 @@ impl Store {
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query(
-                        "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
-                         VALUES (?, ?, 'registered', 0, ?, NULL, ?, ?)",
-                    )
-                    .bind(id)
-                    .bind(at)
-                    .bind(new.quantity)
-                    .bind(new.pos_ref.as_str())
-                    .bind(format!("linked to shop item {}", new.ecommerce_id))
-                    .execute(&mut *tx)
-                    .await?;
+                    write_ledger!(tx, LedgerLine {
+                        link_id: id,
+                        at,
+                        reason: "registered",
+                        before: 0,
+                        after: new.quantity,
+                        sale_id: None,
+                        pos_ref: new.pos_ref.as_str(),
+                        detail: format!("linked to shop item {}", new.ecommerce_id),
+                    })?;
                     tx.commit().await?;
                     Ok(Some(id))
                 }

@@ -2,7 +2,10 @@
 //! and the outbox row (invariants 3 "no oversell" and 4 "nothing lost").
 
 use crate::links::{LinkRow, select_links};
-use crate::{Result, Store, StoreError, begin_write, dispatch, now, unique_violation};
+use crate::{
+    LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, unique_violation,
+    write_ledger,
+};
 use chrono::{DateTime, Utc};
 use stocksync_domain::link::Link;
 use stocksync_domain::sale::{Sale, SaleRequest, SaleState};
@@ -24,7 +27,7 @@ pub enum SaleOutcome {
 }
 
 #[derive(sqlx::FromRow)]
-struct SaleRow {
+pub(crate) struct SaleRow {
     id: String,
     idempotency_key: Option<String>,
     link_id: i64,
@@ -37,18 +40,25 @@ struct SaleRow {
     attempts: i64,
     last_error: Option<String>,
     pos_reference: Option<String>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    confirmed_at: Option<DateTime<Utc>>,
+    restored: bool,
     created_at: DateTime<Utc>,
 }
 
+/// `SELECT <every sale column> FROM stocksync_sales <tail>`, as one static string.
 macro_rules! select_sales {
     ($tail:literal) => {
         concat!(
             "SELECT id, idempotency_key, link_id, item_ecommerce_id, account_id, pos_ref, delta, balance_cents, \
-             state, attempts, last_error, pos_reference, created_at FROM stocksync_sales ",
+             state, attempts, last_error, pos_reference, next_attempt_at, confirmed_at, restored, created_at \
+             FROM stocksync_sales ",
             $tail
         )
     };
 }
+
+pub(crate) use select_sales;
 
 impl TryFrom<SaleRow> for Sale {
     type Error = StoreError;
@@ -71,6 +81,9 @@ impl TryFrom<SaleRow> for Sale {
             attempts: row.attempts,
             last_error: row.last_error,
             pos_reference: row.pos_reference,
+            next_attempt_at: row.next_attempt_at,
+            confirmed_at: row.confirmed_at,
+            restored: row.restored,
             created_at: row.created_at,
         })
     }
@@ -164,19 +177,16 @@ impl Store {
                 }
                 Err(err) => Err(err.into()),
                 Ok(_) => {
-                    sqlx::query(
-                        "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
-                         VALUES (?, ?, 'web_sale', ?, ?, ?, ?, ?)",
-                    )
-                    .bind(link.id)
-                    .bind(at)
-                    .bind(after + request.delta)
-                    .bind(after)
-                    .bind(sale_id.as_str())
-                    .bind(link.pos_ref.as_str())
-                    .bind(format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id))
-                    .execute(&mut *tx)
-                    .await?;
+                    write_ledger!(tx, LedgerLine {
+                        link_id: link.id,
+                        at,
+                        reason: "web_sale",
+                        before: after + request.delta,
+                        after,
+                        sale_id: Some(sale_id.as_str()),
+                        pos_ref: link.pos_ref.as_str(),
+                        detail: format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id),
+                    })?;
                     tx.commit().await?;
                     Ok(Accepted::Done(Sale {
                         id: sale_id.clone(),
@@ -188,6 +198,9 @@ impl Store {
                         attempts: 0,
                         last_error: None,
                         pos_reference: None,
+                        next_attempt_at: None,
+                        confirmed_at: None,
+                        restored: false,
                         created_at: at,
                     }))
                 }

@@ -2,7 +2,8 @@
 //! not yet recorded on the POS (invariant 2, "no resurrected stock"), ledger line per change.
 
 use crate::links::{LinkRow, select_links};
-use crate::{Result, Store, begin_write, dispatch, now};
+use crate::{LedgerLine, Result, Store, begin_write, dispatch, now, write_ledger};
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use stocksync_domain::AccountId;
 use stocksync_domain::link::Link;
@@ -20,14 +21,21 @@ pub struct SyncSummary {
 }
 
 impl Store {
-    /// Applies counts read from one account's POS, in one transaction. The sales subtracted are
-    /// every sale accepted up to this transaction, so a sale accepted while the read was in
-    /// flight is still subtracted: at worst a transient under-count, never an over-count.
+    /// Applies counts read from one account's POS, in one transaction, as
+    /// shop quantity = POS count − units sold online that the count may not include:
+    /// - sales accepted and not yet on the POS (including any accepted while the read was in
+    ///   flight: they are committed before this transaction reads them);
+    /// - sales the POS confirmed at or after `read_started_at` (the count may predate them);
+    /// - dead sales whose units were not given back (sold online, never recorded on the POS).
+    ///
+    /// When in doubt a sale is subtracted: at worst a transient under-count that the next read
+    /// corrects, never an over-count.
     #[tracing::instrument(skip(self, counts), fields(counts = counts.len()), err)]
     pub async fn apply_counts(
         &self,
         account: &AccountId,
         counts: &[StockCount],
+        read_started_at: DateTime<Utc>,
     ) -> Result<SyncSummary> {
         let at = now();
         dispatch!(self, pool => {
@@ -51,9 +59,14 @@ impl Store {
                 .collect();
             let pending: Vec<(i64, i64)> = sqlx::query_as(
                 "SELECT link_id, CAST(SUM(delta) AS SIGNED) FROM stocksync_sales \
-                 WHERE account_id = ? AND state = 'accepted' GROUP BY link_id",
+                 WHERE account_id = ? AND (state = 'accepted' \
+                    OR (state = 'confirmed' AND confirmed_at >= ?) \
+                    OR (state = 'dead' AND restored = ?)) \
+                 GROUP BY link_id",
             )
             .bind(account.as_str())
+            .bind(read_started_at)
+            .bind(false)
             .fetch_all(&mut *tx)
             .await?;
             let pending: HashMap<i64, i64> = pending.into_iter().collect();
@@ -81,21 +94,19 @@ impl Store {
                     .bind(link.id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(
-                    "INSERT INTO stocksync_ledger (link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail) \
-                     VALUES (?, ?, 'pos_count', ?, ?, NULL, ?, ?)",
-                )
-                .bind(link.id)
-                .bind(at)
-                .bind(link.quantity)
-                .bind(shop_quantity)
-                .bind(link.pos_ref.as_str())
-                .bind(format!(
-                    "POS counts {}, {in_flight} unit(s) sold online not yet on the POS",
-                    count.quantity
-                ))
-                .execute(&mut *tx)
-                .await?;
+                write_ledger!(tx, LedgerLine {
+                    link_id: link.id,
+                    at,
+                    reason: "pos_count",
+                    before: link.quantity,
+                    after: shop_quantity,
+                    sale_id: None,
+                    pos_ref: link.pos_ref.as_str(),
+                    detail: format!(
+                        "POS counts {}, {in_flight} unit(s) sold online not yet counted by the POS",
+                        count.quantity
+                    ),
+                })?;
                 summary.changed += 1;
             }
             tx.commit().await?;

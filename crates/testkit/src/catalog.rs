@@ -1,8 +1,9 @@
 //! An in-process POS: a list of products with quantities behind the connector trait, so API
-//! tests can register, read and fail without a network. (The vendor simulators, which speak
-//! each POS's real HTTP API, come with the POS connectors.)
+//! tests can register, read, sell and fail without a network. (The vendor simulators, which
+//! speak each POS's real HTTP API, are in the vendor crates.)
 
 use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use stocksync_domain::pos::{
@@ -17,6 +18,12 @@ pub struct Catalog {
     down: AtomicBool,
     /// Calls made, of any kind.
     pub calls: AtomicUsize,
+    /// Web sales recorded, by sale key: what the POS would hold.
+    sales: Mutex<BTreeMap<String, PosSale>>,
+    /// The next N `record_sale` calls fail as an outage would.
+    failing_sales: AtomicUsize,
+    /// Products whose sales are refused for good (archived on the POS, say).
+    refused: Mutex<BTreeSet<String>>,
 }
 
 impl Catalog {
@@ -40,6 +47,31 @@ impl Catalog {
             .find(|p| p.pos_ref.as_str() == pos_ref)
             .expect("a product of the catalog");
         product.quantity = quantity;
+    }
+
+    /// The next `n` sales fail with a transient error.
+    pub fn fail_next_sales(&self, n: usize) {
+        self.failing_sales.store(n, Ordering::SeqCst);
+    }
+
+    /// Sales of `pos_ref` are refused for good from now on.
+    pub fn refuse_sales_of(&self, pos_ref: &str) {
+        self.refused.lock().unwrap().insert(pos_ref.to_owned());
+    }
+
+    /// The web sales recorded, each once whatever the retries.
+    pub fn recorded_sales(&self) -> Vec<PosSale> {
+        self.sales.lock().unwrap().values().cloned().collect()
+    }
+
+    /// A product's count.
+    pub fn quantity(&self, pos_ref: &str) -> i64 {
+        let products = self.products.lock().unwrap();
+        products
+            .iter()
+            .find(|p| p.pos_ref.as_str() == pos_ref)
+            .expect("a product")
+            .quantity
     }
 
     pub fn set_down(&self, down: bool) {
@@ -88,10 +120,37 @@ impl PosConnector for Catalog {
         })
     }
 
-    async fn record_sale(&self, _sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
+    /// Records a sale once per key, decrementing the product like a real POS.
+    async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         self.check()?;
-        Err(PosError::Unsupported(
-            "the test catalog does not record sales".into(),
-        ))
+        let receipt = || PosSaleReceipt {
+            pos_reference: format!("catalog-{}", sale.sale_key),
+            recorded_at: None,
+        };
+        if self
+            .failing_sales
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(PosError::Unavailable("the test catalog timed out".into()));
+        }
+        if self.refused.lock().unwrap().contains(sale.pos_ref.as_str()) {
+            return Err(PosError::Rejected(format!(
+                "product {} is archived",
+                sale.pos_ref
+            )));
+        }
+        let mut sales = self.sales.lock().unwrap();
+        if sales.contains_key(&sale.sale_key) {
+            return Ok(receipt());
+        }
+        let mut products = self.products.lock().unwrap();
+        let product = products
+            .iter_mut()
+            .find(|p| p.pos_ref == sale.pos_ref)
+            .ok_or_else(|| PosError::NotFound(format!("product {}", sale.pos_ref)))?;
+        product.quantity -= sale.quantity;
+        sales.insert(sale.sale_key.clone(), sale.clone());
+        Ok(receipt())
     }
 }

@@ -84,6 +84,12 @@ impl TestApp {
             Settings::from_json(&test_config(), &|_| None).expect("valid test config");
         settings.database = db.url.clone();
         settings.api_key = api_key.clone().map(Into::into);
+        // Retries in milliseconds, so that a sale's whole life fits in a test.
+        settings.sale_retries = stocksync_pos::backoff::Backoff {
+            initial: std::time::Duration::from_millis(5),
+            max: std::time::Duration::from_millis(20),
+            retries: 3,
+        };
         let (main, other) = (catalog.clone(), other_catalog.clone());
         let accounts = Accounts::from_configs(&settings.accounts, move |config| {
             if config.id.as_str() == ACCOUNT {
@@ -109,7 +115,7 @@ impl TestApp {
             catalog,
             other_catalog,
             api_key,
-            client: reqwest::Client::new(),
+            client: http_client(),
             shutdown,
             server: Some(server),
         };
@@ -195,6 +201,32 @@ impl TestApp {
         body
     }
 
+    /// Polls a sale until it has left the `accepted` state; returns its final JSON.
+    pub async fn wait_sale(&self, location: &str) -> Value {
+        for _ in 0..400 {
+            let (status, sale) = self.get(location).await;
+            assert_eq!(status, 200, "{sale}");
+            if sale["state"] != "accepted" {
+                return sale;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("sale {location} was never pushed");
+    }
+
+    /// Sells `delta` units of shop item `ecommerce_id`; panics unless accepted. Answers the
+    /// sale's location.
+    pub async fn sell(&self, ecommerce_id: &str, delta: i64) -> String {
+        let (status, answer) = self
+            .post(
+                "/api/synchronizer/sale",
+                json!({ "item_ecommerce_id": ecommerce_id, "delta": delta, "balance": 100 * delta }),
+            )
+            .await;
+        assert_eq!(status, 202, "selling {ecommerce_id}: {answer}");
+        answer["location"].as_str().expect("a location").to_owned()
+    }
+
     /// Polls a task until it has finished; returns its final JSON.
     pub async fn wait_task(&self, location: &str) -> Value {
         for _ in 0..400 {
@@ -213,6 +245,12 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// An HTTP client for tests (TLS crypto installed first, as the service does).
+pub fn http_client() -> reqwest::Client {
+    stocksync_pos::http::install_crypto();
+    reqwest::Client::new()
 }
 
 /// Sends a request; answers the status and the JSON body (`null` when empty).

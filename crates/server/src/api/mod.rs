@@ -36,6 +36,8 @@ pub struct AppState {
     pub store: Store,
     pub accounts: Accounts,
     pub synchronizer: Synchronizer,
+    /// Rung when a sale is accepted or retried, so the outbox pushes it at once.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
     pub api_key: Option<Arc<SecretString>>,
 }
 

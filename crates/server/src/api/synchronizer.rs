@@ -104,9 +104,11 @@ async fn sale(
     )
     .map_err(|e| ApiError::bad_request(e.to_string()))?;
     match state.store.accept_sale(&request).await? {
-        SaleOutcome::Accepted(sale) | SaleOutcome::Replayed(sale) => {
+        SaleOutcome::Accepted(sale) => {
+            state.outbox_wake.notify_one();
             Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale))))
         }
+        SaleOutcome::Replayed(sale) => Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale)))),
         SaleOutcome::KeyReused(first) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
@@ -130,7 +132,7 @@ async fn sale(
     }
 }
 
-fn accepted_json(sale: &Sale) -> Value {
+pub fn accepted_json(sale: &Sale) -> Value {
     json!({
         "status": "accepted",
         "location": format!("/api/sales/{}", sale.id),

@@ -16,12 +16,16 @@ use secrecy::{ExposeSecret, SecretString};
 use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+use stocksync_pos::backoff::Backoff;
 use stocksync_store::DatabaseUrl;
 
 /// The schedule of the periodic sync when `Cron` is not set: every minute, as the original.
 pub const DEFAULT_CRON: &str = "* * * * *";
 pub const DEFAULT_DATABASE: &str = "sqlite://stocksync.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5000";
+/// Attempts to record a web sale on its POS before it is declared dead.
+pub const DEFAULT_SALE_MAX_ATTEMPTS: i64 = 10;
 /// The file read when no `--config` or `STOCKSYNC_CONFIG` is given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "appsettings.json";
 
@@ -36,6 +40,8 @@ pub struct Settings {
     pub api_key: Option<SecretString>,
     pub cron: Schedule,
     pub accounts: Vec<AccountConfig>,
+    /// How web sales are retried on their way to the POS (`SaleMaxAttempts` attempts in all).
+    pub sale_retries: Backoff,
     /// Things worth saying that do not stop the service.
     pub warnings: Vec<String>,
 }
@@ -223,6 +229,18 @@ impl Settings {
         .map_err(|e| problems.error("Cron", e))
         .ok();
 
+        let max_attempts = root
+            .integer("SaleMaxAttempts", &mut problems)
+            .unwrap_or(DEFAULT_SALE_MAX_ATTEMPTS);
+        if !(1..=1000).contains(&max_attempts) {
+            problems.error("SaleMaxAttempts", "must be from 1 to 1000");
+        }
+        let sale_retries = Backoff {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(600),
+            retries: u32::try_from(max_attempts.clamp(1, 1000) - 1).unwrap_or(0),
+        };
+
         let accounts = accounts::parse_accounts(&root, &mut problems);
         match (problems.errors.is_empty(), database, listen, cron) {
             (true, Some(database), Some(listen), Some(cron)) => Ok(Self {
@@ -232,6 +250,7 @@ impl Settings {
                 api_key,
                 cron,
                 accounts,
+                sale_retries,
                 warnings: problems.warnings,
             }),
             _ => Err(ConfigErrors(problems.errors)),
@@ -261,6 +280,7 @@ impl Settings {
         };
         let _ = writeln!(out, "api key:     {key}");
         let _ = writeln!(out, "sync cron:   {}", self.cron.expression);
+        let _ = writeln!(out, "sale tries:  {}", self.sale_retries.retries + 1);
         let _ = writeln!(out, "accounts:    {}", self.accounts.len());
         for account in &self.accounts {
             let _ = writeln!(

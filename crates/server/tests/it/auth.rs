@@ -12,7 +12,7 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, options).await else {
         return;
     };
-    let client = reqwest::Client::new();
+    let client = stocksync_testkit::http_client();
     let routes = [
         ("GET", "/api/items"),
         ("GET", "/api/items/sq-main"),

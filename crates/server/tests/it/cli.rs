@@ -143,7 +143,7 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let client = reqwest::Client::new();
+            let client = stocksync_testkit::http_client();
             for _ in 0..200 {
                 if client.get(format!("{base}/healthz")).send().await.is_ok() {
                     break;

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod items;
 mod migrations;
+mod outbox;
 mod pos_state;
 mod sales;
 mod synchronizer;

@@ -46,11 +46,10 @@ async fn accepts_a_sale_durably_and_decrements_the_shop_quantity(backend: Backen
     assert!(location.starts_with("/api/sales/"), "{location}");
     assert_eq!(quantity(&app, "42").await, [3]);
 
-    // Durable: still there after a restart.
+    // Durable, and on its way to the POS: still there after a restart.
     let app = app.restart().await;
-    let (status, stored) = app.get(&location).await;
-    assert_eq!(status, 200, "{stored}");
-    assert_eq!(stored["state"], "accepted");
+    let stored = app.wait_sale(&location).await;
+    assert_eq!(stored["state"], "confirmed", "{stored}");
     assert_eq!(stored["delta"], 2);
     assert_eq!(stored["balance"], 1990);
     assert_eq!(stored["item_pos_id"], "VAR-1");
@@ -223,8 +222,15 @@ async fn concurrent_sales_never_oversell(backend: Backend) {
     assert_eq!(accepted.len(), 10, "exactly the stock was sold");
     assert!(refused >= 5, "the rest were refused ({refused})");
     assert_eq!(quantity(&app, "42").await, [0]);
-    let (_, status) = app.get("/api/synchronizer").await;
-    assert_eq!(status["pending_sales"], 10);
+    for location in &accepted {
+        app.wait_sale(location).await;
+    }
+    assert_eq!(
+        app.catalog.recorded_sales().len(),
+        10,
+        "each accepted sale reached the POS once"
+    );
+    assert_eq!(app.catalog.quantity("VAR-1"), 0);
 }
 
 async fn a_sale_goes_to_the_link_with_most_stock(backend: Backend) {

@@ -33,6 +33,12 @@ CREATE TABLE stocksync_sales (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     pos_reference TEXT,
+    -- When the outbox may try again (NULL: at once).
+    next_attempt_at TEXT,
+    -- When the POS answered that it recorded the sale.
+    confirmed_at TEXT,
+    -- Whether the units were put back in the shop because the POS refused the sale for good.
+    restored INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );

@@ -1,0 +1,112 @@
+//! The outbox worker: pushes each accepted web sale to its POS (idempotently: the connector
+//! keys the POS write on the sale's id), retries transient failures with exponential backoff and
+//! jitter, and after the configured number of attempts declares the sale dead. A sale the POS
+//! refuses for good (the item is gone) is dead at once and its units go back to the shop.
+//! `try_push_one` is a single step (tests drain the outbox with it); `drive` loops.
+
+use crate::accounts::Accounts;
+use crate::runner::Step;
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use stocksync_domain::PosError;
+use stocksync_domain::pos::PosSale;
+use stocksync_domain::sale::Sale;
+use stocksync_pos::backoff::Backoff;
+use stocksync_store::{Store, StoreError};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// The longest the worker sleeps without looking at the outbox.
+const IDLE: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct Outbox {
+    pub store: Store,
+    pub accounts: Accounts,
+    /// `retries + 1` attempts in all before a sale is dead.
+    pub backoff: Backoff,
+    /// Rung when a sale is accepted or retried.
+    pub wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// Pushes the oldest sale that is due, if any.
+    pub async fn try_push_one(&self) -> Result<Step, StoreError> {
+        let Some(sale) = self.store.next_due_sale(Utc::now()).await? else {
+            return Ok(Step::Empty);
+        };
+        let Some(account) = self.accounts.get(&sale.account_id) else {
+            let reason = format!("account {} is no longer configured", sale.account_id);
+            tracing::warn!(sale = %sale.id, %reason, "sale is dead");
+            self.store.kill_sale(&sale.id, &reason, false).await?;
+            return Ok(Step::Ran);
+        };
+        let pushed = account.connector.record_sale(&pos_sale(&sale)).await;
+        match pushed {
+            Ok(receipt) => {
+                tracing::info!(sale = %sale.id, pos_reference = %receipt.pos_reference, "sale recorded on the POS");
+                self.store
+                    .confirm_sale(&sale.id, &receipt.pos_reference)
+                    .await?;
+            }
+            Err(err @ (PosError::Rejected(_) | PosError::NotFound(_))) => {
+                tracing::warn!(sale = %sale.id, error = %err, "the POS refused the sale for good; units given back");
+                self.store
+                    .kill_sale(&sale.id, &err.to_string(), true)
+                    .await?;
+            }
+            Err(err) => self.failed(&sale, &err).await?,
+        }
+        Ok(Step::Ran)
+    }
+
+    async fn failed(&self, sale: &Sale, err: &PosError) -> Result<(), StoreError> {
+        let failures = sale.attempts + 1;
+        if failures > i64::from(self.backoff.retries) {
+            tracing::warn!(sale = %sale.id, error = %err, attempts = failures, "sale is dead after its last attempt");
+            return self
+                .store
+                .kill_sale(&sale.id, &err.to_string(), false)
+                .await;
+        }
+        let wait = self
+            .backoff
+            .delay(u32::try_from(failures - 1).unwrap_or(u32::MAX));
+        let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        tracing::info!(sale = %sale.id, error = %err, attempts = failures, retry_in = ?wait, "sale push failed; will retry");
+        self.store
+            .sale_attempt_failed(&sale.id, &err.to_string(), next)
+            .await
+    }
+
+    /// Pushes sales as they become due until `shutdown`.
+    pub async fn drive(self, shutdown: CancellationToken) {
+        loop {
+            match self.try_push_one().await {
+                Ok(Step::Ran) => continue,
+                Ok(Step::Empty) => {}
+                Err(err) => tracing::error!(error = %err, "outbox could not reach the database"),
+            }
+            let wait = match self.store.next_sale_due_at().await {
+                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().min(IDLE),
+                _ => IDLE,
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+/// The sale as the POS connector takes it; its key is the sale's id, stable across retries.
+fn pos_sale(sale: &Sale) -> PosSale {
+    PosSale {
+        sale_key: sale.id.to_string(),
+        pos_ref: sale.pos_ref.clone(),
+        quantity: sale.request.delta,
+        balance_cents: sale.request.balance_cents,
+    }
+}

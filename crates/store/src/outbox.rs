@@ -1,0 +1,237 @@
+//! The outbox side of web sales: which sale to push next, and recording how the push went
+//! (confirmed, failed and to be retried, dead), each with its ledger line where the shop's
+//! quantity or the sale's story changes.
+
+use crate::sales::{SaleRow, select_sales};
+use crate::{LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, write_ledger};
+use chrono::{DateTime, Utc};
+use stocksync_domain::SaleId;
+use stocksync_domain::sale::{Sale, SaleState};
+
+/// What `retry_sale` did.
+#[derive(Debug)]
+pub enum SaleRetry {
+    /// Back in the outbox.
+    Requeued(Sale),
+    /// Only dead sales can be retried; this one is in another state.
+    NotDead(Sale),
+    /// Its units were given back to the shop when it died, and they are sold out since.
+    NotEnoughStock,
+    NotFound,
+}
+
+impl Store {
+    /// The oldest accepted sale whose next attempt is due at `at`.
+    pub async fn next_due_sale(&self, at: DateTime<Utc>) -> Result<Option<Sale>> {
+        let row: Option<SaleRow> = dispatch!(self, pool => {
+            sqlx::query_as(select_sales!(
+                "WHERE state = 'accepted' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) \
+                 ORDER BY created_at, id LIMIT 1"
+            ))
+            .bind(at)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(Sale::try_from).transpose()
+    }
+
+    /// When the next accepted sale becomes due (`None` when the outbox is empty).
+    pub async fn next_sale_due_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let row: Option<(Option<DateTime<Utc>>,)> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT next_attempt_at FROM stocksync_sales WHERE state = 'accepted' \
+                 ORDER BY next_attempt_at IS NOT NULL, next_attempt_at LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(due,)| due.unwrap_or_else(now)))
+    }
+
+    /// The POS recorded the sale.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn confirm_sale(&self, id: &SaleId, pos_reference: &str) -> Result<()> {
+        let at = now();
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let updated = sqlx::query(
+                "UPDATE stocksync_sales SET state = 'confirmed', attempts = attempts + 1, pos_reference = ?, \
+                 confirmed_at = ?, last_error = NULL, next_attempt_at = NULL, updated_at = ? \
+                 WHERE id = ? AND state = 'accepted'",
+            )
+            .bind(pos_reference)
+            .bind(at)
+            .bind(at)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let row: Option<SaleRow> = sqlx::query_as(select_sales!("WHERE id = ?"))
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let (1, Some(sale)) = (updated, row.map(Sale::try_from).transpose()?) {
+                let (quantity,): (i64,) =
+                    sqlx::query_as("SELECT COALESCE(MAX(quantity), 0) FROM stock WHERE id = ?")
+                        .bind(sale.link_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                write_ledger!(tx, LedgerLine {
+                    link_id: sale.link_id,
+                    at,
+                    reason: "sale_confirmed",
+                    before: quantity,
+                    after: quantity,
+                    sale_id: Some(id.as_str()),
+                    pos_ref: sale.pos_ref.as_str(),
+                    detail: format!("recorded on the POS as {pos_reference}"),
+                })?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A push failed and will be tried again at `next_attempt_at`.
+    pub async fn sale_attempt_failed(
+        &self,
+        id: &SaleId,
+        error: &str,
+        next_attempt_at: DateTime<Utc>,
+    ) -> Result<()> {
+        dispatch!(self, pool => {
+            sqlx::query(
+                "UPDATE stocksync_sales SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? \
+                 WHERE id = ? AND state = 'accepted'",
+            )
+            .bind(error)
+            .bind(next_attempt_at)
+            .bind(now())
+            .bind(id.as_str())
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Gives up on a sale. With `restore`, the POS refused it for good (the item is gone, say):
+    /// its units go back to the shop's quantity, with a ledger line. Without, the units stay
+    /// sold online and the sale waits for a retry from the API.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn kill_sale(&self, id: &SaleId, error: &str, restore: bool) -> Result<()> {
+        let at = now();
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let row: Option<SaleRow> = sqlx::query_as(select_sales!("WHERE id = ? AND state = 'accepted'"))
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(sale) = row.map(Sale::try_from).transpose()? else {
+                return Ok(());
+            };
+            sqlx::query(
+                "UPDATE stocksync_sales SET state = 'dead', attempts = attempts + 1, last_error = ?, \
+                 restored = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+            )
+            .bind(error)
+            .bind(restore)
+            .bind(at)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if restore {
+                sqlx::query("UPDATE stock SET quantity = quantity + ? WHERE id = ?")
+                    .bind(sale.request.delta)
+                    .bind(sale.link_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let after: Option<(i64,)> = sqlx::query_as("SELECT quantity FROM stock WHERE id = ?")
+                    .bind(sale.link_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some((after,)) = after {
+                    write_ledger!(tx, LedgerLine {
+                        link_id: sale.link_id,
+                        at,
+                        reason: "sale_refused",
+                        before: after - sale.request.delta,
+                        after,
+                        sale_id: Some(id.as_str()),
+                        pos_ref: sale.pos_ref.as_str(),
+                        detail: format!("the POS refused the sale for good ({error}); units given back"),
+                    })?;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Puts a dead sale back in the outbox. If its units had been given back, they are taken
+    /// again first, under the same rule as a new sale (never below the limit).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn retry_sale(&self, id: &SaleId) -> Result<SaleRetry> {
+        let at = now();
+        let outcome: Result<Option<SaleRetry>> = dispatch!(self, pool => async {
+            let mut tx = begin_write!(pool).await?;
+            let row: Option<SaleRow> = sqlx::query_as(select_sales!("WHERE id = ?"))
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(sale) = row.map(Sale::try_from).transpose()? else {
+                return Ok(Some(SaleRetry::NotFound));
+            };
+            if sale.state != SaleState::Dead {
+                return Ok(Some(SaleRetry::NotDead(sale)));
+            }
+            if sale.restored {
+                let taken = sqlx::query(
+                    "UPDATE stock SET quantity = quantity - ? WHERE id = ? AND quantity - ? >= limitQuantity",
+                )
+                .bind(sale.request.delta)
+                .bind(sale.link_id)
+                .bind(sale.request.delta)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if taken == 0 {
+                    return Ok(Some(SaleRetry::NotEnoughStock));
+                }
+                let (after,): (i64,) = sqlx::query_as("SELECT quantity FROM stock WHERE id = ?")
+                    .bind(sale.link_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                write_ledger!(tx, LedgerLine {
+                    link_id: sale.link_id,
+                    at,
+                    reason: "sale_retried",
+                    before: after + sale.request.delta,
+                    after,
+                    sale_id: Some(id.as_str()),
+                    pos_ref: sale.pos_ref.as_str(),
+                    detail: "a dead sale retried: its units taken again".into(),
+                })?;
+            }
+            sqlx::query(
+                "UPDATE stocksync_sales SET state = 'accepted', attempts = 0, restored = ?, next_attempt_at = NULL, \
+                 updated_at = ? WHERE id = ?",
+            )
+            .bind(false)
+            .bind(at)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(None)
+        }.await);
+        match outcome? {
+            Some(done) => Ok(done),
+            None => match self.sale(id).await? {
+                Some(sale) => Ok(SaleRetry::Requeued(sale)),
+                None => Err(StoreError::Corrupt(format!(
+                    "sale {id} vanished while retried"
+                ))),
+            },
+        }
+    }
+}
