@@ -19,6 +19,7 @@ macro_rules! named_enum {
 
 pub mod account;
 pub mod ids;
+pub mod ledger;
 pub mod link;
 pub mod ports;
 pub mod pos;

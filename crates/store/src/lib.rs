@@ -6,6 +6,7 @@
 //! lives in `WriteTx`.
 //! This crate knows nothing of HTTP or of POS vendors.
 
+mod ledger;
 mod links;
 mod outbox;
 mod pos_state;

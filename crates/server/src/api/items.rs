@@ -5,7 +5,7 @@
 //! `quantity`, `limitQuantitySale`, `name`) plus `accountID`, and never with any credential.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
-use super::{AppState, error::ApiError};
+use super::{AppState, error::ApiError, link_view};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -20,10 +20,7 @@ use stocksync_store::InsertedLink;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/items", get(list).post(register))
-        .route(
-            "/api/items/{id}",
-            get(of_account).patch(update).delete(remove),
-        )
+        .route("/api/items/{id}", get(show).patch(update).delete(remove))
 }
 
 /// How many name candidates an error lists at most.
@@ -125,12 +122,28 @@ fn choose(query: &ProductQuery, found: Vec<PosProduct>) -> Result<PosProduct, Ap
     }
 }
 
+/// `?page=&per_page=`, 1-based.
 #[derive(Deserialize)]
-struct Page {
+pub struct Page {
     #[serde(default = "first_page")]
-    page: i64,
+    pub page: i64,
     #[serde(default = "default_per_page")]
-    per_page: i64,
+    pub per_page: i64,
+}
+
+impl Page {
+    pub fn check(&self) -> Result<(), ApiError> {
+        if self.page < 1 || !(1..=MAX_PER_PAGE).contains(&self.per_page) {
+            return Err(ApiError::bad_request(format!(
+                "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
 }
 
 fn first_page() -> i64 {
@@ -145,15 +158,8 @@ async fn list(
     State(state): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Value>, ApiError> {
-    if page.page < 1 || !(1..=MAX_PER_PAGE).contains(&page.per_page) {
-        return Err(ApiError::bad_request(format!(
-            "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
-        )));
-    }
-    let found = state
-        .store
-        .links((page.page - 1) * page.per_page, page.per_page)
-        .await?;
+    page.check()?;
+    let found = state.store.links(page.offset(), page.per_page).await?;
     Ok(Json(json!({
         "items": found.links.iter().map(link_json).collect::<Vec<_>>(),
         "page": page.page,
@@ -162,19 +168,26 @@ async fn list(
     })))
 }
 
-/// `GET /api/items/{accountID}`: the original's list of one account's links.
-async fn of_account(
+/// `GET /api/items/{key}`: the original's list of one account's links when `key` is a
+/// configured account (or one that links still name); otherwise, when it is a link's id, that
+/// link's close view. Account ids win, so the original route keeps its meaning.
+async fn show(
     State(state): State<AppState>,
-    ApiPath(account): ApiPath<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let account = AccountId::new(account);
+    let account = AccountId::new(&key);
     let links = state.store.links_of_account(&account).await?;
-    if links.is_empty() && state.accounts.get(&account).is_none() {
-        return Err(ApiError::not_found(format!(
-            "no POS account '{account}' is configured and no link names it"
-        )));
+    if !links.is_empty() || state.accounts.get(&account).is_some() {
+        return Ok(Json(links.iter().map(link_json).collect()));
     }
-    Ok(Json(links.iter().map(link_json).collect()))
+    if let Ok(id) = key.parse::<LinkId>()
+        && let Some(link) = state.store.link(id).await?
+    {
+        return link_view::show(&state, link).await;
+    }
+    Err(ApiError::not_found(format!(
+        "'{key}' is neither a configured POS account nor a link id"
+    )))
 }
 
 #[derive(Deserialize)]

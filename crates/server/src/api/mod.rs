@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod health;
 mod items;
+mod link_view;
 mod sales;
 mod synchronizer;
 mod tasks;
@@ -45,6 +46,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(items::router())
+        .merge(link_view::router())
         .merge(synchronizer::router())
         .merge(sales::router())
         .merge(tasks::router())

@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod config;
+mod history;
 mod items;
 mod migrations;
 mod outbox;
