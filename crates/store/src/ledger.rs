@@ -34,9 +34,17 @@ impl From<LedgerRow> for LedgerEntry {
     }
 }
 
+/// The last count read from the POS: quantity, when we read it, the POS's own time for it.
+type Observation = (i64, DateTime<Utc>, Option<DateTime<Utc>>);
+
 impl Store {
     /// A link's ledger, newest first, `limit` entries after skipping `offset`, and the total.
-    pub async fn ledger(&self, link: LinkId, offset: i64, limit: i64) -> Result<(Vec<LedgerEntry>, i64)> {
+    pub async fn ledger(
+        &self,
+        link: LinkId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<LedgerEntry>, i64)> {
         let (rows, (total,)): (Vec<LedgerRow>, (i64,)) = dispatch!(self, pool => {
             let rows = sqlx::query_as(
                 "SELECT id, link_id, at, reason, quantity_before, quantity_after, sale_id, pos_ref, detail \
@@ -58,10 +66,7 @@ impl Store {
 
     /// The last observation and the sales in flight of a link.
     pub async fn link_state(&self, link: LinkId) -> Result<LinkState> {
-        let (observation, (in_flight, dead_sales)): (
-            Option<(i64, DateTime<Utc>, Option<DateTime<Utc>>)>,
-            (i64, i64),
-        ) = dispatch!(self, pool => {
+        let (observation, (in_flight, dead_sales)): (Option<Observation>, (i64, i64)) = dispatch!(self, pool => {
             let observation = sqlx::query_as(
                 "SELECT pos_quantity, observed_at, counted_at FROM stocksync_observations WHERE link_id = ?",
             )
