@@ -6,8 +6,12 @@ use chrono::{DateTime, Utc};
 /// What a task does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskKind {
-    /// Read every configured account's stock and bring the `stock` table up to date.
+    /// Read every configured account's changes and bring the `stock` table up to date.
     SyncAll,
+    /// Read every account in full, report every link that drifted, and fix it.
+    Reconcile,
+    /// The same report, changing nothing.
+    ReconcileDryRun,
 }
 
 /// Where a task is in its life.
@@ -19,7 +23,11 @@ pub enum TaskState {
     Failed,
 }
 
-named_enum!(TaskKind { SyncAll => "sync_all" });
+named_enum!(TaskKind {
+    SyncAll => "sync_all",
+    Reconcile => "reconcile",
+    ReconcileDryRun => "reconcile_dry_run",
+});
 named_enum!(TaskState {
     Enqueued => "enqueued",
     Running => "running",
@@ -35,6 +43,8 @@ pub struct Task {
     pub state: TaskState,
     /// A one-line outcome for people (for a sync: how many links changed).
     pub summary: Option<String>,
+    /// The outcome in detail, as JSON (a reconciliation's report).
+    pub result: Option<String>,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,

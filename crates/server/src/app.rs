@@ -9,6 +9,7 @@ use crate::runner::Runner;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
 use std::sync::Arc;
+use stocksync_domain::task::TaskKind;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -35,7 +36,12 @@ pub async fn run(
             "tasks interrupted by the last stop are queued again"
         );
     }
-    let synchronizer = Synchronizer::load(store.clone(), settings.cron.clone()).await?;
+    let synchronizer = Synchronizer::load(
+        store.clone(),
+        settings.cron.clone(),
+        settings.reconcile_cron.clone(),
+    )
+    .await?;
     let background = TaskTracker::new();
     let runner = Runner {
         store: store.clone(),
@@ -43,7 +49,16 @@ pub async fn run(
         synchronizer: synchronizer.clone(),
     };
     background.spawn(runner.drive(shutdown.clone()));
-    background.spawn(synchronizer.clone().drive_schedule(shutdown.clone()));
+    background.spawn(synchronizer.clone().drive_schedule(
+        settings.cron.clone(),
+        TaskKind::SyncAll,
+        shutdown.clone(),
+    ));
+    background.spawn(synchronizer.clone().drive_schedule(
+        settings.reconcile_cron.clone(),
+        TaskKind::Reconcile,
+        shutdown.clone(),
+    ));
     let outbox = Outbox {
         store: store.clone(),
         accounts: accounts.clone(),

@@ -9,4 +9,5 @@ pub mod config;
 pub mod logging;
 pub mod outbox;
 pub mod runner;
+pub mod sync;
 pub mod synchronizer;

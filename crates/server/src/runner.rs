@@ -2,10 +2,12 @@
 //! `try_run_one` is a single step (tests drain the queue with it); `drive` loops until shutdown.
 
 use crate::accounts::Accounts;
-use crate::synchronizer::{Synchronizer, describe};
+use crate::sync::SyncKind;
+use crate::synchronizer::Synchronizer;
+use serde_json::{Value, json};
 use std::time::Duration;
 use stocksync_domain::task::{Task, TaskKind};
-use stocksync_store::{Store, StoreError};
+use stocksync_store::{Store, StoreError, TaskOutcome};
 use tokio_util::sync::CancellationToken;
 
 /// How often the queue is looked at when nothing wakes the runner.
@@ -31,39 +33,53 @@ impl Runner {
             return Ok(Step::Empty);
         };
         let outcome = self.execute(&task).await;
-        match &outcome {
-            Ok(summary) => tracing::info!(task = %task.id, %summary, "task succeeded"),
-            Err(error) => tracing::warn!(task = %task.id, %error, "task failed"),
+        match &outcome.error {
+            None => tracing::info!(task = %task.id, summary = %outcome.summary, "task succeeded"),
+            Some(error) => tracing::warn!(task = %task.id, %error, "task failed"),
         }
-        self.store.finish_task(&task.id, outcome).await?;
+        self.store.finish_task(&task.id, &outcome).await?;
         Ok(Step::Ran)
     }
 
-    async fn execute(&self, task: &Task) -> Result<String, String> {
-        match task.kind {
-            TaskKind::SyncAll => self.sync_all().await,
-        }
-    }
-
-    /// Syncs every account; one failing account is reported but does not stop the others.
-    async fn sync_all(&self) -> Result<String, String> {
-        let mut done = Vec::new();
-        let mut failed = Vec::new();
+    /// Syncs every account the way `task` asks; one failing account is reported but does not
+    /// stop the others.
+    async fn execute(&self, task: &Task) -> TaskOutcome {
+        let kind = match task.kind {
+            TaskKind::SyncAll => SyncKind::Incremental,
+            TaskKind::Reconcile => SyncKind::Reconcile { dry_run: false },
+            TaskKind::ReconcileDryRun => SyncKind::Reconcile { dry_run: true },
+        };
+        let mut lines = Vec::new();
+        let mut reports: Vec<Value> = Vec::new();
+        let mut failed = false;
         for account in self.accounts.iter() {
-            match self.synchronizer.sync_account(account).await {
-                Ok(summary) => done.push(format!("{}: {}", account.config.id, describe(&summary))),
-                Err(error) => failed.push(format!("{}: {error}", account.config.id)),
+            let id = &account.config.id;
+            match self.synchronizer.sync_account(account, kind).await {
+                Ok(report) => {
+                    lines.push(format!("{id}: {}", report.describe()));
+                    reports.push(json!({ "account_id": id, "ok": true, "report": report }));
+                }
+                Err(error) => {
+                    failed = true;
+                    lines.push(format!("{id}: {error}"));
+                    reports.push(json!({ "account_id": id, "ok": false, "error": error }));
+                }
             }
         }
-        if done.is_empty() && failed.is_empty() {
-            return Ok("no POS account is configured".into());
+        if lines.is_empty() {
+            lines.push("no POS account is configured".into());
         }
-        let mut report = done;
-        report.extend(failed.iter().cloned());
-        if failed.is_empty() {
-            Ok(report.join("; "))
-        } else {
-            Err(report.join("; "))
+        let summary = lines.join("; ");
+        let result = match kind {
+            SyncKind::Incremental => None,
+            SyncKind::Reconcile { dry_run } => {
+                Some(json!({ "dry_run": dry_run, "accounts": reports }).to_string())
+            }
+        };
+        TaskOutcome {
+            error: failed.then(|| summary.clone()),
+            summary,
+            result,
         }
     }
 

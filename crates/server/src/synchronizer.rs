@@ -1,13 +1,14 @@
-//! The synchronizer: whether periodic syncs run (kept in the database, so a restart keeps it),
-//! the CRON schedule that enqueues them, and one sync of one account.
+//! The synchronizer: whether periodic work runs (kept in the database, so a restart keeps it),
+//! the CRON schedules that enqueue it (the sync cycle, and the nightly reconciliation), and how
+//! each account's last sync went. One sync of one account is in `sync.rs`.
 
 use crate::accounts::Account;
 use crate::config::Schedule;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use stocksync_domain::task::{Task, TaskKind};
-use stocksync_store::{Store, StoreError, SyncSummary};
+use stocksync_store::{Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -16,8 +17,11 @@ const RUNNING_SETTING: &str = "synchronizer.running";
 /// The handle the API and the background loops share.
 #[derive(Clone)]
 pub struct Synchronizer {
-    store: Store,
-    schedule: Schedule,
+    pub(crate) store: Store,
+    /// When the sync cycle runs (`Cron`).
+    pub sync_schedule: Schedule,
+    /// When the full reconciliation runs (`ReconcileCron`).
+    pub reconcile_schedule: Schedule,
     running: Arc<watch::Sender<bool>>,
     /// Wakes the task runner when a task is enqueued.
     pub tasks_waiting: Arc<Notify>,
@@ -26,18 +30,23 @@ pub struct Synchronizer {
 /// How the last sync of an account went, kept in the settings table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LastSync {
-    pub at: chrono::DateTime<Utc>,
+    pub at: DateTime<Utc>,
     pub ok: bool,
     pub message: String,
 }
 
 impl Synchronizer {
     /// Reads the stored started/stopped state (stopped on a new database, as the original).
-    pub async fn load(store: Store, schedule: Schedule) -> Result<Self, StoreError> {
+    pub async fn load(
+        store: Store,
+        sync_schedule: Schedule,
+        reconcile_schedule: Schedule,
+    ) -> Result<Self, StoreError> {
         let running = store.setting(RUNNING_SETTING).await?.as_deref() == Some("true");
         Ok(Self {
             store,
-            schedule,
+            sync_schedule,
+            reconcile_schedule,
             running: Arc::new(watch::Sender::new(running)),
             tasks_waiting: Arc::new(Notify::new()),
         })
@@ -47,11 +56,7 @@ impl Synchronizer {
         *self.running.borrow()
     }
 
-    pub fn schedule(&self) -> &Schedule {
-        &self.schedule
-    }
-
-    /// Starts or stops the periodic sync; doing it twice changes nothing.
+    /// Starts or stops the periodic work; doing it twice changes nothing.
     pub async fn set_running(&self, running: bool) -> Result<(), StoreError> {
         self.store
             .set_setting(RUNNING_SETTING, if running { "true" } else { "false" })
@@ -60,27 +65,25 @@ impl Synchronizer {
         Ok(())
     }
 
-    /// Enqueues a sync of every account (or returns the one already waiting).
-    pub async fn request_sync(&self) -> Result<Task, StoreError> {
-        let task = self.store.enqueue_task(TaskKind::SyncAll).await?;
+    /// Enqueues a task (or returns the one of that kind already waiting) and wakes the runner.
+    pub async fn request(&self, kind: TaskKind) -> Result<Task, StoreError> {
+        let task = self.store.enqueue_task(kind).await?;
         self.tasks_waiting.notify_one();
         Ok(task)
     }
 
-    /// The next time the schedule fires after now, if it ever does.
-    pub fn next_run(&self) -> Option<chrono::DateTime<Utc>> {
-        self.schedule
-            .cron
-            .find_next_occurrence(&Utc::now(), false)
-            .ok()
-    }
-
-    /// Enqueues a sync at every tick of the schedule while started, until `shutdown`.
-    pub async fn drive_schedule(self, shutdown: CancellationToken) {
+    /// Enqueues `kind` at every tick of `schedule` while started, until `shutdown`.
+    pub async fn drive_schedule(
+        self,
+        schedule: Schedule,
+        kind: TaskKind,
+        shutdown: CancellationToken,
+    ) {
         let mut running = self.running.subscribe();
         loop {
             let wait = if *running.borrow_and_update() {
-                self.next_run()
+                schedule
+                    .next_after(Utc::now())
                     .and_then(|next| (next - Utc::now()).to_std().ok())
             } else {
                 None
@@ -89,8 +92,8 @@ impl Synchronizer {
                 _ = shutdown.cancelled() => return,
                 changed = running.changed() => if changed.is_err() { return },
                 _ = sleep_or_forever(wait) => {
-                    if let Err(err) = self.request_sync().await {
-                        tracing::error!(error = %err, "could not enqueue the scheduled sync");
+                    if let Err(err) = self.request(kind).await {
+                        tracing::error!(error = %err, kind = kind.as_str(), "could not enqueue scheduled work");
                     }
                 }
             }
@@ -106,26 +109,16 @@ impl Synchronizer {
         serde_json::from_str(&stored).ok()
     }
 
-    /// Reads one account's stock in full and applies it; the outcome is remembered for the
-    /// status route. A failing account never stops the others (the caller goes on).
-    #[tracing::instrument(skip_all, fields(account = %account.config.id), err)]
-    pub async fn sync_account(&self, account: &Account) -> Result<SyncSummary, String> {
-        let read_started_at = Utc::now();
-        let outcome = match account.connector.read_stock(None).await {
-            Ok(read) => self
-                .store
-                .apply_counts(&account.config.id, &read.counts, read_started_at)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(err) => Err(err.to_string()),
-        };
+    /// Remembers how a sync of `account` went, for the status route.
+    pub(crate) async fn record_last_sync(
+        &self,
+        account: &Account,
+        outcome: Result<String, String>,
+    ) {
         let last = LastSync {
             at: Utc::now(),
             ok: outcome.is_ok(),
-            message: match &outcome {
-                Ok(summary) => describe(summary),
-                Err(err) => err.clone(),
-            },
+            message: outcome.unwrap_or_else(|err| err),
         };
         let stored = serde_json::to_string(&last).unwrap_or_default();
         if let Err(err) = self
@@ -135,19 +128,11 @@ impl Synchronizer {
         {
             tracing::warn!(error = %err, "could not record the sync outcome");
         }
-        outcome
     }
 }
 
 fn last_sync_setting(account: &Account) -> String {
     format!("sync.last.{}", account.config.id)
-}
-
-pub fn describe(summary: &SyncSummary) -> String {
-    format!(
-        "{} link(s) changed, {} unchanged, {} unlinked POS product(s) ignored",
-        summary.changed, summary.unchanged, summary.unlinked
-    )
 }
 
 async fn sleep_or_forever(wait: Option<std::time::Duration>) {

@@ -19,7 +19,8 @@ mod url;
 pub use links::{InsertedLink, LinkPage};
 pub use outbox::SaleRetry;
 pub use sales::SaleOutcome;
-pub use sync::SyncSummary;
+pub use sync::{Drift, Missing, PosRead, SyncReport};
+pub use tasks::TaskOutcome;
 pub use url::{Backend, DatabaseUrl, UrlError};
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
@@ -55,7 +56,8 @@ pub(crate) use begin_write;
 pub(crate) struct LedgerLine<'a> {
     pub link_id: i64,
     pub at: chrono::DateTime<chrono::Utc>,
-    /// `registered`, `web_sale`, `pos_count`, `sale_confirmed`, `sale_refused`, `sale_retried`.
+    /// `registered`, `web_sale`, `pos_count`, `pos_gone`, `sale_confirmed`, `sale_refused`,
+    /// `sale_retried`.
     pub reason: &'static str,
     pub before: i64,
     pub after: i64,

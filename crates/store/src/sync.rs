@@ -1,23 +1,80 @@
-//! Applying POS counts to the `stock` table: shop quantity = POS count − web sales accepted but
-//! not yet recorded on the POS (invariant 2, "no resurrected stock"), ledger line per change.
+//! Applying POS counts to the `stock` table: shop quantity = POS count − web sales the count may
+//! not include (invariant 2, "no resurrected stock"), a ledger line per change, and for full
+//! reads the links whose POS product has disappeared. A dry run computes the same and writes
+//! nothing (reconciliation's report).
 
 use crate::links::{LinkRow, select_links};
 use crate::{LedgerLine, Result, Store, begin_write, dispatch, now, write_ledger};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use stocksync_domain::AccountId;
 use stocksync_domain::link::Link;
 use stocksync_domain::pos::StockCount;
 
-/// What applying one read changed.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SyncSummary {
-    /// Links whose shop quantity changed.
-    pub changed: u64,
-    /// Links read whose shop quantity was already right.
+/// Counts read from one account's POS.
+pub struct PosRead<'a> {
+    pub counts: &'a [StockCount],
+    /// When the read began, by our clock.
+    pub started_at: DateTime<Utc>,
+    /// Whether it covers every product of the account (a full read), so that a linked product
+    /// absent from it has disappeared from the POS.
+    pub complete: bool,
+}
+
+/// A link whose shop quantity differs from what the POS count says it should be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub link_id: i64,
+    pub item_pos_id: String,
+    pub item_ecommerce_id: String,
+    pub pos_quantity: i64,
+    /// Units sold online that the POS count may not include.
+    pub in_flight: i64,
+    pub shop_quantity: i64,
+    /// `pos_quantity − in_flight`.
+    pub expected: i64,
+}
+
+/// A link whose POS product was not in a full read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub link_id: i64,
+    pub item_pos_id: String,
+    pub item_ecommerce_id: String,
+    pub shop_quantity: i64,
+}
+
+/// What one read found (and, unless a dry run, changed).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub drifted: Vec<Drift>,
     pub unchanged: u64,
     /// Counts for POS products that no link uses (ignored).
     pub unlinked: u64,
+    pub missing: Vec<Missing>,
+    /// `true` when nothing was written.
+    pub dry_run: bool,
+}
+
+impl SyncReport {
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        let mut line = format!(
+            "{} link(s) {}, {} unchanged, {} unlinked POS product(s) ignored",
+            self.drifted.len(),
+            if self.dry_run { "differ" } else { "changed" },
+            self.unchanged,
+            self.unlinked
+        );
+        if !self.missing.is_empty() {
+            line.push_str(&format!(
+                ", {} linked product(s) gone from the POS",
+                self.missing.len()
+            ));
+        }
+        line
+    }
 }
 
 impl Store {
@@ -25,18 +82,18 @@ impl Store {
     /// shop quantity = POS count − units sold online that the count may not include:
     /// - sales accepted and not yet on the POS (including any accepted while the read was in
     ///   flight: they are committed before this transaction reads them);
-    /// - sales the POS confirmed at or after `read_started_at` (the count may predate them);
+    /// - sales the POS confirmed at or after the read began (the count may predate them);
     /// - dead sales whose units were not given back (sold online, never recorded on the POS).
     ///
     /// When in doubt a sale is subtracted: at worst a transient under-count that the next read
-    /// corrects, never an over-count.
-    #[tracing::instrument(skip(self, counts), fields(counts = counts.len()), err)]
+    /// corrects, never an over-count. With `dry_run`, the transaction is rolled back.
+    #[tracing::instrument(skip(self, read), fields(counts = read.counts.len()), err)]
     pub async fn apply_counts(
         &self,
         account: &AccountId,
-        counts: &[StockCount],
-        read_started_at: DateTime<Utc>,
-    ) -> Result<SyncSummary> {
+        read: &PosRead<'_>,
+        dry_run: bool,
+    ) -> Result<SyncReport> {
         let at = now();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
@@ -65,32 +122,51 @@ impl Store {
                  GROUP BY link_id",
             )
             .bind(account.as_str())
-            .bind(read_started_at)
+            .bind(read.started_at)
             .bind(false)
             .fetch_all(&mut *tx)
             .await?;
             let pending: HashMap<i64, i64> = pending.into_iter().collect();
-            let mut summary = SyncSummary::default();
-            for count in counts {
+            let mut report = SyncReport { dry_run, ..SyncReport::default() };
+            let mut seen = HashSet::new();
+            for count in read.counts {
                 let Some(link) = links.get(count.pos_ref.as_str()) else {
-                    summary.unlinked += 1;
+                    report.unlinked += 1;
                     continue;
                 };
-                sqlx::query("REPLACE INTO stocksync_observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, ?)")
+                seen.insert(link.id);
+                let in_flight = pending.get(&link.id).copied().unwrap_or(0);
+                let expected = count.quantity - in_flight;
+                if !dry_run {
+                    sqlx::query(
+                        "REPLACE INTO stocksync_observations (link_id, pos_quantity, observed_at, counted_at) \
+                         VALUES (?, ?, ?, ?)",
+                    )
                     .bind(link.id)
                     .bind(count.quantity)
                     .bind(at)
                     .bind(count.counted_at)
                     .execute(&mut *tx)
                     .await?;
-                let in_flight = pending.get(&link.id).copied().unwrap_or(0);
-                let shop_quantity = count.quantity - in_flight;
-                if shop_quantity == link.quantity {
-                    summary.unchanged += 1;
+                }
+                if expected == link.quantity {
+                    report.unchanged += 1;
+                    continue;
+                }
+                report.drifted.push(Drift {
+                    link_id: link.id,
+                    item_pos_id: link.pos_ref.to_string(),
+                    item_ecommerce_id: link.ecommerce_id.to_string(),
+                    pos_quantity: count.quantity,
+                    in_flight,
+                    shop_quantity: link.quantity,
+                    expected,
+                });
+                if dry_run {
                     continue;
                 }
                 sqlx::query("UPDATE stock SET quantity = ? WHERE id = ?")
-                    .bind(shop_quantity)
+                    .bind(expected)
                     .bind(link.id)
                     .execute(&mut *tx)
                     .await?;
@@ -99,7 +175,7 @@ impl Store {
                     at,
                     reason: "pos_count",
                     before: link.quantity,
-                    after: shop_quantity,
+                    after: expected,
                     sale_id: None,
                     pos_ref: link.pos_ref.as_str(),
                     detail: format!(
@@ -107,10 +183,44 @@ impl Store {
                         count.quantity
                     ),
                 })?;
-                summary.changed += 1;
             }
-            tx.commit().await?;
-            Ok(summary)
+            if read.complete {
+                let mut gone: Vec<&Link> = links.values().filter(|link| !seen.contains(&link.id)).collect();
+                gone.sort_by_key(|link| link.id);
+                for link in gone {
+                    report.missing.push(Missing {
+                        link_id: link.id,
+                        item_pos_id: link.pos_ref.to_string(),
+                        item_ecommerce_id: link.ecommerce_id.to_string(),
+                        shop_quantity: link.quantity,
+                    });
+                    if dry_run || link.quantity == 0 {
+                        continue;
+                    }
+                    // A product the POS no longer has cannot be sold: nothing left to sell.
+                    sqlx::query("UPDATE stock SET quantity = 0 WHERE id = ?")
+                        .bind(link.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    write_ledger!(tx, LedgerLine {
+                        link_id: link.id,
+                        at,
+                        reason: "pos_gone",
+                        before: link.quantity,
+                        after: 0,
+                        sale_id: None,
+                        pos_ref: link.pos_ref.as_str(),
+                        detail: "the product is no longer on the POS; the link is kept for you to remove".into(),
+                    })?;
+                }
+            }
+            report.drifted.sort_by_key(|d| d.link_id);
+            if dry_run {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            Ok(report)
         })
     }
 }

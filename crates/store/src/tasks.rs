@@ -12,6 +12,7 @@ struct TaskRow {
     kind: String,
     state: String,
     summary: Option<String>,
+    result: Option<String>,
     error: Option<String>,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
@@ -21,10 +22,19 @@ struct TaskRow {
 macro_rules! select_tasks {
     ($tail:literal) => {
         concat!(
-            "SELECT id, kind, state, summary, error, created_at, started_at, finished_at FROM stocksync_tasks ",
+            "SELECT id, kind, state, summary, result, error, created_at, started_at, finished_at FROM stocksync_tasks ",
             $tail
         )
     };
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, Default)]
+pub struct TaskOutcome {
+    pub summary: String,
+    /// Set when the task failed (in part or whole); it then says what failed and what worked.
+    pub error: Option<String>,
+    pub result: Option<String>,
 }
 
 impl TryFrom<TaskRow> for Task {
@@ -38,6 +48,7 @@ impl TryFrom<TaskRow> for Task {
             state: TaskState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?,
             id: TaskId::new(row.id),
             summary: row.summary,
+            result: row.result,
             error: row.error,
             created_at: row.created_at,
             started_at: row.started_at,
@@ -75,6 +86,7 @@ impl Store {
                         kind: kind.as_str().to_owned(),
                         state: TaskState::Enqueued.as_str().to_owned(),
                         summary: None,
+                        result: None,
                         error: None,
                         created_at: at,
                         started_at: None,
@@ -121,25 +133,25 @@ impl Store {
         }
     }
 
-    /// Records how a running task ended.
-    pub async fn finish_task(
-        &self,
-        id: &TaskId,
-        outcome: std::result::Result<String, String>,
-    ) -> Result<()> {
-        let (state, summary, error) = match outcome {
-            Ok(summary) => (TaskState::Succeeded, Some(summary), None),
-            Err(error) => (TaskState::Failed, None, Some(error)),
+    /// Records how a running task ended: its one-line summary (or error) and, if any, its
+    /// detailed JSON result.
+    pub async fn finish_task(&self, id: &TaskId, outcome: &TaskOutcome) -> Result<()> {
+        let (state, summary, error) = match &outcome.error {
+            None => (TaskState::Succeeded, Some(outcome.summary.as_str()), None),
+            Some(error) => (TaskState::Failed, None, Some(error.as_str())),
         };
         dispatch!(self, pool => {
-            sqlx::query("UPDATE stocksync_tasks SET state = ?, summary = ?, error = ?, finished_at = ? WHERE id = ?")
-                .bind(state.as_str())
-                .bind(summary)
-                .bind(error)
-                .bind(now())
-                .bind(id.as_str())
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "UPDATE stocksync_tasks SET state = ?, summary = ?, result = ?, error = ?, finished_at = ? WHERE id = ?",
+            )
+            .bind(state.as_str())
+            .bind(summary)
+            .bind(outcome.result.as_deref())
+            .bind(error)
+            .bind(now())
+            .bind(id.as_str())
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }

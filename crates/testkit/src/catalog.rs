@@ -24,6 +24,8 @@ pub struct Catalog {
     failing_sales: AtomicUsize,
     /// Products whose sales are refused for good (archived on the POS, say).
     refused: Mutex<BTreeSet<String>>,
+    /// Products left out of bulk reads though they exist (never counted, as Square does).
+    uncounted: Mutex<BTreeSet<String>>,
 }
 
 impl Catalog {
@@ -47,6 +49,19 @@ impl Catalog {
             .find(|p| p.pos_ref.as_str() == pos_ref)
             .expect("a product of the catalog");
         product.quantity = quantity;
+    }
+
+    /// Deletes a product, as archiving it on the POS would.
+    pub fn remove(&self, pos_ref: &str) {
+        self.products
+            .lock()
+            .unwrap()
+            .retain(|p| p.pos_ref.as_str() != pos_ref);
+    }
+
+    /// Leaves a product out of bulk reads, though lookups still find it.
+    pub fn leave_out_of_reads(&self, pos_ref: &str) {
+        self.uncounted.lock().unwrap().insert(pos_ref.to_owned());
     }
 
     /// The next `n` sales fail with a transient error.
@@ -107,9 +122,11 @@ impl PosConnector for Catalog {
     async fn read_stock(&self, _cursor: Option<&str>) -> Result<StockRead, PosError> {
         self.check()?;
         let products = self.products.lock().unwrap();
+        let uncounted = self.uncounted.lock().unwrap();
         Ok(StockRead {
             counts: products
                 .iter()
+                .filter(|p| !uncounted.contains(p.pos_ref.as_str()))
                 .map(|p| StockCount {
                     pos_ref: p.pos_ref.clone(),
                     quantity: p.quantity,

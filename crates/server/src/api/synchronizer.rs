@@ -1,7 +1,7 @@
 //! `/api/synchronizer`: status, start, stop, forceUpdate, and the web-shop sale
 //! (`POST /api/synchronizer/sale`, the original body and answer shape).
 
-use super::extract::{ApiJson, FlexId};
+use super::extract::{ApiJson, ApiQuery, FlexId};
 use super::tasks::task_json;
 use super::{AppState, error::ApiError};
 use axum::extract::State;
@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::sale::{Sale, SaleRequest};
+use stocksync_domain::task::TaskKind;
 use stocksync_store::SaleOutcome;
 
 pub fn router() -> Router<AppState> {
@@ -19,11 +20,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/synchronizer/start", post(start))
         .route("/api/synchronizer/stop", post(stop))
         .route("/api/synchronizer/forceUpdate", post(force_update))
+        .route("/api/synchronizer/reconcile", post(reconcile))
         .route("/api/synchronizer/sale", post(sale))
 }
 
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sync = &state.synchronizer;
+    let (running, now) = (sync.is_running(), chrono::Utc::now());
     let mut accounts = Vec::new();
     for account in state.accounts.iter() {
         let last = sync.last_sync(account).await;
@@ -34,9 +37,11 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         }));
     }
     Ok(Json(json!({
-        "running": sync.is_running(),
-        "cron": sync.schedule().expression,
-        "next_run": if sync.is_running() { sync.next_run() } else { None },
+        "running": running,
+        "cron": sync.sync_schedule.expression,
+        "next_run": running.then(|| sync.sync_schedule.next_after(now)).flatten(),
+        "reconcile_cron": sync.reconcile_schedule.expression,
+        "next_reconcile": running.then(|| sync.reconcile_schedule.next_after(now)).flatten(),
         "pending_sales": state.store.pending_sales_count().await?,
         "accounts": accounts,
     })))
@@ -56,7 +61,31 @@ async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 async fn force_update(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let task = state.synchronizer.request_sync().await?;
+    enqueue(&state, TaskKind::SyncAll).await
+}
+
+#[derive(Deserialize)]
+struct ReconcileQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Enqueues a full read of every account that reports (and, unless `dry_run`, fixes) every
+/// link whose shop quantity differs from the POS, and every linked product gone from the POS.
+async fn reconcile(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ReconcileQuery>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let kind = if query.dry_run {
+        TaskKind::ReconcileDryRun
+    } else {
+        TaskKind::Reconcile
+    };
+    enqueue(&state, kind).await
+}
+
+async fn enqueue(state: &AppState, kind: TaskKind) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let task = state.synchronizer.request(kind).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({

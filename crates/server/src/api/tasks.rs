@@ -30,6 +30,7 @@ pub fn task_json(task: &Task) -> Value {
         "kind": task.kind.as_str(),
         "state": task.state.as_str(),
         "summary": task.summary,
+        "result": task.result.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),
         "error": task.error,
         "created_at": task.created_at,
         "started_at": task.started_at,

@@ -22,6 +22,8 @@ use stocksync_store::DatabaseUrl;
 
 /// The schedule of the periodic sync when `Cron` is not set: every minute, as the original.
 pub const DEFAULT_CRON: &str = "* * * * *";
+/// The schedule of the full reconciliation when `ReconcileCron` is not set: 03:00 every night.
+pub const DEFAULT_RECONCILE_CRON: &str = "0 3 * * *";
 pub const DEFAULT_DATABASE: &str = "sqlite://stocksync.db";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5000";
 /// Attempts to record a web sale on its POS before it is declared dead.
@@ -39,6 +41,8 @@ pub struct Settings {
     /// When set, every route but the health checks needs `Authorization: Bearer <key>`.
     pub api_key: Option<SecretString>,
     pub cron: Schedule,
+    /// When the full reconciliation runs (`ReconcileCron`, nightly by default).
+    pub reconcile_cron: Schedule,
     pub accounts: Vec<AccountConfig>,
     /// How web sales are retried on their way to the POS (`SaleMaxAttempts` attempts in all).
     pub sale_retries: Backoff,
@@ -72,6 +76,14 @@ impl Schedule {
             expression: expression.to_owned(),
             cron,
         })
+    }
+
+    /// The first time the schedule fires after `time`, if it ever does.
+    pub fn next_after(
+        &self,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.cron.find_next_occurrence(&time, false).ok()
     }
 }
 
@@ -221,13 +233,16 @@ impl Settings {
                 );
         }
 
-        let cron = Schedule::parse(
-            &root
-                .string("Cron", &mut problems)
-                .unwrap_or_else(|| DEFAULT_CRON.to_owned()),
-        )
-        .map_err(|e| problems.error("Cron", e))
-        .ok();
+        let mut schedule = |key: &str, default: &str| {
+            let expression = root
+                .string(key, &mut problems)
+                .unwrap_or_else(|| default.to_owned());
+            Schedule::parse(&expression)
+                .map_err(|e| problems.error(key, e))
+                .ok()
+        };
+        let cron = schedule("Cron", DEFAULT_CRON);
+        let reconcile_cron = schedule("ReconcileCron", DEFAULT_RECONCILE_CRON);
 
         let max_attempts = root
             .integer("SaleMaxAttempts", &mut problems)
@@ -242,13 +257,20 @@ impl Settings {
         };
 
         let accounts = accounts::parse_accounts(&root, &mut problems);
-        match (problems.errors.is_empty(), database, listen, cron) {
-            (true, Some(database), Some(listen), Some(cron)) => Ok(Self {
+        match (
+            problems.errors.is_empty(),
+            database,
+            listen,
+            cron,
+            reconcile_cron,
+        ) {
+            (true, Some(database), Some(listen), Some(cron), Some(reconcile_cron)) => Ok(Self {
                 source: None,
                 database,
                 listen,
                 api_key,
                 cron,
+                reconcile_cron,
                 accounts,
                 sale_retries,
                 warnings: problems.warnings,
@@ -280,6 +302,7 @@ impl Settings {
         };
         let _ = writeln!(out, "api key:     {key}");
         let _ = writeln!(out, "sync cron:   {}", self.cron.expression);
+        let _ = writeln!(out, "reconcile:   {}", self.reconcile_cron.expression);
         let _ = writeln!(out, "sale tries:  {}", self.sale_retries.retries + 1);
         let _ = writeln!(out, "accounts:    {}", self.accounts.len());
         for account in &self.accounts {

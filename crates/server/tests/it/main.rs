@@ -9,5 +9,6 @@ mod items;
 mod migrations;
 mod outbox;
 mod pos_state;
+mod reconcile;
 mod sales;
 mod synchronizer;

@@ -76,6 +76,7 @@ CREATE TABLE stocksync_tasks (
     kind VARCHAR(32) NOT NULL,
     state VARCHAR(16) NOT NULL,
     summary TEXT NULL,
+    result MEDIUMTEXT NULL,
     error TEXT NULL,
     created_at DATETIME(6) NOT NULL,
     started_at DATETIME(6) NULL,

@@ -64,6 +64,7 @@ CREATE TABLE stocksync_tasks (
     kind TEXT NOT NULL,
     state TEXT NOT NULL,
     summary TEXT,
+    result TEXT,
     error TEXT,
     created_at TEXT NOT NULL,
     started_at TEXT,

@@ -1,0 +1,132 @@
+//! One sync of one account: an incremental read from the account's stored cursor (the sync
+//! cycle), or a full read (reconciliation) in which linked products absent from the read are
+//! looked up one by one before being reported as gone. A failing account never stops the
+//! others: the caller goes on to the next.
+
+use crate::accounts::Account;
+use crate::synchronizer::Synchronizer;
+use chrono::Utc;
+use std::collections::HashSet;
+use stocksync_domain::PosError;
+use stocksync_domain::pos::{ProductQuery, StockCount};
+use stocksync_store::{PosRead, SyncReport};
+
+/// How much of the POS a sync reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncKind {
+    /// What changed since the last read (everything the first time).
+    Incremental,
+    /// Everything, to find drift and vanished products; a dry run only reports.
+    Reconcile { dry_run: bool },
+}
+
+/// Linked products missing from a full read are looked up one by one (a product never counted
+/// is absent from some POS's bulk reads without being gone); past this many, the rest are
+/// reported as missing without a lookup.
+const MAX_LOOKUPS: usize = 100;
+
+impl Synchronizer {
+    #[tracing::instrument(skip_all, fields(account = %account.config.id, ?kind), err)]
+    pub async fn sync_account(
+        &self,
+        account: &Account,
+        kind: SyncKind,
+    ) -> Result<SyncReport, String> {
+        let outcome = self.read_and_apply(account, kind).await;
+        let line = outcome
+            .as_ref()
+            .map(SyncReport::describe)
+            .map_err(Clone::clone);
+        if kind != (SyncKind::Reconcile { dry_run: true }) {
+            self.record_last_sync(account, line).await;
+        }
+        outcome
+    }
+
+    async fn read_and_apply(
+        &self,
+        account: &Account,
+        kind: SyncKind,
+    ) -> Result<SyncReport, String> {
+        let cursor_key = format!("sync.cursor.{}", account.config.id);
+        let cursor = match kind {
+            SyncKind::Incremental => self
+                .store
+                .setting(&cursor_key)
+                .await
+                .map_err(|e| e.to_string())?,
+            SyncKind::Reconcile { .. } => None,
+        };
+        let started_at = Utc::now();
+        let read = account
+            .connector
+            .read_stock(cursor.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut counts = read.counts;
+        let (complete, dry_run) = match kind {
+            SyncKind::Incremental => (false, false),
+            SyncKind::Reconcile { dry_run } => (true, dry_run),
+        };
+        if complete {
+            self.look_up_absent(account, &mut counts).await?;
+        }
+        let report = self
+            .store
+            .apply_counts(
+                &account.config.id,
+                &PosRead {
+                    counts: &counts,
+                    started_at,
+                    complete,
+                },
+                dry_run,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if let (Some(next), false) = (read.cursor, dry_run) {
+            self.store
+                .set_setting(&cursor_key, &next)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(report)
+    }
+
+    /// Adds a count for each linked product absent from a full read that the POS still knows.
+    async fn look_up_absent(
+        &self,
+        account: &Account,
+        counts: &mut Vec<StockCount>,
+    ) -> Result<(), String> {
+        let present: HashSet<String> = counts.iter().map(|c| c.pos_ref.to_string()).collect();
+        let links = self
+            .store
+            .links_of_account(&account.config.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let absent = links
+            .iter()
+            .filter(|link| !present.contains(link.pos_ref.as_str()));
+        for link in absent.take(MAX_LOOKUPS) {
+            match account
+                .connector
+                .find_products(&ProductQuery::Id(link.pos_ref.clone()))
+                .await
+            {
+                Ok(found) => {
+                    if let Some(product) = found.into_iter().find(|p| p.pos_ref == link.pos_ref) {
+                        counts.push(StockCount {
+                            pos_ref: product.pos_ref,
+                            quantity: product.quantity,
+                            counted_at: None,
+                        });
+                    }
+                }
+                Err(PosError::NotFound(_)) => {}
+                Err(err) => return Err(err.to_string()),
+            }
+        }
+        Ok(())
+    }
+}

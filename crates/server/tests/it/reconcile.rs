@@ -1,0 +1,122 @@
+//! Reconciliation: a full read that reports every link whose shop quantity differs from the
+//! POS, and every linked product gone from the POS, and fixes the drift unless it is a dry run.
+
+use serde_json::Value;
+use stocksync_testkit::{ACCOUNT, Backend, TestApp, on_every_backend};
+
+on_every_backend!(
+    a_dry_run_reports_drift_and_changes_nothing,
+    reconciling_fixes_drift_and_reports_vanished_products
+);
+
+async fn drifted_app(backend: Backend) -> Option<TestApp> {
+    let app = TestApp::spawn(backend).await?;
+    for (pos_ref, quantity) in [("KEEP", 4), ("DRIFT", 5), ("GONE", 3), ("UNCOUNTED", 0)] {
+        app.catalog.put(pos_ref, pos_ref, None, quantity);
+        app.link(pos_ref, &pos_ref.to_lowercase()).await;
+    }
+    // Changes the synchronizer has not seen: a till sale, an archived product, and a product
+    // that bulk reads leave out although it still exists.
+    app.catalog.set_quantity("DRIFT", 2);
+    app.catalog.remove("GONE");
+    app.catalog.leave_out_of_reads("UNCOUNTED");
+    Some(app)
+}
+
+async fn reconcile(app: &TestApp, query: &str) -> Value {
+    let (status, answer) = app
+        .post_empty(&format!("/api/synchronizer/reconcile{query}"))
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let task = app.wait_task(answer["location"].as_str().unwrap()).await;
+    assert_eq!(task["state"], "succeeded", "{task}");
+    task
+}
+
+async fn quantities(app: &TestApp) -> Vec<(String, i64)> {
+    let (_, links) = app.get(&format!("/api/items/{ACCOUNT}")).await;
+    links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["posID"].as_str().unwrap().to_owned(),
+                l["quantity"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn refs(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["item_pos_id"].as_str().unwrap())
+        .collect()
+}
+
+async fn a_dry_run_reports_drift_and_changes_nothing(backend: Backend) {
+    let Some(app) = drifted_app(backend).await else {
+        return;
+    };
+    let before = quantities(&app).await;
+    let task = reconcile(&app, "?dry_run=true").await;
+    assert_eq!(task["kind"], "reconcile_dry_run");
+    let report = &task["result"]["accounts"][0]["report"];
+    assert_eq!(task["result"]["dry_run"], true);
+    assert_eq!(refs(&report["drifted"]), ["DRIFT"]);
+    let drift = &report["drifted"][0];
+    assert_eq!(
+        (drift["shop_quantity"].as_i64(), drift["expected"].as_i64()),
+        (Some(5), Some(2))
+    );
+    assert_eq!(
+        refs(&report["missing"]),
+        ["GONE"],
+        "a product left out of reads is looked up, not reported"
+    );
+    assert!(
+        task["summary"]
+            .as_str()
+            .unwrap()
+            .contains("1 link(s) differ"),
+        "{task}"
+    );
+    assert_eq!(quantities(&app).await, before, "a dry run changes nothing");
+    let id = drift["link_id"].as_i64().unwrap();
+    let (_, history) = app.get(&format!("/api/items/{id}/history")).await;
+    assert_eq!(history["total"], 1, "only the registration: {history}");
+}
+
+async fn reconciling_fixes_drift_and_reports_vanished_products(backend: Backend) {
+    let Some(app) = drifted_app(backend).await else {
+        return;
+    };
+    let task = reconcile(&app, "").await;
+    assert_eq!(task["kind"], "reconcile");
+    let report = &task["result"]["accounts"][0]["report"];
+    assert_eq!(refs(&report["drifted"]), ["DRIFT"]);
+    assert_eq!(refs(&report["missing"]), ["GONE"]);
+    let fixed: Vec<(String, i64)> = quantities(&app).await;
+    assert_eq!(
+        fixed,
+        [
+            ("KEEP".into(), 4),
+            ("DRIFT".into(), 2),
+            ("GONE".into(), 0),
+            ("UNCOUNTED".into(), 0)
+        ],
+        "drift fixed; a vanished product is reported and no longer sold"
+    );
+    let gone = report["missing"][0]["link_id"].as_i64().unwrap();
+    let (_, history) = app.get(&format!("/api/items/{gone}/history")).await;
+    assert_eq!(history["entries"][0]["reason"], "pos_gone");
+    let again = reconcile(&app, "?dry_run=true").await;
+    assert_eq!(
+        again["result"]["accounts"][0]["report"]["drifted"],
+        serde_json::json!([])
+    );
+    let (_, status) = app.get("/api/synchronizer").await;
+    assert_eq!(status["reconcile_cron"], "0 3 * * *");
+}
