@@ -27,8 +27,12 @@ pub async fn run(
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
     }
-    let store = Store::connect(&settings.database).await?;
+    let mut store = Store::connect(&settings.database).await?;
     store.migrate().await?;
+    if let Some(shop_table) = &settings.shop_table {
+        store = store.with_shop_table(shop_table);
+        store.check_shop_table().await?;
+    }
     let requeued = store.requeue_interrupted_tasks().await?;
     if requeued > 0 {
         tracing::info!(

@@ -12,6 +12,7 @@ mod outbox;
 mod pos_state;
 mod sales;
 mod settings;
+mod shop_table;
 mod sync;
 mod tasks;
 mod url;
@@ -19,6 +20,7 @@ mod url;
 pub use links::{InsertedLink, LinkPage};
 pub use outbox::SaleRetry;
 pub use sales::SaleOutcome;
+pub use shop_table::{BadIdentifier, ShopTable};
 pub use sync::{Drift, Missing, PosRead, SyncReport};
 pub use tasks::TaskOutcome;
 pub use url::{Backend, DatabaseUrl, UrlError};
@@ -117,6 +119,8 @@ pub(crate) enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// The `UPDATE` that mirrors quantities into the shop's own table, if one is configured.
+    shop_update: Option<String>,
 }
 
 /// Why a storage call failed. Messages never contain a password.
@@ -182,7 +186,16 @@ impl Store {
                 Pool::MySql(pool)
             }
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            shop_update: None,
+        })
+    }
+
+    /// Mirrors every change of a shop item's quantity into the shop's own table too.
+    pub fn with_shop_table(mut self, shop_table: &ShopTable) -> Self {
+        self.shop_update = Some(shop_table.update_sql());
+        self
     }
 
     /// Applies every pending migration of this backend.
@@ -247,6 +260,24 @@ impl Store {
             "the stock table links the same POS product more than once: {}; keep one row each, then start again",
             list.join(", ")
         )))
+    }
+
+    /// Checks that the shop table of [`Store::with_shop_table`] exists with its columns, by
+    /// setting nothing in it.
+    pub async fn check_shop_table(&self) -> Result<()> {
+        let Some(sql) = &self.shop_update else {
+            return Ok(());
+        };
+        let probe = format!("{sql} AND 1 = 0");
+        dispatch!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(probe))
+                .bind(0i64)
+                .bind("")
+                .execute(pool)
+                .await
+                .map_err(|e| StoreError::Migrate(format!("the configured ShopTable cannot be updated: {e}")))?;
+        });
+        Ok(())
     }
 
     /// Whether the database answers.

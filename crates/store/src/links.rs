@@ -1,5 +1,6 @@
 //! Links: rows of the `stock` table, with their registration recorded in the ledger.
 
+use crate::shop_table::mirror_to_shop;
 use crate::{
     LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, unique_violation,
     write_ledger,
@@ -110,6 +111,7 @@ impl Store {
                         pos_ref: new.pos_ref.as_str(),
                         detail: format!("linked to shop item {}", new.ecommerce_id),
                     })?;
+                    mirror_to_shop!(self, tx, new.ecommerce_id.as_str());
                     tx.commit().await?;
                     Ok(Some(id))
                 }
@@ -207,17 +209,24 @@ impl Store {
     pub async fn delete_link(&self, id: LinkId) -> Result<bool> {
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
-            let deleted = sqlx::query("DELETE FROM stock WHERE id = ?")
+            let item: Option<(String,)> = sqlx::query_as("SELECT idProductEcommerce FROM stock WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((item,)) = item else {
+                return Ok(false);
+            };
+            sqlx::query("DELETE FROM stock WHERE id = ?")
                 .bind(id)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                .await?;
             sqlx::query("DELETE FROM stocksync_observations WHERE link_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            mirror_to_shop!(self, tx, item.as_str());
             tx.commit().await?;
-            Ok(deleted > 0)
+            Ok(true)
         })
     }
 }

@@ -3,6 +3,7 @@
 //! quantity or the sale's story changes.
 
 use crate::sales::{SaleRow, select_sales};
+use crate::shop_table::mirror_to_shop;
 use crate::{LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, write_ledger};
 use chrono::{DateTime, Utc};
 use stocksync_domain::SaleId;
@@ -161,6 +162,7 @@ impl Store {
                         detail: format!("the POS refused the sale for good ({error}); units given back"),
                     })?;
                 }
+                mirror_to_shop!(self, tx, sale.request.ecommerce_id.as_str());
             }
             tx.commit().await?;
         });
@@ -211,6 +213,7 @@ impl Store {
                     pos_ref: sale.pos_ref.as_str(),
                     detail: "a dead sale retried: its units taken again".into(),
                 })?;
+                mirror_to_shop!(self, tx, sale.request.ecommerce_id.as_str());
             }
             sqlx::query(
                 "UPDATE stocksync_sales SET state = 'accepted', attempts = 0, restored = ?, next_attempt_at = NULL, \

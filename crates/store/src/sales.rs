@@ -2,6 +2,7 @@
 //! and the outbox row (invariants 3 "no oversell" and 4 "nothing lost").
 
 use crate::links::{LinkRow, select_links};
+use crate::shop_table::mirror_to_shop;
 use crate::{
     LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, unique_violation,
     write_ledger,
@@ -187,6 +188,7 @@ impl Store {
                         pos_ref: link.pos_ref.as_str(),
                         detail: format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id),
                     })?;
+                    mirror_to_shop!(self, tx, request.ecommerce_id.as_str());
                     tx.commit().await?;
                     Ok(Accepted::Done(Sale {
                         id: sale_id.clone(),

@@ -4,6 +4,7 @@
 //! nothing (reconciliation's report).
 
 use crate::links::{LinkRow, select_links};
+use crate::shop_table::mirror_to_shop;
 use crate::{LedgerLine, Result, Store, begin_write, dispatch, now, write_ledger};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -129,6 +130,8 @@ impl Store {
             let pending: HashMap<i64, i64> = pending.into_iter().collect();
             let mut report = SyncReport { dry_run, ..SyncReport::default() };
             let mut seen = HashSet::new();
+            // Shop items whose quantity changed, to mirror into the shop's table.
+            let mut touched = std::collections::BTreeSet::new();
             for count in read.counts {
                 let Some(link) = links.get(count.pos_ref.as_str()) else {
                     report.unlinked += 1;
@@ -165,6 +168,7 @@ impl Store {
                 if dry_run {
                     continue;
                 }
+                touched.insert(link.ecommerce_id.to_string());
                 sqlx::query("UPDATE stock SET quantity = ? WHERE id = ?")
                     .bind(expected)
                     .bind(link.id)
@@ -198,6 +202,7 @@ impl Store {
                         continue;
                     }
                     // A product the POS no longer has cannot be sold: nothing left to sell.
+                    touched.insert(link.ecommerce_id.to_string());
                     sqlx::query("UPDATE stock SET quantity = 0 WHERE id = ?")
                         .bind(link.id)
                         .execute(&mut *tx)
@@ -218,6 +223,9 @@ impl Store {
             if dry_run {
                 tx.rollback().await?;
             } else {
+                for item in &touched {
+                    mirror_to_shop!(self, tx, item.as_str());
+                }
                 tx.commit().await?;
             }
             Ok(report)

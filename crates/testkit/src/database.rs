@@ -1,7 +1,7 @@
 //! Fresh, throw-away databases: an SQLite file in a temporary directory, or a new MariaDB
 //! database (`stocksync_test_<uuid>`) dropped when the test ends.
 
-use sqlx::Connection;
+use sqlx::{ConnectOptions, Connection};
 use std::io::Write;
 use std::sync::Once;
 use stocksync_store::DatabaseUrl;
@@ -98,9 +98,7 @@ impl TestDb {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = sqlx::SqliteConnection::connect(self.url.expose())
-                    .await
-                    .expect("SQLite");
+                let mut conn = self.sqlite().await;
                 sqlx::raw_sql(sql)
                     .execute(&mut conn)
                     .await
@@ -116,6 +114,40 @@ impl TestDb {
                     .expect("the SQL runs");
             }
         }
+    }
+
+    /// Pairs of integers selected by `sql`, read around the service (a shop's own table, say).
+    pub async fn pairs(&self, sql: &str) -> Vec<(i64, i64)> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = self.sqlite().await;
+                sqlx::query_as(sql)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("the query runs")
+            }
+            Backend::MariaDb => {
+                let mut conn = sqlx::MySqlConnection::connect(self.url.expose())
+                    .await
+                    .expect("MariaDB");
+                sqlx::query_as(sql)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("the query runs")
+            }
+        }
+    }
+
+    /// A connection to this SQLite database, creating the file if needed.
+    async fn sqlite(&self) -> sqlx::SqliteConnection {
+        let options: sqlx::sqlite::SqliteConnectOptions =
+            self.url.expose().parse().expect("an SQLite URL");
+        options
+            .create_if_missing(true)
+            .connect()
+            .await
+            .expect("SQLite")
     }
 
     /// A pool on this database for checks that go around the API.

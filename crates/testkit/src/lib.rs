@@ -44,6 +44,7 @@ pub struct TestApp {
     /// The POS catalog of [`OTHER_ACCOUNT`].
     pub other_catalog: Arc<Catalog>,
     pub api_key: Option<String>,
+    options: Options,
     client: reqwest::Client,
     shutdown: CancellationToken,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -53,6 +54,10 @@ pub struct TestApp {
 #[derive(Default, Clone)]
 pub struct Options {
     pub api_key: Option<String>,
+    /// Keys added to (or replacing those of) [`test_config`].
+    pub config: Option<Value>,
+    /// SQL run on the fresh database before the service starts (a shop's own tables, say).
+    pub setup_sql: Option<String>,
 }
 
 impl TestApp {
@@ -64,11 +69,14 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, options: Options) -> Option<Self> {
         let db = TestDb::create(backend).await?;
+        if let Some(sql) = &options.setup_sql {
+            db.execute(sql).await;
+        }
         let app = Self::start(
             db,
             Arc::new(Catalog::default()),
             Arc::new(Catalog::default()),
-            options.api_key,
+            options,
         )
         .await;
         Some(app)
@@ -78,10 +86,16 @@ impl TestApp {
         db: TestDb,
         catalog: Arc<Catalog>,
         other_catalog: Arc<Catalog>,
-        api_key: Option<String>,
+        options: Options,
     ) -> Self {
-        let mut settings =
-            Settings::from_json(&test_config(), &|_| None).expect("valid test config");
+        let mut config = test_config();
+        if let Some(Value::Object(extra)) = &options.config {
+            for (key, value) in extra {
+                config[key] = value.clone();
+            }
+        }
+        let api_key = options.api_key.clone();
+        let mut settings = Settings::from_json(&config, &|_| None).expect("valid test config");
         settings.database = db.url.clone();
         settings.api_key = api_key.clone().map(Into::into);
         // Retries in milliseconds, so that a sale's whole life fits in a test.
@@ -115,6 +129,7 @@ impl TestApp {
             catalog,
             other_catalog,
             api_key,
+            options,
             client: http_client(),
             shutdown,
             server: Some(server),
@@ -144,7 +159,7 @@ impl TestApp {
             db,
             self.catalog.clone(),
             self.other_catalog.clone(),
-            self.api_key.clone(),
+            self.options.clone(),
         )
         .await
     }

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use stocksync_pos::backoff::Backoff;
-use stocksync_store::DatabaseUrl;
+use stocksync_store::{DatabaseUrl, ShopTable};
 
 /// The schedule of the periodic sync when `Cron` is not set: every minute, as the original.
 pub const DEFAULT_CRON: &str = "* * * * *";
@@ -44,6 +44,8 @@ pub struct Settings {
     /// When the full reconciliation runs (`ReconcileCron`, nightly by default).
     pub reconcile_cron: Schedule,
     pub accounts: Vec<AccountConfig>,
+    /// The shop's own stock column to keep in step (`ShopTable`), if any.
+    pub shop_table: Option<ShopTable>,
     /// How web sales are retried on their way to the POS (`SaleMaxAttempts` attempts in all).
     pub sale_retries: Backoff,
     /// Things worth saying that do not stop the service.
@@ -256,6 +258,25 @@ impl Settings {
             retries: u32::try_from(max_attempts.clamp(1, 1000) - 1).unwrap_or(0),
         };
 
+        let shop_table = root
+            .section("ShopTable", &mut problems)
+            .and_then(|section| {
+                let table = section.required_string("Table", "the shop's table", &mut problems);
+                let id = section.required_string(
+                    "IdColumn",
+                    "the column of the shop's item id",
+                    &mut problems,
+                );
+                let quantity = section.required_string(
+                    "QuantityColumn",
+                    "the column of the quantity",
+                    &mut problems,
+                );
+                ShopTable::new(&table?, &id?, &quantity?)
+                    .map_err(|e| problems.error(&section.path, e))
+                    .ok()
+            });
+
         let accounts = accounts::parse_accounts(&root, &mut problems);
         match (
             problems.errors.is_empty(),
@@ -272,6 +293,7 @@ impl Settings {
                 cron,
                 reconcile_cron,
                 accounts,
+                shop_table,
                 sale_retries,
                 warnings: problems.warnings,
             }),
@@ -295,6 +317,9 @@ impl Settings {
         let _ = writeln!(out, "config file: {source}");
         let _ = writeln!(out, "database:    {}", self.database);
         let _ = writeln!(out, "listen:      {}", self.listen);
+        if let Some(shop_table) = &self.shop_table {
+            let _ = writeln!(out, "shop table:  {shop_table}");
+        }
         let key = if self.api_key.is_some() {
             "set"
         } else {

@@ -8,6 +8,7 @@ on_every_backend!(every_route_but_health_needs_the_key, health_checks_answer);
 async fn every_route_but_health_needs_the_key(backend: Backend) {
     let options = Options {
         api_key: Some("k3y-for-tests-0123456789".into()),
+        ..Options::default()
     };
     let Some(app) = TestApp::spawn_with(backend, options).await else {
         return;

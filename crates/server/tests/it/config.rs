@@ -189,7 +189,9 @@ fn every_problem_is_listed_with_its_json_path() {
             { "Type": 2, "AccessToken": "secret-token-value", "AccountName": "x", "EmailAddress": "e", "MaximumRequests": "lots" },
             { "Type": "1", "AccessToken": "a", "AccountID": "dup" },
             { "Type": "1", "AccessToken": "b", "AccountID": "dup", "BaseUrl": "ftp://x" }
-        ]}
+        ]},
+        "ShopTable": { "Table": "produit;--", "IdColumn": "id" },
+        "ReconcileCron": "every night"
     });
     let problems = refusals(&document);
     let expected = [
@@ -202,6 +204,8 @@ fn every_problem_is_listed_with_its_json_path() {
         "PosAccess.PosConfigurations[3].MaximumRequests: must be a whole number, not a string",
         "PosAccess.PosConfigurations[5].BaseUrl: must start with http:// or https://",
         "PosAccess.PosConfigurations[5]: account 'dup' is configured twice",
+        "ShopTable.QuantityColumn: is missing",
+        "ReconcileCron: 'every night' is not a valid 5-field CRON expression",
     ];
     for want in expected {
         assert!(

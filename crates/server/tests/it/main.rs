@@ -11,4 +11,5 @@ mod outbox;
 mod pos_state;
 mod reconcile;
 mod sales;
+mod shop_table;
 mod synchronizer;

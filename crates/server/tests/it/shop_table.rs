@@ -1,0 +1,103 @@
+//! `ShopTable`: the shop's own stock column follows the sum of each item's links, in the same
+//! transaction as every change; -1 ("unlimited") is never overwritten.
+
+use serde_json::json;
+use stocksync_testkit::{Backend, OTHER_ACCOUNT, Options, TestApp, TestDb, on_every_backend};
+
+on_every_backend!(
+    the_shop_column_follows_every_change,
+    a_missing_shop_table_stops_the_start
+);
+
+const SHOP_SQL: &str =
+    "CREATE TABLE produit (id INTEGER NOT NULL PRIMARY KEY, quantite_stock INTEGER NOT NULL);
+INSERT INTO produit (id, quantite_stock) VALUES (1, 0), (2, -1), (3, 9);";
+
+fn options() -> Options {
+    Options {
+        config: Some(json!({
+            "ShopTable": { "Table": "produit", "IdColumn": "id", "QuantityColumn": "quantite_stock" }
+        })),
+        setup_sql: Some(SHOP_SQL.into()),
+        ..Options::default()
+    }
+}
+
+async fn shop(db: &TestDb) -> Vec<(i64, i64)> {
+    db.pairs("SELECT id, CAST(quantite_stock AS SIGNED) FROM produit ORDER BY id")
+        .await
+}
+
+async fn the_shop_column_follows_every_change(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, options()).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.catalog.put("VAR-2", "Tea", None, 4);
+    app.other_catalog.put("77", "Mug", None, 2);
+    app.link("VAR-1", "1").await;
+    let (status, _) = app
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "77", "item_ecommerce_id": "1", "account_id": OTHER_ACCOUNT }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    app.link("VAR-2", "2").await;
+    assert_eq!(
+        shop(&app.db).await,
+        [(1, 7), (2, -1), (3, 9)],
+        "the sum of both links; -1 kept"
+    );
+
+    let sale = app.sell("1", 3).await;
+    app.wait_sale(&sale).await;
+    assert_eq!(shop(&app.db).await[0], (1, 4));
+
+    app.other_catalog.set_quantity("77", 0);
+    let (_, answer) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    app.wait_task(answer["location"].as_str().unwrap()).await;
+    assert_eq!(
+        shop(&app.db).await[0],
+        (1, 2),
+        "a till sale on the other POS"
+    );
+
+    let (_, links) = app.get("/api/items").await;
+    let other = links["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["posID"] == "77")
+        .unwrap();
+    let (status, _) = app
+        .delete(&format!("/api/items/{}", other["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(shop(&app.db).await, [(1, 2), (2, -1), (3, 9)]);
+}
+
+async fn a_missing_shop_table_stops_the_start(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let mut settings = stocksync::config::Settings::from_json(
+        &json!({ "ShopTable": { "Table": "nope", "IdColumn": "id", "QuantityColumn": "q" } }),
+        &|_| None,
+    )
+    .unwrap();
+    settings.database = db.url.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let started = stocksync::app::run(
+        settings,
+        listener,
+        stocksync::accounts::Accounts::default(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    let error = format!("{:#}", started.expect_err("the start is refused"));
+    assert!(
+        error.contains("the configured ShopTable cannot be updated"),
+        "{error}"
+    );
+}
