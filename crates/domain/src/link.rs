@@ -16,6 +16,8 @@ pub struct Link {
     pub description: String,
     /// A sale is refused when it would bring `quantity` below this.
     pub limit_quantity: i64,
+    /// Web sales of the shop item go to this link first when the item has several.
+    pub primary: bool,
 }
 
 /// What is needed to create a link.
@@ -27,4 +29,5 @@ pub struct NewLink {
     pub account_id: AccountId,
     pub description: String,
     pub limit_quantity: i64,
+    pub primary: bool,
 }

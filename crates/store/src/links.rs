@@ -22,6 +22,7 @@ pub(crate) struct LinkRow {
     description: String,
     #[sqlx(rename = "limitQuantity")]
     limit_quantity: i64,
+    is_primary: i64,
 }
 
 impl From<LinkRow> for Link {
@@ -34,6 +35,7 @@ impl From<LinkRow> for Link {
             account_id: AccountId::new(row.account_id),
             description: row.description,
             limit_quantity: row.limit_quantity,
+            primary: row.is_primary != 0,
         }
     }
 }
@@ -42,12 +44,30 @@ impl From<LinkRow> for Link {
 macro_rules! select_links {
     ($tail:literal) => {
         concat!(
-            "SELECT id, idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity FROM stock ",
+            "SELECT stock.id, idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity, \
+             CASE WHEN p.link_id IS NULL THEN 0 ELSE 1 END AS is_primary \
+             FROM stock LEFT JOIN stocksync_primary_links p ON p.link_id = stock.id ",
             $tail
         )
     };
 }
 pub(crate) use select_links;
+
+/// Makes link `$id` the only primary link of shop item `$item`, inside `$tx`.
+macro_rules! mark_primary {
+    ($tx:expr, $id:expr, $item:expr) => {{
+        sqlx::query(
+            "DELETE FROM stocksync_primary_links WHERE link_id IN (SELECT id FROM stock WHERE idProductEcommerce = ?)",
+        )
+        .bind($item)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query("INSERT INTO stocksync_primary_links (link_id) VALUES (?)")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
 
 /// The outcome of registering a link.
 #[derive(Debug)]
@@ -111,6 +131,9 @@ impl Store {
                         pos_ref: new.pos_ref.as_str(),
                         detail: format!("linked to shop item {}", new.ecommerce_id),
                     })?;
+                    if new.primary {
+                        mark_primary!(tx, id, new.ecommerce_id.as_str());
+                    }
                     mirror_to_shop!(self, tx, new.ecommerce_id.as_str());
                     tx.commit().await?;
                     Ok(Some(id))
@@ -203,6 +226,31 @@ impl Store {
         self.link(id).await
     }
 
+    /// Makes a link its shop item's primary one (and no other), or not primary. `None` if there
+    /// is no such link.
+    pub async fn set_primary(&self, id: LinkId, primary: bool) -> Result<Option<Link>> {
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let item: Option<(String,)> = sqlx::query_as("SELECT idProductEcommerce FROM stock WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((item,)) = item else {
+                return Ok(None);
+            };
+            if primary {
+                mark_primary!(tx, id, item.as_str());
+            } else {
+                sqlx::query("DELETE FROM stocksync_primary_links WHERE link_id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        self.link(id).await
+    }
+
     /// Removes a link and its observation; its ledger and sales stay for history. `false` if
     /// there was no such link.
     #[tracing::instrument(skip(self), err)]
@@ -221,6 +269,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query("DELETE FROM stocksync_observations WHERE link_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM stocksync_primary_links WHERE link_id = ?")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

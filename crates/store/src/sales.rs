@@ -100,7 +100,8 @@ enum Accepted {
 }
 
 impl Store {
-    /// Accepts a web sale atomically: the chosen link (the one with the most sellable units)
+    /// Accepts a web sale atomically: the chosen link (the item's primary link, else the one
+    /// with the most sellable units; the next ones if it has too few)
     /// is decremented only if it stays at or above its limit, and the sale and its ledger line
     /// are written in the same transaction, before the caller answers.
     #[tracing::instrument(skip_all, fields(item = %request.ecommerce_id, delta = request.delta), err)]
@@ -121,7 +122,7 @@ impl Store {
                 return Ok(Accepted::Previous(previous));
             }
             let candidates: Vec<LinkRow> = sqlx::query_as(select_links!(
-                "WHERE idProductEcommerce = ? ORDER BY quantity - limitQuantity DESC, id"
+                "WHERE idProductEcommerce = ? ORDER BY is_primary DESC, quantity - limitQuantity DESC, stock.id"
             ))
             .bind(request.ecommerce_id.as_str())
             .fetch_all(&mut *tx)

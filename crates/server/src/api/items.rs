@@ -1,8 +1,9 @@
 //! Links (`/api/items`): register one by POS id, SKU or exact name; list, show per account,
-//! change the sale limit, remove.
+//! change the sale limit or the primary link, remove.
 //!
 //! Links are shown with the original program's field names (`id`, `posID`, `ecommerceID`,
-//! `quantity`, `limitQuantitySale`, `name`) plus `accountID`, and never with any credential.
+//! `quantity`, `limitQuantitySale`, `name`) plus `accountID` and `primary`, and never with any
+//! credential.
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
 use super::{AppState, error::ApiError, link_view};
@@ -35,6 +36,9 @@ struct RegisterBody {
     account_id: FlexId,
     #[serde(default)]
     limit_quantity: i64,
+    /// Web sales of the shop item go to this link first.
+    #[serde(default)]
+    primary: bool,
 }
 
 async fn register(
@@ -70,6 +74,7 @@ async fn register(
         account_id,
         description: product.name,
         limit_quantity: body.limit_quantity,
+        primary: body.primary,
     };
     match state.store.insert_link(&new).await? {
         InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(link_json(&link)))),
@@ -193,7 +198,8 @@ async fn show(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    limit_quantity: i64,
+    limit_quantity: Option<i64>,
+    primary: Option<bool>,
 }
 
 async fn update(
@@ -201,14 +207,27 @@ async fn update(
     ApiPath(id): ApiPath<LinkId>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if body.limit_quantity < 0 {
+    if body.limit_quantity.is_none() && body.primary.is_none() {
+        return Err(ApiError::bad_request("give limit_quantity or primary"));
+    }
+    if body.limit_quantity.is_some_and(|limit| limit < 0) {
         return Err(ApiError::bad_request("limit_quantity must be 0 or more"));
     }
-    let link = state
-        .store
-        .set_limit_quantity(id, body.limit_quantity)
-        .await?
-        .ok_or_else(|| no_link(id))?;
+    let mut link = state.store.link(id).await?.ok_or_else(|| no_link(id))?;
+    if let Some(limit) = body.limit_quantity {
+        link = state
+            .store
+            .set_limit_quantity(id, limit)
+            .await?
+            .ok_or_else(|| no_link(id))?;
+    }
+    if let Some(primary) = body.primary {
+        link = state
+            .store
+            .set_primary(id, primary)
+            .await?
+            .ok_or_else(|| no_link(id))?;
+    }
     Ok(Json(link_json(&link)))
 }
 
@@ -237,5 +256,6 @@ pub fn link_json(link: &Link) -> Value {
         "limitQuantitySale": link.limit_quantity,
         "name": link.description,
         "accountID": link.account_id,
+        "primary": link.primary,
     })
 }

@@ -321,7 +321,10 @@ async fn changes_the_limit_and_removes_links(backend: Backend) {
     let (status, _) = app
         .patch(&format!("/api/items/{id}"), json!({ "quantity": 2 }))
         .await;
-    assert_eq!(status, 422, "only the limit can be changed");
+    assert_eq!(
+        status, 422,
+        "only the limit and the primary flag can be changed"
+    );
     let (status, _) = app
         .patch("/api/items/999", json!({ "limit_quantity": 1 }))
         .await;

@@ -10,6 +10,7 @@ on_every_backend!(
     the_same_idempotency_key_sells_once,
     concurrent_sales_never_oversell,
     a_sale_goes_to_the_link_with_most_stock,
+    the_primary_link_sells_first_then_the_others,
 );
 
 async fn quantity(app: &TestApp, ecommerce_id: &str) -> Vec<i64> {
@@ -272,4 +273,66 @@ where
         outputs.push(handle.await.expect("a request task"));
     }
     outputs
+}
+
+async fn the_primary_link_sells_first_then_the_others(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 2);
+    app.other_catalog.put("77", "Mug", None, 6);
+    app.link("VAR-1", "10").await;
+    let (status, other) = app
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "77", "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(other["primary"], false);
+    let (_, links) = app.get("/api/items").await;
+    let small = links["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, patched) = app
+        .patch(&format!("/api/items/{small}"), json!({ "primary": true }))
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["primary"], true);
+
+    let (_, answer) = app
+        .post(
+            "/api/synchronizer/sale",
+            sale(json!(10), json!(2), json!(0)),
+        )
+        .await;
+    let (_, stored) = app.get(answer["location"].as_str().unwrap()).await;
+    assert_eq!(
+        stored["account_id"],
+        stocksync_testkit::ACCOUNT,
+        "the primary link, though it has less"
+    );
+    let (_, answer) = app
+        .post(
+            "/api/synchronizer/sale",
+            sale(json!(10), json!(1), json!(0)),
+        )
+        .await;
+    let (_, stored) = app.get(answer["location"].as_str().unwrap()).await;
+    assert_eq!(
+        stored["account_id"],
+        stocksync_testkit::OTHER_ACCOUNT,
+        "the primary is sold out"
+    );
+
+    // Making the other link primary takes the flag from the first.
+    let (_, patched) = app
+        .patch(
+            &format!("/api/items/{}", other["id"].as_str().unwrap()),
+            json!({ "primary": true }),
+        )
+        .await;
+    assert_eq!(patched["primary"], true);
+    let (_, first) = app.get(&format!("/api/items/{small}")).await;
+    assert_eq!(first["primary"], false);
+    let (status, _) = app.patch(&format!("/api/items/{small}"), json!({})).await;
+    assert_eq!(status, 400);
 }

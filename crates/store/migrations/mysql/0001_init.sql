@@ -29,6 +29,11 @@ ALTER TABLE stock
 ALTER TABLE stock ADD UNIQUE KEY stock_account_pos (accountID, idProductPOS);
 ALTER TABLE stock ADD KEY stock_ecommerce (idProductEcommerce);
 
+-- The link a shop item's web sales go to first, when it has several (at most one per item).
+CREATE TABLE stocksync_primary_links (
+    link_id BIGINT NOT NULL PRIMARY KEY
+) ENGINE = InnoDB;
+
 CREATE TABLE stocksync_observations (
     link_id BIGINT NOT NULL PRIMARY KEY,
     pos_quantity BIGINT NOT NULL,

@@ -11,6 +11,11 @@ CREATE TABLE IF NOT EXISTS stock (
 CREATE UNIQUE INDEX stock_account_pos ON stock (accountID, idProductPOS);
 CREATE INDEX stock_ecommerce ON stock (idProductEcommerce);
 
+-- The link a shop item's web sales go to first, when it has several (at most one per item).
+CREATE TABLE stocksync_primary_links (
+    link_id INTEGER NOT NULL PRIMARY KEY
+);
+
 -- The last count read from the POS for each link.
 CREATE TABLE stocksync_observations (
     link_id INTEGER PRIMARY KEY,
