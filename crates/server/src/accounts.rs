@@ -1,10 +1,13 @@
 //! The configured POS accounts, each with the connector that talks to it.
 
 use crate::config::AccountConfig;
-use async_trait::async_trait;
 use std::sync::Arc;
-use stocksync_domain::pos::{PosProduct, PosSale, PosSaleReceipt, ProductQuery, StockRead};
-use stocksync_domain::{AccountId, PosConnector, PosError, PosKind};
+use stocksync_domain::{AccountId, PosConnector, PosKind};
+use stocksync_hiboutik::HiboutikConnector;
+use stocksync_lightspeed::LightspeedConnector;
+use stocksync_pos::{CallLog, PosHttp};
+use stocksync_square::SquareConnector;
+use stocksync_store::Store;
 
 /// One account: its settings and its connector.
 #[derive(Clone)]
@@ -27,17 +30,18 @@ impl Accounts {
     /// Accounts whose connector is chosen by `connector_for`, one per configured account.
     pub fn from_configs(
         configs: &[AccountConfig],
-        connector_for: impl Fn(&AccountConfig) -> Arc<dyn PosConnector>,
-    ) -> Self {
-        Self::new(
-            configs
-                .iter()
-                .map(|config| Account {
-                    connector: connector_for(config),
+        connector_for: impl Fn(&AccountConfig) -> Result<Arc<dyn PosConnector>, String>,
+    ) -> Result<Self, String> {
+        let accounts = configs
+            .iter()
+            .map(|config| {
+                Ok(Account {
+                    connector: connector_for(config)?,
                     config: config.clone(),
                 })
-                .collect(),
-        )
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self::new(accounts))
     }
 
     pub fn get(&self, id: &AccountId) -> Option<&Account> {
@@ -57,30 +61,25 @@ impl Accounts {
     }
 }
 
-/// The connector of an account whose POS client is not part of this build yet: every call
-/// fails with a message that says so. The vendor clients replace it (POS connectors issue).
-pub struct NoClient {
-    pub kind: PosKind,
-}
-
-impl NoClient {
-    fn error(&self) -> PosError {
-        PosError::Unsupported(format!(
-            "this build of stocksync has no {} client yet",
-            self.kind.as_str()
-        ))
-    }
-}
-
-#[async_trait]
-impl PosConnector for NoClient {
-    async fn find_products(&self, _query: &ProductQuery) -> Result<Vec<PosProduct>, PosError> {
-        Err(self.error())
-    }
-    async fn read_stock(&self, _cursor: Option<&str>) -> Result<StockRead, PosError> {
-        Err(self.error())
-    }
-    async fn record_sale(&self, _sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
-        Err(self.error())
-    }
+/// The real connector of an account: its vendor's client, counting its calls in `calls`,
+/// keeping Lightspeed's rotated tokens and Hiboutik's monthly call count in `store`.
+pub fn connect(
+    config: &AccountConfig,
+    calls: &CallLog,
+    store: &Store,
+) -> Result<Arc<dyn PosConnector>, String> {
+    let http = PosHttp::new(config.id.as_str(), calls.clone());
+    Ok(match config.kind {
+        PosKind::Square => Arc::new(SquareConnector::new(config, http)?),
+        PosKind::Hiboutik => Arc::new(HiboutikConnector::new(
+            config,
+            http,
+            Arc::new(store.clone()),
+        )?),
+        PosKind::Lightspeed => Arc::new(LightspeedConnector::new(
+            config,
+            http,
+            Arc::new(store.clone()),
+        )?),
+    })
 }

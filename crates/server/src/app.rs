@@ -1,7 +1,7 @@
 //! Starting and stopping the service: open and migrate the database, start the task runner and
 //! the schedule, serve the API on the given listener until `shutdown` is cancelled.
 
-use crate::accounts::Accounts;
+use crate::accounts::{self, Accounts};
 use crate::api::{self, AppState};
 use crate::config::Settings;
 use crate::outbox::Outbox;
@@ -10,18 +10,31 @@ use crate::synchronizer::Synchronizer;
 use anyhow::Context;
 use std::sync::Arc;
 use stocksync_domain::task::TaskKind;
+use stocksync_pos::CallLog;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// Gives every configured account its connector, once the database is open (connectors keep
+/// tokens and call budgets in it) and with the process's call log.
+pub type Connect = Box<dyn FnOnce(&Store, &CallLog) -> Result<Accounts, String> + Send>;
+
+/// The vendors' real clients, for every account of `settings`.
+pub fn vendor_clients(settings: &Settings) -> Connect {
+    let configs = settings.accounts.clone();
+    Box::new(move |store, calls| {
+        Accounts::from_configs(&configs, |config| accounts::connect(config, calls, store))
+    })
+}
+
 /// Runs stocksync until `shutdown` is cancelled. Tests call it with a listener on port 0 and
 /// their own connectors.
 pub async fn run(
     settings: Settings,
     listener: TcpListener,
-    accounts: Accounts,
+    connect: Connect,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     for warning in &settings.warnings {
@@ -33,6 +46,9 @@ pub async fn run(
         store = store.with_shop_table(shop_table);
         store.check_shop_table().await?;
     }
+    let calls = CallLog::default();
+    let accounts = connect(&store, &calls)
+        .map_err(|e| anyhow::anyhow!("a POS account cannot be set up: {e}"))?;
     let requeued = store.requeue_interrupted_tasks().await?;
     if requeued > 0 {
         tracing::info!(
@@ -76,6 +92,7 @@ pub async fn run(
         accounts,
         synchronizer,
         outbox_wake: outbox.wake.clone(),
+        calls,
         api_key: settings.api_key.clone().map(Arc::new),
     };
     let address = listener

@@ -1,13 +1,11 @@
 //! The command line: `serve`, `check-config`, `migrate`.
 
-use crate::accounts::{Accounts, NoClient};
 use crate::config::Settings;
 use crate::logging::{self, LogFormat};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use stocksync_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -98,9 +96,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let accounts = Accounts::from_configs(&settings.accounts, |config| {
-        Arc::new(NoClient { kind: config.kind })
-    });
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
@@ -108,7 +103,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!("stopping");
         on_signal.cancel();
     });
-    crate::app::run(settings, listener, accounts, shutdown).await
+    let connect = crate::app::vendor_clients(&settings);
+    crate::app::run(settings, listener, connect, shutdown).await
 }
 
 async fn wait_for_signal() {

@@ -83,7 +83,13 @@ impl Outbox {
     /// Pushes sales as they become due until `shutdown`.
     pub async fn drive(self, shutdown: CancellationToken) {
         loop {
-            match self.try_push_one().await {
+            // Stopping abandons the step in flight: a sync is read again and a sale pushed again
+            // (idempotently) after the restart.
+            let step = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                step = self.try_push_one() => step,
+            };
+            match step {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
                 Err(err) => tracing::error!(error = %err, "outbox could not reach the database"),

@@ -86,7 +86,13 @@ impl Runner {
     /// Runs tasks as they come until `shutdown`; a database error is logged and retried.
     pub async fn drive(self, shutdown: CancellationToken) {
         loop {
-            match self.try_run_one().await {
+            // Stopping abandons the step in flight: a sync is read again and a sale pushed again
+            // (idempotently) after the restart.
+            let step = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                step = self.try_run_one() => step,
+            };
+            match step {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
                 Err(err) => {

@@ -105,12 +105,16 @@ impl TestApp {
             retries: 3,
         };
         let (main, other) = (catalog.clone(), other_catalog.clone());
-        let accounts = Accounts::from_configs(&settings.accounts, move |config| {
-            if config.id.as_str() == ACCOUNT {
-                main.clone()
-            } else {
-                other.clone()
-            }
+        let configs = settings.accounts.clone();
+        let connect: stocksync::app::Connect = Box::new(move |_, _| {
+            Accounts::from_configs(&configs, |config| {
+                let catalog = if config.id.as_str() == ACCOUNT {
+                    &main
+                } else {
+                    &other
+                };
+                Ok(catalog.clone() as Arc<dyn stocksync_domain::PosConnector>)
+            })
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -120,7 +124,7 @@ impl TestApp {
         let server = tokio::spawn(stocksync::app::run(
             settings,
             listener,
-            accounts,
+            connect,
             shutdown.clone(),
         ));
         let app = Self {

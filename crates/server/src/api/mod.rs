@@ -39,6 +39,8 @@ pub struct AppState {
     pub synchronizer: Synchronizer,
     /// Rung when a sale is accepted or retried, so the outbox pushes it at once.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Every POS call made, by account, endpoint and status.
+    pub calls: stocksync_pos::CallLog,
     pub api_key: Option<Arc<SecretString>>,
 }
 

@@ -122,9 +122,10 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
         "ApiKey": "log-api-key-321",
         "Listen": format!("127.0.0.1:{port}"),
         "PosAccess": { "PosConfigurations": [
-            { "Type": 1, "AccessToken": "log-sq-token-654", "AccountID": "sq" },
+            { "Type": 1, "AccessToken": "log-sq-token-654", "AccountID": "sq", "BaseUrl": "http://127.0.0.1:9" },
             { "Type": 3, "AccessToken": "log-ls-access-1", "RefreshToken": "log-ls-refresh-2", "ClientID": "c",
-              "ClientSecret": "log-ls-secret-3", "AccountID": "ls" }
+              "ClientSecret": "log-ls-secret-3", "AccountID": "12345", "BaseUrl": "http://127.0.0.1:9",
+              "AuthUrl": "http://127.0.0.1:9" }
         ]}
     });
     std::fs::write(dir.path().join("appsettings.json"), config.to_string()).unwrap();
@@ -155,11 +156,11 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
             let items = client
                 .post(format!("{base}/api/items"))
                 .bearer_auth("log-api-key-321")
-                .json(&serde_json::json!({ "item_pos_id": "X", "item_ecommerce_id": 1, "account_id": "ls" }))
+                .json(&serde_json::json!({ "item_pos_id": "X", "item_ecommerce_id": 1, "account_id": "sq" }))
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(items.status(), 501, "no Lightspeed client in this build yet");
+            assert_eq!(items.status(), 503, "the POS cannot be reached");
             let sync = client
                 .post(format!("{base}/api/synchronizer/forceUpdate"))
                 .bearer_auth("log-api-key-321")

@@ -91,7 +91,7 @@ async fn a_missing_shop_table_stops_the_start(backend: Backend) {
     let started = stocksync::app::run(
         settings,
         listener,
-        stocksync::accounts::Accounts::default(),
+        Box::new(|_, _| Ok(stocksync::accounts::Accounts::default())),
         tokio_util::sync::CancellationToken::new(),
     )
     .await;

@@ -1,0 +1,221 @@
+//! Stock reads: `ItemShop.json` sorted by `timeStamp`, in full or from a cursor, every page
+//! followed. With `ShopID` 0 an item's count is the sum of its real shops; an incremental read
+//! then fetches the other shops of the changed items in batches of 100 ids, never one by one.
+
+use super::Shops;
+use super::api::{Api, Call};
+use crate::wire::ItemShop;
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use stocksync_domain::PosError;
+use stocksync_domain::PosRef;
+use stocksync_domain::pos::{StockCount, StockRead};
+
+const ENDPOINT: &str = "GET ItemShop.json";
+/// Lightspeed's largest page, and the most values an `IN,[…]` filter takes.
+const PAGE: usize = 100;
+/// A cursor remembers at most this many rows of its last second; past that, the next read
+/// repeats them (harmless: counts are absolute).
+const MAX_REMEMBERED: usize = 200;
+
+pub async fn read(api: &Api, shops: Shops, cursor: Option<&str>) -> Result<StockRead, PosError> {
+    let since = cursor
+        .map(|text| {
+            Cursor::parse(text).ok_or_else(|| {
+                PosError::Rejected(api.describe("read_stock", &format!("'{text}' is not a cursor this connector made")))
+            })
+        })
+        .transpose()?;
+    let mut query = vec![
+        ("sort", "timeStamp".to_owned()),
+        ("limit", PAGE.to_string()),
+        ("shopID", shops.filter()),
+    ];
+    if let Some(since) = &since {
+        query.push(("timeStamp", format!(">=,{}", since.time_text())));
+    }
+    let rows: Vec<ItemShop> = api.list(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0)).await?;
+    let next_cursor = Cursor::after(&rows).or(since.clone()).map(|c| c.to_string());
+    let changed: Vec<ItemShop> = rows
+        .into_iter()
+        .filter(|row| shops.covers(row.shop_id) && !since.as_ref().is_some_and(|c| c.already_seen(row)))
+        .collect();
+    let counts = match (shops, &since) {
+        (Shops::All, Some(_)) if !changed.is_empty() => totals(shops, every_shop_of(api, &changed).await?),
+        _ => totals(shops, changed),
+    };
+    Ok(StockRead {
+        counts,
+        cursor: next_cursor,
+    })
+}
+
+/// Every real shop's row of the items of `changed`, 100 items per call.
+async fn every_shop_of(api: &Api, changed: &[ItemShop]) -> Result<Vec<ItemShop>, PosError> {
+    let items: BTreeSet<i64> = changed.iter().filter_map(|row| row.item_id.parse().ok()).collect();
+    let items: Vec<i64> = items.into_iter().collect();
+    let mut rows = Vec::new();
+    for chunk in items.chunks(PAGE) {
+        let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let query = vec![
+            ("itemID", format!("IN,[{}]", ids.join(","))),
+            ("shopID", Shops::All.filter()),
+            ("limit", PAGE.to_string()),
+        ];
+        rows.extend(api.list::<ItemShop>(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0)).await?);
+    }
+    Ok(rows)
+}
+
+/// One count per item: the sum of its rows in the covered shops (a row read twice, because it
+/// changed during the read, counts once, as last read), dated by its newest row.
+fn totals(shops: Shops, rows: Vec<ItemShop>) -> Vec<StockCount> {
+    let mut latest: HashMap<String, ItemShop> = HashMap::new();
+    let mut order: Vec<String> = Vec::new();
+    let mut known: HashSet<String> = HashSet::new();
+    for row in rows.into_iter().filter(|row| shops.covers(row.shop_id)) {
+        if known.insert(row.item_id.clone()) {
+            order.push(row.item_id.clone());
+        }
+        latest.insert(row.item_shop_id.clone(), row);
+    }
+    let mut by_item: HashMap<&str, (i64, Option<DateTime<Utc>>)> = HashMap::new();
+    for row in latest.values() {
+        let entry = by_item.entry(row.item_id.as_str()).or_default();
+        entry.0 += row.qoh;
+        entry.1 = entry.1.max(row.time_stamp);
+    }
+    order
+        .iter()
+        .map(|item| {
+            let (quantity, counted_at) = by_item[item.as_str()];
+            StockCount {
+                pos_ref: PosRef::new(item.as_str()),
+                quantity,
+                counted_at,
+            }
+        })
+        .collect()
+}
+
+/// Where an incremental read starts: the newest `timeStamp` read, and the rows read at exactly
+/// that second with their `qoh`. The next read asks for `timeStamp >=` that second (a row may
+/// change again within it) and leaves out the remembered rows that did not change.
+///
+/// Text form: `2025-06-18T18:30:09+00:00` or `2025-06-18T18:30:09+00:00|897:33,898:-2`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cursor {
+    since: DateTime<Utc>,
+    /// `(itemShopID, qoh)` of the rows read at `since`.
+    seen: Vec<(String, i64)>,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Option<Self> {
+        let (time, seen) = text.split_once('|').unwrap_or((text, ""));
+        let since = DateTime::parse_from_rfc3339(time.trim()).ok()?.with_timezone(&Utc);
+        let seen = seen
+            .split(',')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (id, qoh) = pair.split_once(':')?;
+                Some((id.to_owned(), qoh.parse().ok()?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self { since, seen })
+    }
+
+    /// The cursor after reading `rows`, or `None` if none had a time.
+    fn after(rows: &[ItemShop]) -> Option<Self> {
+        let since = rows.iter().filter_map(|row| row.time_stamp).max()?;
+        let mut last: HashMap<&str, i64> = HashMap::new();
+        for row in rows.iter().filter(|row| row.time_stamp == Some(since)) {
+            last.insert(&row.item_shop_id, row.qoh);
+        }
+        let mut seen: Vec<(String, i64)> = if last.len() <= MAX_REMEMBERED {
+            last.into_iter().map(|(id, qoh)| (id.to_owned(), qoh)).collect()
+        } else {
+            Vec::new()
+        };
+        seen.sort();
+        Some(Self { since, seen })
+    }
+
+    fn already_seen(&self, row: &ItemShop) -> bool {
+        row.time_stamp == Some(self.since)
+            && self.seen.iter().any(|(id, qoh)| *id == row.item_shop_id && *qoh == row.qoh)
+    }
+
+    fn time_text(&self) -> String {
+        self.since.to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.time_text())?;
+        for (i, (id, qoh)) in self.seen.iter().enumerate() {
+            write!(f, "{}{id}:{qoh}", if i == 0 { '|' } else { ',' })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, item: &str, shop: i64, qoh: i64, at: &str) -> ItemShop {
+        ItemShop {
+            item_shop_id: id.into(),
+            item_id: item.into(),
+            shop_id: shop,
+            qoh,
+            time_stamp: Some(DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc)),
+        }
+    }
+
+    #[test]
+    fn a_cursor_remembers_the_rows_of_its_last_second() {
+        let rows = [
+            row("1", "10", 1, 4, "2025-06-18T18:30:08+00:00"),
+            row("2", "11", 1, 5, "2025-06-18T18:30:09+00:00"),
+            row("3", "12", 1, -2, "2025-06-18T18:30:09+00:00"),
+        ];
+        let cursor = Cursor::after(&rows).unwrap();
+        assert_eq!(cursor.to_string(), "2025-06-18T18:30:09+00:00|2:5,3:-2");
+        assert_eq!(Cursor::parse(&cursor.to_string()), Some(cursor.clone()));
+        assert!(cursor.already_seen(&rows[1]));
+        // Changed again within the same second: not seen.
+        assert!(!cursor.already_seen(&row("2", "11", 1, 4, "2025-06-18T18:30:09+00:00")));
+        assert!(!cursor.already_seen(&row("2", "11", 1, 5, "2025-06-18T18:30:10+00:00")));
+    }
+
+    #[test]
+    fn a_plain_time_is_a_cursor_and_garbage_is_not() {
+        let cursor = Cursor::parse("2025-06-18T18:30:09Z").unwrap();
+        assert!(cursor.seen.is_empty());
+        assert_eq!(cursor.to_string(), "2025-06-18T18:30:09+00:00");
+        assert_eq!(Cursor::parse("yesterday"), None);
+        assert_eq!(Cursor::parse("2025-06-18T18:30:09+00:00|2:x"), None);
+    }
+
+    #[test]
+    fn totals_never_add_the_summary_row_and_count_a_reread_row_once() {
+        let rows = vec![
+            row("1", "10", 0, 9, "2025-06-18T18:30:00+00:00"),
+            row("2", "10", 1, 5, "2025-06-18T18:30:00+00:00"),
+            row("3", "10", 2, 4, "2025-06-18T18:30:01+00:00"),
+            row("2", "10", 1, 3, "2025-06-18T18:30:02+00:00"),
+            row("4", "11", 2, 7, "2025-06-18T18:30:00+00:00"),
+        ];
+        let all = totals(Shops::All, rows.clone());
+        assert_eq!(all.len(), 2);
+        assert_eq!((all[0].pos_ref.as_str(), all[0].quantity), ("10", 7));
+        assert_eq!(all[0].counted_at.unwrap().to_rfc3339(), "2025-06-18T18:30:02+00:00");
+        assert_eq!((all[1].pos_ref.as_str(), all[1].quantity), ("11", 7));
+        let one = totals(Shops::One(1), rows);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].quantity, 3);
+    }
+}

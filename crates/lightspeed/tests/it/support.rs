@@ -1,0 +1,118 @@
+//! A simulator, a database and connectors wired to them.
+
+use secrecy::SecretString;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use stocksync_domain::account::{AccountConfig, VendorConfig};
+use stocksync_domain::{AccountId, PosKind};
+use stocksync_lightspeed::{LightspeedConnector, LightspeedSim, LightspeedSimOptions};
+use stocksync_pos::backoff::Backoff;
+use stocksync_pos::{CallLog, PosHttp};
+use stocksync_store::{DatabaseUrl, Store};
+
+/// The simulator's default account number.
+pub const ACCOUNT: &str = "83050";
+pub const TOKEN_CALL: &str = "POST /auth/oauth/token";
+pub const STOCK_CALL: &str = "GET ItemShop.json";
+
+pub struct Harness {
+    pub sim: LightspeedSim,
+    pub store: Store,
+    pub calls: CallLog,
+    /// The entry `account_settings` gave, with its first token pair.
+    pub settings: Value,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn start(options: LightspeedSimOptions) -> Self {
+        let sim = LightspeedSim::start(options).await.expect("the simulator starts");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("stocksync.db").display());
+        let store = Store::connect(&DatabaseUrl::parse(&url).expect("a database URL"))
+            .await
+            .expect("the database opens");
+        store.migrate().await.expect("the schema is created");
+        let settings = sim.account_settings();
+        Self {
+            sim,
+            store,
+            calls: CallLog::default(),
+            settings,
+            _dir: dir,
+        }
+    }
+
+    /// The account as the server would configure it from `settings`.
+    pub fn config(&self) -> AccountConfig {
+        config_from(&self.settings)
+    }
+
+    /// The account, with some settings changed first.
+    pub fn config_with(&self, edit: impl FnOnce(&mut Value)) -> AccountConfig {
+        let mut settings = self.settings.clone();
+        edit(&mut settings);
+        config_from(&settings)
+    }
+
+    pub fn connector(&self) -> LightspeedConnector {
+        self.connector_for(&self.config())
+    }
+
+    /// A connector as the server would build it, on this harness's database and call log,
+    /// with short retry waits.
+    pub fn connector_for(&self, config: &AccountConfig) -> LightspeedConnector {
+        let http = PosHttp::with_timeout(config.id.as_str(), self.calls.clone(), Duration::from_secs(5));
+        LightspeedConnector::new(config, http, Arc::new(self.store.clone()))
+            .expect("a Lightspeed account")
+            .with_backoff(Backoff {
+                initial: Duration::from_millis(20),
+                max: Duration::from_millis(100),
+                retries: 3,
+            })
+    }
+
+    pub fn count(&self, endpoint: &str) -> u64 {
+        self.calls.count(ACCOUNT, endpoint)
+    }
+
+    pub fn with_status(&self, status: u16) -> u64 {
+        self.calls.with_status(ACCOUNT, status)
+    }
+}
+
+fn config_from(settings: &Value) -> AccountConfig {
+    let text = |key: &str| settings[key].as_str().unwrap_or_else(|| panic!("{key} is text")).to_owned();
+    let int = |key: &str| settings[key].as_i64().unwrap_or_else(|| panic!("{key} is a number"));
+    AccountConfig {
+        id: AccountId::new(text("AccountID")),
+        kind: PosKind::Lightspeed,
+        base_url: text("BaseUrl"),
+        vendor: VendorConfig::Lightspeed {
+            access_token: settings["AccessToken"].as_str().map(SecretString::from),
+            refresh_token: text("RefreshToken").into(),
+            client_id: text("ClientID"),
+            client_secret: text("ClientSecret").into(),
+            auth_url: text("AuthUrl"),
+            employee_id: int("EmployeeID"),
+            register_id: int("RegisterID"),
+            shop_id: int("ShopID"),
+            customer_id: int("LightspeedCustomerID"),
+        },
+    }
+}
+
+/// Options with `count` generated products and the given `ShopID`.
+pub fn options(count: usize, shop_id: i64) -> LightspeedSimOptions {
+    LightspeedSimOptions {
+        products: stocksync_pos::simkit::catalog(count, 7),
+        shop_id,
+        ..LightspeedSimOptions::default()
+    }
+}
+
+/// Pages of 100 a read of `rows` rows takes (an empty read still asks once).
+pub fn pages(rows: usize) -> u64 {
+    rows.div_ceil(100).max(1) as u64
+}
