@@ -1,6 +1,6 @@
 //! The command line: `serve`, `check-config`, `migrate`.
 
-use crate::config::Settings;
+use crate::config::{ConfigErrors, Settings};
 use crate::logging::{self, LogFormat};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,6 +31,22 @@ enum Command {
     CheckConfig(ConfigArg),
     /// Bring the database schema up to date, then exit.
     Migrate(ConfigArg),
+    /// Run Square, Hiboutik and Lightspeed simulators with a generated catalog, until Ctrl-C.
+    Simulate(SimulateArgs),
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    /// Products in each simulator's catalog.
+    #[arg(long, default_value_t = 100)]
+    products: usize,
+    /// The first of four consecutive ports (Square, Hiboutik, Lightspeed, Lightspeed OAuth);
+    /// 0 picks free ones.
+    #[arg(long, default_value_t = 7001)]
+    port: u16,
+    /// Also write an appsettings.json pointing at the simulators to this file.
+    #[arg(long)]
+    write_config: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -41,37 +57,37 @@ struct ConfigArg {
 }
 
 impl ConfigArg {
-    fn load(&self) -> Result<Settings, crate::config::ConfigErrors> {
-        Settings::load(self.config.as_deref(), &|name| std::env::var(name).ok())
+    fn load(&self) -> anyhow::Result<Settings> {
+        Ok(Settings::load(self.config.as_deref(), &|name| {
+            std::env::var(name).ok()
+        })?)
     }
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.log_format);
-    let settings = match &cli.command {
-        Command::Serve(arg) | Command::CheckConfig(arg) | Command::Migrate(arg) => arg.load(),
-    };
-    let settings = match settings {
-        Ok(settings) => settings,
-        Err(errors) => {
-            eprint!("{errors}");
-            return ExitCode::FAILURE;
-        }
-    };
     let outcome = match cli.command {
-        Command::CheckConfig(_) => {
+        Command::CheckConfig(arg) => arg.load().map(|settings| {
             print!("{}", settings.summary());
             println!("the configuration is valid");
-            Ok(())
-        }
-        Command::Migrate(_) => runtime().block_on(migrate(settings)),
-        Command::Serve(_) => runtime().block_on(serve(settings)),
+        }),
+        Command::Migrate(arg) => arg
+            .load()
+            .and_then(|settings| runtime().block_on(migrate(settings))),
+        Command::Serve(arg) => arg
+            .load()
+            .and_then(|settings| runtime().block_on(serve(settings))),
+        Command::Simulate(args) => runtime().block_on(simulate(&args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err:#}");
+            match err.downcast_ref::<ConfigErrors>() {
+                // Every problem on its own line, as written for people.
+                Some(problems) => eprint!("{problems}"),
+                None => tracing::error!("{err:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -105,6 +121,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     });
     let connect = crate::app::vendor_clients(&settings);
     crate::app::run(settings, listener, connect, shutdown).await
+}
+
+async fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
+    let simulators = crate::simulate::Simulators::start(args.products, args.port)
+        .await
+        .context("cannot start the simulators")?;
+    if let Some(path) = &args.write_config {
+        let text = serde_json::to_string_pretty(&simulators.appsettings())?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!("{}", simulators.describe());
+    println!("Press Ctrl-C to stop.");
+    wait_for_signal().await;
+    Ok(())
 }
 
 async fn wait_for_signal() {

@@ -9,5 +9,6 @@ pub mod config;
 pub mod logging;
 pub mod outbox;
 pub mod runner;
+pub mod simulate;
 pub mod sync;
 pub mod synchronizer;

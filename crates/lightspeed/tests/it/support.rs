@@ -116,3 +116,34 @@ pub fn options(count: usize, shop_id: i64) -> LightspeedSimOptions {
 pub fn pages(rows: usize) -> u64 {
     rows.div_ceil(100).max(1) as u64
 }
+
+impl Harness {
+    /// A GET straight to the simulator with the first access token, bypassing the connector
+    /// (to look at what the wire carries).
+    pub async fn raw_get(&self, path_and_query: &str) -> reqwest::Response {
+        let url = format!("{}/API/V3/Account/{ACCOUNT}/{path_and_query}", self.sim.base_url());
+        let token = self.settings["AccessToken"].as_str().expect("an access token");
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the simulator answers")
+    }
+
+    /// A refresh straight to the OAuth server.
+    pub async fn raw_refresh(&self, refresh_token: &str) -> reqwest::Response {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", self.settings["ClientID"].as_str().unwrap()),
+            ("client_secret", self.settings["ClientSecret"].as_str().unwrap()),
+            ("refresh_token", refresh_token),
+        ];
+        reqwest::Client::new()
+            .post(format!("{}/auth/oauth/token", self.sim.auth_url()))
+            .form(&form)
+            .send()
+            .await
+            .expect("the OAuth server answers")
+    }
+}

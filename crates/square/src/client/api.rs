@@ -98,6 +98,7 @@ pub struct Api {
 impl Api {
     /// Calls `endpoint` with `body` (none for a GET), retrying transient failures with the
     /// same bytes, and reads the answer as `T`.
+    #[tracing::instrument(skip_all, fields(account = self.http.account(), endpoint = endpoint.name), err)]
     pub async fn call<T: DeserializeOwned>(
         &self,
         endpoint: &Endpoint,

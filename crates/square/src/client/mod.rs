@@ -8,7 +8,8 @@
 //!   the item has a single variation called `Regular` (Square's default);
 //! - a quantity is the sum of the `IN_STOCK` counts over the account's locations (the
 //!   configured `Locations`, or every ACTIVE location), summed exactly and then rounded down
-//!   to whole units; a variation without any count row has 0.
+//!   to whole units. A variation without any count row (never counted) has 0 when found,
+//!   and is absent from stock reads, which only see count rows.
 
 mod api;
 mod catalog;

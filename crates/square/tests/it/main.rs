@@ -105,4 +105,3 @@ pub async fn setup_with(products: Vec<SimProduct>) -> Setup {
     })
     .await
 }
-mod zz_perf;
