@@ -16,11 +16,16 @@ pub fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
-fn money(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
-}
-
 impl Render {
+    /// An amount: `"34.48"` with the quirks, `34.48` without.
+    fn money(&self, cents: i64) -> Value {
+        if self.quirks {
+            json!(format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100))
+        } else {
+            json!(cents as f64 / 100.0)
+        }
+    }
+
     /// `{"@attributes": …, key: rows}`, the shape of every list and single GET.
     pub fn page(&self, key: &str, attributes: Value, rows: Vec<Value>) -> Value {
         let mut page = Map::new();
@@ -87,7 +92,7 @@ impl Render {
             "publishToEcom": false, "categoryID": 0, "taxClassID": 1, "departmentID": 0,
             "itemMatrixID": 0, "manufacturerID": 0, "seasonID": 0, "defaultVendorID": 0,
             "Prices": self.relation("ItemPrice", vec![
-                json!({"amount": money(item.price_cents), "useTypeID": 1, "useType": "Default"}),
+                json!({"amount": self.money(item.price_cents), "useTypeID": 1, "useType": "Default"}),
             ]),
         });
         if relations.iter().any(|r| r == "ItemShops") {
@@ -98,7 +103,7 @@ impl Render {
     }
 
     pub fn sale(&self, sale: &Sale, relations: &[String]) -> Value {
-        let total = money(sale.total_cents());
+        let total = self.money(sale.total_cents());
         let mut value = json!({
             "saleID": sale.id, "timeStamp": time(sale.time_stamp),
             "discountPercent": 0, "completed": sale.completed, "archived": false, "voided": false,
@@ -106,12 +111,12 @@ impl Render {
             "updateTime": time(sale.time_stamp),
             "completeTime": sale.complete_time.map(time).unwrap_or_default(),
             "referenceNumber": sale.reference_number, "referenceNumberSource": sale.reference_number_source,
-            "tax1Rate": 0, "tax2Rate": 0, "change": money((sale.paid_cents() - sale.total_cents()).max(0)),
+            "tax1Rate": 0, "tax2Rate": 0, "change": self.money((sale.paid_cents() - sale.total_cents()).max(0)),
             "receiptPreference": "printed", "displayableSubtotal": total, "ticketNumber": format!("220000{:06}", sale.id),
             "calcDiscount": 0, "calcTotal": total, "calcSubtotal": total, "calcTaxable": 0, "calcNonTaxable": total,
-            "calcAvgCost": 0, "calcFIFOCost": 0, "calcTax1": 0, "calcTax2": 0, "calcPayments": money(sale.paid_cents()),
+            "calcAvgCost": 0, "calcFIFOCost": 0, "calcTax1": 0, "calcTax2": 0, "calcPayments": self.money(sale.paid_cents()),
             "total": total, "totalDue": total, "displayableTotal": total,
-            "balance": money((sale.total_cents() - sale.paid_cents()).max(0)),
+            "balance": self.money((sale.total_cents() - sale.paid_cents()).max(0)),
             "customerID": sale.customer_id, "discountID": 0, "employeeID": sale.employee_id,
             "quoteID": 0, "registerID": sale.register_id, "shipToID": 0, "shopID": sale.shop_id, "taxCategoryID": 0,
         });
@@ -122,12 +127,12 @@ impl Render {
                 .map(|line| {
                     json!({
                         "saleLineID": line.id, "createTime": time(sale.create_time), "timeStamp": time(sale.time_stamp),
-                        "unitQuantity": line.quantity, "unitPrice": money(line.unit_price_cents),
-                        "normalUnitPrice": money(line.unit_price_cents), "discountAmount": 0, "discountPercent": 0,
+                        "unitQuantity": line.quantity, "unitPrice": self.money(line.unit_price_cents),
+                        "normalUnitPrice": self.money(line.unit_price_cents), "discountAmount": 0, "discountPercent": 0,
                         "avgCost": 0, "fifoCost": 0, "tax": false, "tax1Rate": 0, "tax2Rate": 0, "isLayaway": false,
                         "isWorkorder": false, "isSpecialOrder": false,
-                        "calcLineDiscount": 0, "calcTransactionDiscount": 0, "calcTotal": money(line.quantity * line.unit_price_cents),
-                        "calcSubtotal": money(line.quantity * line.unit_price_cents), "calcTax1": 0, "calcTax2": 0,
+                        "calcLineDiscount": 0, "calcTransactionDiscount": 0, "calcTotal": self.money(line.quantity * line.unit_price_cents),
+                        "calcSubtotal": self.money(line.quantity * line.unit_price_cents), "calcTax1": 0, "calcTax2": 0,
                         "itemID": line.item_id, "saleID": sale.id, "shopID": sale.shop_id, "employeeID": sale.employee_id,
                     })
                 })
@@ -140,7 +145,7 @@ impl Render {
                 .iter()
                 .map(|payment| {
                     json!({
-                        "salePaymentID": payment.id, "amount": money(payment.amount_cents),
+                        "salePaymentID": payment.id, "amount": self.money(payment.amount_cents),
                         "createTime": time(sale.create_time), "archived": false,
                         "paymentTypeID": payment.payment_type_id, "saleID": sale.id, "registerID": sale.register_id,
                     })
