@@ -140,6 +140,15 @@ pub trait PosConnector: Send + Sync {
     /// calls only: never one call per product.
     async fn read_stock(&self, cursor: Option<&str>) -> Result<StockRead, PosError>;
 
+    /// The counts of just these products, for a webhook that names them. By default a read of
+    /// every count, kept to these products; connectors with a cheaper targeted read override it.
+    async fn read_items(&self, refs: &[PosRef]) -> Result<StockRead, PosError> {
+        let mut read = self.read_stock(None).await?;
+        read.counts.retain(|count| refs.contains(&count.pos_ref));
+        read.cursor = None;
+        Ok(read)
+    }
+
     /// Records a web sale, idempotently: calling it again with the same `sale_key` (after a
     /// timeout, a crash, a retry) never makes a second sale on the POS.
     async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError>;

@@ -83,7 +83,12 @@ enum Refusal {
 }
 
 impl Auth {
-    pub fn new(http: PosHttp, account: AccountId, credentials: Credentials, vault: Arc<dyn TokenVault>) -> Self {
+    pub fn new(
+        http: PosHttp,
+        account: AccountId,
+        credentials: Credentials,
+        vault: Arc<dyn TokenVault>,
+    ) -> Self {
         let configured = Held {
             access: credentials.access_token,
             refresh: credentials.refresh_token,
@@ -116,7 +121,10 @@ impl Auth {
         }
         self.refresh(&mut state).await?;
         state.usable().ok_or_else(|| {
-            PosError::Unauthorized(self.http.describe(TOKEN_CALL, "Lightspeed gave an access token that is already expired"))
+            PosError::Unauthorized(self.http.describe(
+                TOKEN_CALL,
+                "Lightspeed gave an access token that is already expired",
+            ))
         })
     }
 
@@ -165,7 +173,10 @@ impl Auth {
     /// there is never more than one refresh in flight.
     #[tracing::instrument(skip_all, fields(account = %self.account), err)]
     async fn refresh(&self, state: &mut State) -> Result<(), PosError> {
-        let held = state.held.clone().unwrap_or_else(|| self.configured.clone());
+        let held = state
+            .held
+            .clone()
+            .unwrap_or_else(|| self.configured.clone());
         let answer = match self.exchange(&held.refresh).await {
             Ok(answer) => answer,
             // The operator may have authorised the account again and put the new refresh token
@@ -188,7 +199,9 @@ impl Auth {
         let lifetime = answer.expires_in.unwrap_or(DEFAULT_LIFETIME).max(0);
         let expires_at = Utc::now() + chrono::Duration::seconds(lifetime);
         let margin = REFRESH_MARGIN.min(Duration::from_secs(lifetime as u64) / 2);
-        let refresh = answer.refresh_token.map_or(held.refresh, SecretString::from);
+        let refresh = answer
+            .refresh_token
+            .map_or(held.refresh, SecretString::from);
         let pair = TokenPair {
             access_token: answer.access_token,
             refresh_token: refresh.expose_secret().to_owned(),
@@ -208,7 +221,10 @@ impl Auth {
         if let Some(held) = state.held.as_mut() {
             held.saved = true;
         }
-        tracing::info!(expires_in = lifetime, "refreshed the Lightspeed access token");
+        tracing::info!(
+            expires_in = lifetime,
+            "refreshed the Lightspeed access token"
+        );
         Ok(())
     }
 
@@ -220,16 +236,23 @@ impl Auth {
             ("refresh_token", refresh.expose_secret()),
         ];
         let request = self.http.client().post(&self.token_url).form(&form);
-        let response = self.http.send(TOKEN_CALL, request).await.map_err(Refusal::Other)?;
+        let response = self
+            .http
+            .send(TOKEN_CALL, request)
+            .await
+            .map_err(Refusal::Other)?;
         let status = response.status().as_u16();
-        let retry_after = crate::pacing::retry_after(response.headers());
         let body = response.bytes().await.map_err(|err| {
-            Refusal::Other(PosError::Unavailable(self.http.describe(TOKEN_CALL, &format!("the answer broke off: {}", err.without_url()))))
+            Refusal::Other(PosError::Unavailable(self.http.describe(
+                TOKEN_CALL,
+                &format!("the answer broke off: {}", err.without_url()),
+            )))
         })?;
         if status == 200 {
             return serde_json::from_slice(&body).map_err(|err| {
                 Refusal::Other(PosError::Unavailable(
-                    self.http.describe(TOKEN_CALL, &format!("unexpected answer: {err}")),
+                    self.http
+                        .describe(TOKEN_CALL, &format!("unexpected answer: {err}")),
                 ))
             });
         }
@@ -237,7 +260,11 @@ impl Auth {
         let code = error.error.unwrap_or_default();
         Err(match status {
             400 | 401 if code == "invalid_grant" => Refusal::InvalidGrant,
-            429 => Refusal::Other(PosError::RateLimited { retry_after }),
+            // Not `RateLimited`: the API's pacer does not see this server's limits, so the
+            // caller's backoff spaces the next try instead.
+            429 => Refusal::Other(PosError::Unavailable(
+                self.http.describe(TOKEN_CALL, "the OAuth server is rate limiting refreshes"),
+            )),
             400..=499 => Refusal::Other(PosError::Unauthorized(self.http.describe(
                 TOKEN_CALL,
                 &format!("Lightspeed refused the token refresh ({status} {code}); check ClientID and ClientSecret"),

@@ -86,7 +86,11 @@ impl Pacer {
 impl Bucket {
     /// When a request costing `cost` may go, or `None` if it may go now.
     fn ready_at(&mut self, cost: f64, now: Instant) -> Option<Instant> {
-        while self.sent.front().is_some_and(|&t| now.duration_since(t) >= BURST_WINDOW) {
+        while self
+            .sent
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= BURST_WINDOW)
+        {
             self.sent.pop_front();
         }
         let mut ready = self.blocked_until.filter(|&t| t > now);
@@ -117,7 +121,8 @@ impl Reading {
             // A bucket that never drains is nonsense; wait a second and ask again.
             return Some(now + Duration::from_secs(1));
         }
-        let wait = Duration::try_from_secs_f64((level_now - allowed) / self.drip).unwrap_or(LONGEST_WAIT);
+        let wait =
+            Duration::try_from_secs_f64((level_now - allowed) / self.drip).unwrap_or(LONGEST_WAIT);
         Some(now + wait.min(LONGEST_WAIT))
     }
 }
@@ -134,7 +139,12 @@ impl Turn<'_> {
                     .filter(|d| d.is_finite() && *d >= 0.0)
                     .or(self.bucket.reading.map(|r| r.drip))
                     .unwrap_or(1.0);
-                self.bucket.reading = Some(Reading { level, size, drip, at: now });
+                self.bucket.reading = Some(Reading {
+                    level,
+                    size,
+                    drip,
+                    at: now,
+                });
             }
             None => self.charge_estimate(now),
         }
@@ -149,7 +159,8 @@ impl Turn<'_> {
             bucket.learned_costs.insert(self.endpoint, cost);
         }
         if status == 429 {
-            let burst = header(headers, "x-ls-api-ratelimit-type").is_some_and(|t| t.contains("burst"));
+            let burst =
+                header(headers, "x-ls-api-ratelimit-type").is_some_and(|t| t.contains("burst"));
             let mut wait = retry_after(headers).unwrap_or(Duration::from_secs(1));
             if burst {
                 wait = wait.max(BURST_PENALTY);
@@ -195,7 +206,11 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 fn fraction(value: &str) -> Option<(f64, f64)> {
     let (level, size) = value.split_once('/')?;
     let level = level.trim().parse::<f64>().ok().filter(|v| v.is_finite())?;
-    let size = size.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0)?;
+    let size = size
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)?;
     Some((level, size))
 }
 
@@ -228,7 +243,10 @@ mod tests {
     async fn waits_until_the_bucket_has_room_for_the_next_request() {
         let pacer = Pacer::default();
         // Mixed-case names: header names are compared without case.
-        let full = [("X-LS-Api-Bucket-Level", "9.5/10"), ("x-ls-api-drip-rate", "2")];
+        let full = [
+            ("X-LS-Api-Bucket-Level", "9.5/10"),
+            ("x-ls-api-drip-rate", "2"),
+        ];
         assert_eq!(answered(&pacer, 1.0, 200, &full).await, Duration::ZERO);
         // 9.5 + 1 > 10: a quarter of a second drains the half drip missing.
         let waited = answered(&pacer, 1.0, 200, &full).await;
@@ -247,10 +265,22 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_fractional_level_and_drip_are_read() {
         let pacer = Pacer::default();
-        answered(&pacer, 1.0, 200, &[("x-ls-api-bucket-level", "92.57/90"), ("x-ls-api-drip-rate", "1.5")]).await;
+        answered(
+            &pacer,
+            1.0,
+            200,
+            &[
+                ("x-ls-api-bucket-level", "92.57/90"),
+                ("x-ls-api-drip-rate", "1.5"),
+            ],
+        )
+        .await;
         let waited = answered(&pacer, 1.0, 200, &[]).await;
         // 92.57 + 1 - 90 = 3.57 drips at 1.5/s.
-        assert!((waited.as_secs_f64() - 3.57 / 1.5).abs() < 0.01, "{waited:?}");
+        assert!(
+            (waited.as_secs_f64() - 3.57 / 1.5).abs() < 0.01,
+            "{waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -273,22 +303,47 @@ mod tests {
             &pacer,
             1.0,
             429,
-            &[("retry-after", "3"), ("x-ls-api-ratelimit-type", "api-leaky-bucket")],
+            &[
+                ("retry-after", "3"),
+                ("x-ls-api-ratelimit-type", "api-leaky-bucket"),
+            ],
         )
         .await;
-        assert_eq!(answered(&pacer, 1.0, 200, &[]).await, Duration::from_secs(3));
-        answered(&pacer, 1.0, 429, &[("X-LS-API-RateLimit-Type", "api-burst-limiter")]).await;
-        assert_eq!(answered(&pacer, 1.0, 200, &[]).await, Duration::from_secs(1));
+        assert_eq!(
+            answered(&pacer, 1.0, 200, &[]).await,
+            Duration::from_secs(3)
+        );
+        answered(
+            &pacer,
+            1.0,
+            429,
+            &[("X-LS-API-RateLimit-Type", "api-burst-limiter")],
+        )
+        .await;
+        assert_eq!(
+            answered(&pacer, 1.0, 200, &[]).await,
+            Duration::from_secs(1)
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn learns_what_an_endpoint_costs() {
         let pacer = Pacer::default();
-        let charged = [("x-ls-api-bucket-level", "5/10"), ("x-ls-api-drip-rate", "1"), ("x-ls-api-request-cost", "5")];
+        let charged = [
+            ("x-ls-api-bucket-level", "5/10"),
+            ("x-ls-api-drip-rate", "1"),
+            ("x-ls-api-request-cost", "5"),
+        ];
         answered(&pacer, 1.0, 200, &charged).await;
         // Estimated 1, but the server charged 5: 5 + 5 ≤ 10 goes at once, then the next waits.
-        assert_eq!(answered(&pacer, 1.0, 200, &[("x-ls-api-bucket-level", "10/10")]).await, Duration::ZERO);
-        assert_eq!(answered(&pacer, 1.0, 200, &[]).await, Duration::from_secs(5));
+        assert_eq!(
+            answered(&pacer, 1.0, 200, &[("x-ls-api-bucket-level", "10/10")]).await,
+            Duration::ZERO
+        );
+        assert_eq!(
+            answered(&pacer, 1.0, 200, &[]).await,
+            Duration::from_secs(5)
+        );
     }
 
     #[test]

@@ -172,12 +172,17 @@ pub struct ErrorBody {
 impl ErrorBody {
     /// Whatever the body says, shortened, or `""`.
     pub fn summary(&self) -> String {
-        let parts: Vec<&str> = [&self.message, &self.error, &self.error_description, &self.hint]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let parts: Vec<&str> = [
+            &self.message,
+            &self.error,
+            &self.error_description,
+            &self.hint,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
         let joined = parts.join(": ");
         match joined.char_indices().nth(200) {
             Some((cut, _)) => format!("{}…", &joined[..cut]),
@@ -193,7 +198,9 @@ fn time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<DateTime<Ut
         Some(s) if s.trim().is_empty() => Ok(None),
         Some(s) => DateTime::parse_from_rfc3339(s.trim())
             .map(|t| Some(t.with_timezone(&Utc)))
-            .map_err(|err| de::Error::custom(format!("expected an RFC 3339 time, got '{s}': {err}"))),
+            .map_err(|err| {
+                de::Error::custom(format!("expected an RFC 3339 time, got '{s}': {err}"))
+            }),
     }
 }
 

@@ -32,12 +32,16 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10_000);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("bench.db").display()))
-        .expect("an SQLite URL");
+    let url = DatabaseUrl::parse(&format!(
+        "sqlite://{}",
+        dir.path().join("bench.db").display()
+    ))
+    .expect("an SQLite URL");
     let store = Store::connect(&url).await.expect("SQLite");
     store.migrate().await.expect("migrations");
     let sims = Simulators::start(products, 0).await.expect("simulators");
-    let settings = Settings::from_json(&sims.appsettings(), &|_| None).expect("the simulators' settings");
+    let settings =
+        Settings::from_json(&sims.appsettings(), &|_| None).expect("the simulators' settings");
     let calls = CallLog::default();
     let mut table = Vec::new();
     for config in &settings.accounts {

@@ -17,6 +17,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// How long stopping waits for background work and database connections.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Gives every configured account its connector, once the database is open (connectors keep
 /// tokens and call budgets in it) and with the process's call log.
 pub type Connect = Box<dyn FnOnce(&Store, &CallLog) -> Result<Accounts, String> + Send>;
@@ -60,6 +63,7 @@ pub async fn run(
         store.clone(),
         settings.cron.clone(),
         settings.reconcile_cron.clone(),
+        shutdown.clone(),
     )
     .await?;
     let background = TaskTracker::new();
@@ -68,24 +72,25 @@ pub async fn run(
         accounts: accounts.clone(),
         synchronizer: synchronizer.clone(),
     };
-    background.spawn(runner.drive(shutdown.clone()));
-    background.spawn(synchronizer.clone().drive_schedule(
-        settings.cron.clone(),
-        TaskKind::SyncAll,
-        shutdown.clone(),
-    ));
-    background.spawn(synchronizer.clone().drive_schedule(
-        settings.reconcile_cron.clone(),
-        TaskKind::Reconcile,
-        shutdown.clone(),
-    ));
+    background.spawn(runner.drive());
+    background.spawn(
+        synchronizer
+            .clone()
+            .drive_schedule(settings.cron.clone(), TaskKind::SyncAll),
+    );
+    background.spawn(
+        synchronizer
+            .clone()
+            .drive_schedule(settings.reconcile_cron.clone(), TaskKind::Reconcile),
+    );
     let outbox = Outbox {
         store: store.clone(),
         accounts: accounts.clone(),
         backoff: settings.sale_retries,
         wake: Arc::new(Notify::new()),
+        stopping: shutdown.clone(),
     };
-    background.spawn(outbox.clone().drive(shutdown.clone()));
+    background.spawn(outbox.clone().drive());
 
     let state = AppState {
         store: store.clone(),
@@ -94,6 +99,7 @@ pub async fn run(
         outbox_wake: outbox.wake.clone(),
         calls,
         api_key: settings.api_key.clone().map(Arc::new),
+        webhooks: Arc::new(settings.webhooks.clone()),
     };
     let address = listener
         .local_addr()
@@ -104,7 +110,12 @@ pub async fn run(
         .await;
     shutdown.cancel();
     background.close();
-    background.wait().await;
-    store.close().await;
+    // Work in progress finishes its database step; it is not waited for forever.
+    if tokio::time::timeout(STOP_GRACE, background.wait()).await.is_err() {
+        tracing::warn!("background work did not stop in time; it resumes at the next start");
+    }
+    if tokio::time::timeout(STOP_GRACE, store.close()).await.is_err() {
+        tracing::warn!("database connections did not close in time");
+    }
     served.context("the HTTP server stopped with an error")
 }

@@ -28,6 +28,9 @@ pub struct Outbox {
     pub backoff: Backoff,
     /// Rung when a sale is accepted or retried.
     pub wake: Arc<Notify>,
+    /// Cancelled when stocksync stops: a POS call in flight is abandoned (the sale stays
+    /// accepted and is pushed again, idempotently, after the restart); database steps finish.
+    pub stopping: CancellationToken,
 }
 
 impl Outbox {
@@ -42,7 +45,11 @@ impl Outbox {
             self.store.kill_sale(&sale.id, &reason, false).await?;
             return Ok(Step::Ran);
         };
-        let pushed = account.connector.record_sale(&pos_sale(&sale)).await;
+        let pos_sale = pos_sale(&sale);
+        let pushed = tokio::select! {
+            _ = self.stopping.cancelled() => return Ok(Step::Empty),
+            pushed = account.connector.record_sale(&pos_sale) => pushed,
+        };
         match pushed {
             Ok(receipt) => {
                 tracing::info!(sale = %sale.id, pos_reference = %receipt.pos_reference, "sale recorded on the POS");
@@ -80,16 +87,10 @@ impl Outbox {
             .await
     }
 
-    /// Pushes sales as they become due until `shutdown`.
-    pub async fn drive(self, shutdown: CancellationToken) {
-        loop {
-            // Stopping abandons the step in flight: a sync is read again and a sale pushed again
-            // (idempotently) after the restart.
-            let step = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                step = self.try_push_one() => step,
-            };
-            match step {
+    /// Pushes sales as they become due until stocksync stops.
+    pub async fn drive(self) {
+        while !self.stopping.is_cancelled() {
+            match self.try_push_one().await {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
                 Err(err) => tracing::error!(error = %err, "outbox could not reach the database"),
@@ -99,7 +100,7 @@ impl Outbox {
                 _ => IDLE,
             };
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = self.stopping.cancelled() => return,
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use stocksync_domain::task::{Task, TaskKind};
 use stocksync_store::{Store, StoreError, TaskOutcome};
-use tokio_util::sync::CancellationToken;
 
 /// How often the queue is looked at when nothing wakes the runner.
 const POLL: Duration = Duration::from_secs(2);
@@ -33,6 +32,10 @@ impl Runner {
             return Ok(Step::Empty);
         };
         let outcome = self.execute(&task).await;
+        if self.synchronizer.stopping.is_cancelled() {
+            // Interrupted: left `running`, queued again at the next start.
+            return Ok(Step::Ran);
+        }
         match &outcome.error {
             None => tracing::info!(task = %task.id, summary = %outcome.summary, "task succeeded"),
             Some(error) => tracing::warn!(task = %task.id, %error, "task failed"),
@@ -83,16 +86,11 @@ impl Runner {
         }
     }
 
-    /// Runs tasks as they come until `shutdown`; a database error is logged and retried.
-    pub async fn drive(self, shutdown: CancellationToken) {
-        loop {
-            // Stopping abandons the step in flight: a sync is read again and a sale pushed again
-            // (idempotently) after the restart.
-            let step = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                step = self.try_run_one() => step,
-            };
-            match step {
+    /// Runs tasks as they come until stocksync stops; a database error is logged and retried.
+    pub async fn drive(self) {
+        let stopping = self.synchronizer.stopping.clone();
+        while !stopping.is_cancelled() {
+            match self.try_run_one().await {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
                 Err(err) => {
@@ -100,7 +98,7 @@ impl Runner {
                 }
             }
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = stopping.cancelled() => return,
                 _ = self.synchronizer.tasks_waiting.notified() => {}
                 _ = tokio::time::sleep(POLL) => {}
             }

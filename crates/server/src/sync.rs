@@ -58,19 +58,27 @@ impl Synchronizer {
             SyncKind::Reconcile { .. } => None,
         };
         let started_at = Utc::now();
-        let read = account
-            .connector
-            .read_stock(cursor.as_deref())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut counts = read.counts;
         let (complete, dry_run) = match kind {
             SyncKind::Incremental => (false, false),
             SyncKind::Reconcile { dry_run } => (true, dry_run),
         };
-        if complete {
-            self.look_up_absent(account, &mut counts).await?;
-        }
+        let reading = async {
+            let read = account
+                .connector
+                .read_stock(cursor.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut counts = read.counts;
+            if complete {
+                self.look_up_absent(account, &mut counts).await?;
+            }
+            Ok::<_, String>((counts, read.cursor))
+        };
+        // Stopping abandons the POS reads; the database is only written once they are done.
+        let (counts, next_cursor) = tokio::select! {
+            _ = self.stopping.cancelled() => return Err("stocksync is stopping".into()),
+            read = reading => read?,
+        };
         let report = self
             .store
             .apply_counts(
@@ -84,7 +92,7 @@ impl Synchronizer {
             )
             .await
             .map_err(|e| e.to_string())?;
-        if let (Some(next), false) = (read.cursor, dry_run) {
+        if let (Some(next), false) = (next_cursor, dry_run) {
             self.store
                 .set_setting(&cursor_key, &next)
                 .await

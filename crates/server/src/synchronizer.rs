@@ -25,6 +25,8 @@ pub struct Synchronizer {
     running: Arc<watch::Sender<bool>>,
     /// Wakes the task runner when a task is enqueued.
     pub tasks_waiting: Arc<Notify>,
+    /// Cancelled when stocksync stops: POS reads in flight are abandoned; database steps finish.
+    pub stopping: CancellationToken,
 }
 
 /// How the last sync of an account went, kept in the settings table.
@@ -41,6 +43,7 @@ impl Synchronizer {
         store: Store,
         sync_schedule: Schedule,
         reconcile_schedule: Schedule,
+        stopping: CancellationToken,
     ) -> Result<Self, StoreError> {
         let running = store.setting(RUNNING_SETTING).await?.as_deref() == Some("true");
         Ok(Self {
@@ -49,6 +52,7 @@ impl Synchronizer {
             reconcile_schedule,
             running: Arc::new(watch::Sender::new(running)),
             tasks_waiting: Arc::new(Notify::new()),
+            stopping,
         })
     }
 
@@ -72,13 +76,9 @@ impl Synchronizer {
         Ok(task)
     }
 
-    /// Enqueues `kind` at every tick of `schedule` while started, until `shutdown`.
-    pub async fn drive_schedule(
-        self,
-        schedule: Schedule,
-        kind: TaskKind,
-        shutdown: CancellationToken,
-    ) {
+    /// Enqueues `kind` at every tick of `schedule` while started, until stocksync stops.
+    pub async fn drive_schedule(self, schedule: Schedule, kind: TaskKind) {
+        let shutdown = self.stopping.clone();
         let mut running = self.running.subscribe();
         loop {
             let wait = if *running.borrow_and_update() {

@@ -16,6 +16,7 @@ mod shop_table;
 mod sync;
 mod tasks;
 mod url;
+mod webhooks;
 
 pub use links::{InsertedLink, LinkPage};
 pub use outbox::SaleRetry;

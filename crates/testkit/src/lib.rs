@@ -21,16 +21,29 @@ pub const ACCOUNT: &str = "sq-main";
 /// A second account (Hiboutik), also served by its own [`Catalog`].
 pub const OTHER_ACCOUNT: &str = "hb-shop";
 /// Secrets of the test configuration, to look for in answers and logs.
-pub const SECRETS: &[&str] = &["sq-token-s3cret", "hb-key-s3cret"];
+pub const SECRETS: &[&str] = &[
+    "sq-token-s3cret",
+    "hb-key-s3cret",
+    SQUARE_WEBHOOK_KEY,
+    HIBOUTIK_WEBHOOK_SECRET,
+];
+/// The signature key of [`ACCOUNT`]'s Square webhook subscription.
+pub const SQUARE_WEBHOOK_KEY: &str = "sq-webhook-key-s3cret";
+/// The notification URL registered for [`ACCOUNT`] (what the signature covers).
+pub const SQUARE_WEBHOOK_URL: &str = "https://shop.example/webhooks/square/sq-main";
+/// The secret [`OTHER_ACCOUNT`]'s Hiboutik webhooks carry in their URL.
+pub const HIBOUTIK_WEBHOOK_SECRET: &str = "hb-hook-s3cret";
 
 /// The `appsettings.json` tests run with, in the original program's shape.
 pub fn test_config() -> Value {
     json!({
         "ecommerceDatabaseConnectionString": "sqlite://unused.db",
         "PosAccess": { "PosConfigurations": [
-            { "Type": "1", "AccessToken": SECRETS[0], "AccountID": ACCOUNT, "BaseUrl": "http://127.0.0.1:9" },
+            { "Type": "1", "AccessToken": SECRETS[0], "AccountID": ACCOUNT, "BaseUrl": "http://127.0.0.1:9",
+              "WebhookSignatureKey": SQUARE_WEBHOOK_KEY, "WebhookUrl": SQUARE_WEBHOOK_URL },
             { "Type": 2, "AccessToken": SECRETS[1], "EmailAddress": "owner@example.com",
-              "AccountName": OTHER_ACCOUNT, "MaximumRequests": 10000, "StoreID": 1 }
+              "AccountName": OTHER_ACCOUNT, "MaximumRequests": 10000, "StoreID": 1,
+              "WebhookSecret": HIBOUTIK_WEBHOOK_SECRET }
         ]}
     })
 }
@@ -58,6 +71,9 @@ pub struct Options {
     pub config: Option<Value>,
     /// SQL run on the fresh database before the service starts (a shop's own tables, say).
     pub setup_sql: Option<String>,
+    /// Talk to the configured accounts with the real vendor clients (pointed at simulators by
+    /// `config`) instead of the in-process catalogs.
+    pub vendor_clients: bool,
 }
 
 impl TestApp {
@@ -106,16 +122,20 @@ impl TestApp {
         };
         let (main, other) = (catalog.clone(), other_catalog.clone());
         let configs = settings.accounts.clone();
-        let connect: stocksync::app::Connect = Box::new(move |_, _| {
-            Accounts::from_configs(&configs, |config| {
-                let catalog = if config.id.as_str() == ACCOUNT {
-                    &main
-                } else {
-                    &other
-                };
-                Ok(catalog.clone() as Arc<dyn stocksync_domain::PosConnector>)
+        let connect: stocksync::app::Connect = if options.vendor_clients {
+            stocksync::app::vendor_clients(&settings)
+        } else {
+            Box::new(move |_, _| {
+                Accounts::from_configs(&configs, |config| {
+                    let catalog = if config.id.as_str() == ACCOUNT {
+                        &main
+                    } else {
+                        &other
+                    };
+                    Ok(catalog.clone() as Arc<dyn stocksync_domain::PosConnector>)
+                })
             })
-        });
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");
@@ -171,7 +191,11 @@ impl TestApp {
     pub async fn stop(&mut self) {
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("clean shutdown");
+            tokio::time::timeout(std::time::Duration::from_secs(30), server)
+                .await
+                .expect("stocksync stops within 30 s")
+                .expect("server task")
+                .expect("clean shutdown");
         }
     }
 

@@ -144,9 +144,13 @@ impl PosConnector for HiboutikConnector {
     /// Hiboutik has no "changed since" filter: every read, with or without a cursor, is the
     /// bulk read of the warehouse (250 rows a call), which is also the cheapest way to see the
     /// changes. The cursor returned is the time of the read; a webhook-driven caller reads
-    /// only the lines it was told about with [`HiboutikConnector::read_items`].
+    /// only the lines it was told about with `read_items`.
     async fn read_stock(&self, _cursor: Option<&str>) -> Result<StockRead, PosError> {
         self.read_warehouse().await
+    }
+
+    async fn read_items(&self, refs: &[PosRef]) -> Result<StockRead, PosError> {
+        self.read_lines(refs).await
     }
 
     async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {

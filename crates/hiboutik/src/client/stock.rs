@@ -35,13 +35,13 @@ impl HiboutikConnector {
         Ok(self.tally(rows))
     }
 
-    /// The current counts of `refs` in the connector's warehouse, for the webhook engine: a
+    /// The current counts of `refs` in the connector's warehouse (`PosConnector::read_items`): a
     /// Hiboutik sale webhook names the lines sold, without the resulting stock. One
     /// `GET /stock_available/product_id_size/{product}/{size}` per distinct item, since
     /// Hiboutik has no call that reads a chosen set of items (a webhook names a handful). An
     /// item without a row in the warehouse (stock management off) is left out. No cursor.
     #[tracing::instrument(skip_all, fields(account = %self.account, items = refs.len()), err)]
-    pub async fn read_items(&self, refs: &[PosRef]) -> Result<StockRead, PosError> {
+    pub(crate) async fn read_lines(&self, refs: &[PosRef]) -> Result<StockRead, PosError> {
         let mut items: Vec<ItemRef> = Vec::with_capacity(refs.len());
         for pos_ref in refs {
             let item = item_ref(pos_ref)?;

@@ -43,7 +43,12 @@ pub struct Call<'a> {
 
 impl Call<'_> {
     /// A GET of `url` (a full URL) with `query`.
-    pub fn get(endpoint: &'static str, url: String, query: Vec<(&'static str, String)>, cost: f64) -> Self {
+    pub fn get(
+        endpoint: &'static str,
+        url: String,
+        query: Vec<(&'static str, String)>,
+        cost: f64,
+    ) -> Self {
         Self {
             endpoint,
             method: Method::GET,
@@ -135,7 +140,9 @@ impl Api {
                 )));
             }
             if call.query.is_empty() && next == call.url {
-                return Err(PosError::Unavailable(self.describe(call.endpoint, "the next page's link repeats this page")));
+                return Err(PosError::Unavailable(
+                    self.describe(call.endpoint, "the next page's link repeats this page"),
+                ));
             }
             call = Call::get(call.endpoint, next, Vec::new(), call.cost);
         }
@@ -154,7 +161,10 @@ impl Api {
             let bearer = self.auth.bearer().await?;
             let answer = self.once(call, &bearer).await?;
             if answer.status == 401 && !refreshed {
-                tracing::info!(call = call.endpoint, "the access token was refused; refreshing it");
+                tracing::info!(
+                    call = call.endpoint,
+                    "the access token was refused; refreshing it"
+                );
                 self.auth.rejected(&bearer).await?;
                 refreshed = true;
                 continue;
@@ -182,7 +192,10 @@ impl Api {
         turn.observe(status, response.headers());
         let retry_after = pacing::retry_after(response.headers());
         let body = response.bytes().await.map_err(|err| {
-            PosError::Unavailable(self.describe(call.endpoint, &format!("the answer broke off: {}", err.without_url())))
+            PosError::Unavailable(self.describe(
+                call.endpoint,
+                &format!("the answer broke off: {}", err.without_url()),
+            ))
         })?;
         Ok(Answer {
             status,
@@ -195,8 +208,9 @@ impl Api {
     fn read<T: DeserializeOwned>(&self, endpoint: &str, answer: Answer) -> Result<T, PosError> {
         let status = answer.status;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&answer.body)
-                .map_err(|err| PosError::Unavailable(self.describe(endpoint, &format!("unexpected answer: {err}"))));
+            return serde_json::from_slice(&answer.body).map_err(|err| {
+                PosError::Unavailable(self.describe(endpoint, &format!("unexpected answer: {err}")))
+            });
         }
         let said = serde_json::from_slice::<ErrorBody>(&answer.body)
             .unwrap_or_default()
@@ -208,7 +222,9 @@ impl Api {
         };
         let message = self.describe(endpoint, &what);
         Err(match status {
-            401 => PosError::Unauthorized(format!("{message} (even with a refreshed access token)")),
+            401 => {
+                PosError::Unauthorized(format!("{message} (even with a refreshed access token)"))
+            }
             403 => PosError::Unauthorized(format!(
                 "{message} (check AccountID and that the token has the employee:inventory and employee:register scopes)"
             )),

@@ -15,9 +15,9 @@ use api::Api;
 use async_trait::async_trait;
 use std::sync::Arc;
 use stocksync_domain::account::{AccountConfig, VendorConfig};
-use stocksync_domain::pos::{PosProduct, PosSale, PosSaleReceipt, ProductQuery, StockRead};
 use stocksync_domain::ports::TokenVault;
-use stocksync_domain::{PosConnector, PosError, PosKind};
+use stocksync_domain::pos::{PosProduct, PosSale, PosSaleReceipt, ProductQuery, StockRead};
+use stocksync_domain::{PosConnector, PosError, PosKind, PosRef};
 use stocksync_pos::PosHttp;
 use stocksync_pos::backoff::Backoff;
 
@@ -54,7 +54,11 @@ impl Shops {
 impl LightspeedConnector {
     /// A connector for `config`, which must be a Lightspeed account. Tokens are read from
     /// `vault` first (a rotated pair survives restarts), else from the configuration.
-    pub fn new(config: &AccountConfig, http: PosHttp, vault: Arc<dyn TokenVault>) -> Result<Self, String> {
+    pub fn new(
+        config: &AccountConfig,
+        http: PosHttp,
+        vault: Arc<dyn TokenVault>,
+    ) -> Result<Self, String> {
         let VendorConfig::Lightspeed {
             access_token,
             refresh_token,
@@ -73,18 +77,28 @@ impl LightspeedConnector {
             return Err(format!("account {} is not a Lightspeed account", config.id));
         }
         let account = config.id.as_str();
-        if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+        // Lightspeed's account numbers are digits; anything else is refused by Lightspeed itself
+        // (and shows in the account's sync status), but must at least fit in a URL path.
+        if account.is_empty()
+            || !account
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(format!(
-                "account {account}: AccountID must be the Lightspeed account number (digits only)"
+                "account {account}: AccountID must be the Lightspeed account number"
             ));
         }
         for (key, url) in [("BaseUrl", &config.base_url), ("AuthUrl", auth_url)] {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!("account {account}: {key} must start with http:// or https://"));
+                return Err(format!(
+                    "account {account}: {key} must start with http:// or https://"
+                ));
             }
         }
         if *shop_id < 0 {
-            return Err(format!("account {account}: ShopID must be 0 (every shop) or a shop's id"));
+            return Err(format!(
+                "account {account}: ShopID must be 0 (every shop) or a shop's id"
+            ));
         }
         let credentials = Credentials {
             token_url: format!("{}/auth/oauth/token", auth_url.trim_end_matches('/')),
@@ -96,7 +110,11 @@ impl LightspeedConnector {
         let auth = Auth::new(http.clone(), config.id.clone(), credentials, vault);
         Ok(Self {
             api: Api::new(http, config.base_url.trim_end_matches('/'), account, auth),
-            shops: if *shop_id == 0 { Shops::All } else { Shops::One(*shop_id) },
+            shops: if *shop_id == 0 {
+                Shops::All
+            } else {
+                Shops::One(*shop_id)
+            },
             sale: sales::SaleSettings::new(*employee_id, *register_id, *shop_id, *customer_id),
         })
     }
@@ -128,6 +146,11 @@ impl PosConnector for LightspeedConnector {
     #[tracing::instrument(skip_all, fields(account = self.api.account()), err)]
     async fn read_stock(&self, cursor: Option<&str>) -> Result<StockRead, PosError> {
         stock::read(&self.api, self.shops, cursor).await
+    }
+
+    #[tracing::instrument(skip_all, fields(account = self.api.account(), items = refs.len()), err)]
+    async fn read_items(&self, refs: &[PosRef]) -> Result<StockRead, PosError> {
+        stock::read_items(&self.api, self.shops, refs).await
     }
 
     #[tracing::instrument(skip_all, fields(account = self.api.account(), sale = %sale.sale_key), err)]

@@ -16,7 +16,11 @@ const WITH_STOCK: &str = r#"["ItemShops"]"#;
 const ITEM_COST: f64 = 1.2;
 const ITEMS_COST: f64 = 1.4;
 
-pub async fn find(api: &Api, shops: Shops, query: &ProductQuery) -> Result<Vec<PosProduct>, PosError> {
+pub async fn find(
+    api: &Api,
+    shops: Shops,
+    query: &ProductQuery,
+) -> Result<Vec<PosProduct>, PosError> {
     let items = match query {
         ProductQuery::Id(pos_ref) => by_id(api, pos_ref).await?,
         ProductQuery::Sku(sku) => by_sku(api, non_empty(api, "a SKU", sku)?).await?,
@@ -64,13 +68,22 @@ async fn search(api: &Api, field: &'static str, filter: String) -> Result<Vec<It
         ("load_relations", WITH_STOCK.to_owned()),
         ("limit", "100".to_owned()),
     ];
-    api.list(Call::get("GET Item.json", api.url("Item.json"), query, ITEMS_COST)).await
+    api.list(Call::get(
+        "GET Item.json",
+        api.url("Item.json"),
+        query,
+        ITEMS_COST,
+    ))
+    .await
 }
 
 fn non_empty<'a>(api: &Api, what: &str, text: &'a str) -> Result<&'a str, PosError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(PosError::Rejected(api.describe("find_products", &format!("{what} to look for must not be empty"))));
+        return Err(PosError::Rejected(api.describe(
+            "find_products",
+            &format!("{what} to look for must not be empty"),
+        )));
     }
     Ok(text)
 }

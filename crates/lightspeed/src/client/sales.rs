@@ -4,7 +4,9 @@
 //! A lost answer, a timeout or a 429 is retried the same way, so the POS never gets two.
 
 use super::api::{Api, Call};
-use crate::wire::{NewSale, NewSaleLine, NewSaleLines, NewSalePayment, NewSalePayments, Page, Sale, Shop};
+use crate::wire::{
+    NewSale, NewSaleLine, NewSaleLines, NewSalePayment, NewSalePayments, Page, Sale, Shop,
+};
 use reqwest::Method;
 use stocksync_domain::PosError;
 use stocksync_domain::pos::{PosSale, PosSaleReceipt};
@@ -48,24 +50,35 @@ impl SaleSettings {
         if self.shop_id != 0 {
             return Ok(self.shop_id);
         }
-        let shop = self
-            .first_shop
-            .get_or_try_init(|| async {
-                let query = vec![("sort", "shopID".to_owned()), ("limit", "100".to_owned())];
-                let shops: Vec<Shop> = api.list(Call::get("GET Shop.json", api.url("Shop.json"), query, 1.0)).await?;
-                shops
-                    .iter()
-                    .filter(|shop| !shop.archived && shop.shop_id != 0)
-                    .map(|shop| shop.shop_id)
-                    .min()
-                    .ok_or_else(|| PosError::Rejected(api.describe("GET Shop.json", "the account has no active shop to sell in")))
-            })
-            .await?;
+        let shop =
+            self.first_shop
+                .get_or_try_init(|| async {
+                    let query = vec![("sort", "shopID".to_owned()), ("limit", "100".to_owned())];
+                    let shops: Vec<Shop> = api
+                        .list(Call::get("GET Shop.json", api.url("Shop.json"), query, 1.0))
+                        .await?;
+                    shops
+                        .iter()
+                        .filter(|shop| !shop.archived && shop.shop_id != 0)
+                        .map(|shop| shop.shop_id)
+                        .min()
+                        .ok_or_else(|| {
+                            PosError::Rejected(api.describe(
+                                "GET Shop.json",
+                                "the account has no active shop to sell in",
+                            ))
+                        })
+                })
+                .await?;
         Ok(*shop)
     }
 }
 
-pub async fn record(api: &Api, settings: &SaleSettings, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
+pub async fn record(
+    api: &Api,
+    settings: &SaleSettings,
+    sale: &PosSale,
+) -> Result<PosSaleReceipt, PosError> {
     let item_id = check(api, sale)?;
     let reference = format!("{SOURCE}-{}", sale.sale_key);
     let body = serde_json::to_value(NewSale {
@@ -91,7 +104,9 @@ pub async fn record(api: &Api, settings: &SaleSettings, sale: &PosSale) -> Resul
             }],
         },
     })
-    .map_err(|err| PosError::Rejected(api.describe(CREATE, &format!("the sale could not be written: {err}"))))?;
+    .map_err(|err| {
+        PosError::Rejected(api.describe(CREATE, &format!("the sale could not be written: {err}")))
+    })?;
     let create = Call {
         endpoint: CREATE,
         method: Method::POST,
@@ -133,10 +148,16 @@ fn check(api: &Api, sale: &PosSale) -> Result<i64, PosError> {
         return refuse(format!("'{}' is not a Lightspeed itemID", sale.pos_ref));
     };
     if sale.quantity < 1 {
-        return refuse(format!("a sale needs a quantity of at least 1, not {}", sale.quantity));
+        return refuse(format!(
+            "a sale needs a quantity of at least 1, not {}",
+            sale.quantity
+        ));
     }
     if sale.balance_cents < 0 {
-        return refuse(format!("a sale cannot have a negative balance ({} cents)", sale.balance_cents));
+        return refuse(format!(
+            "a sale cannot have a negative balance ({} cents)",
+            sale.balance_cents
+        ));
     }
     Ok(item_id)
 }
@@ -148,13 +169,17 @@ async fn lookup(api: &Api, reference: &str) -> Result<Option<Sale>, PosError> {
         ("sort", "saleID".to_owned()),
         ("limit", "100".to_owned()),
     ];
-    let page: Page<Sale> = api.get(&Call::get(LOOKUP, api.url("Sale.json"), query, 1.0)).await?;
+    let page: Page<Sale> = api
+        .get(&Call::get(LOOKUP, api.url("Sale.json"), query, 1.0))
+        .await?;
     Ok(page.rows.into_iter().next())
 }
 
 fn receipt(api: &Api, sale: Sale) -> Result<PosSaleReceipt, PosError> {
     if sale.sale_id.trim().is_empty() {
-        return Err(PosError::Unavailable(api.describe(CREATE, "the sale has no saleID")));
+        return Err(PosError::Unavailable(
+            api.describe(CREATE, "the sale has no saleID"),
+        ));
     }
     Ok(PosSaleReceipt {
         pos_reference: sale.sale_id,

@@ -1,6 +1,7 @@
 //! Stock reads: `ItemShop.json` sorted by `timeStamp`, in full or from a cursor, every page
 //! followed. With `ShopID` 0 an item's count is the sum of its real shops; an incremental read
-//! then fetches the other shops of the changed items in batches of 100 ids, never one by one.
+//! then fetches the other shops of the changed items in batches of 100 ids, never one by one
+//! (as does a read of named items).
 
 use super::Shops;
 use super::api::{Api, Call};
@@ -22,7 +23,10 @@ pub async fn read(api: &Api, shops: Shops, cursor: Option<&str>) -> Result<Stock
     let since = cursor
         .map(|text| {
             Cursor::parse(text).ok_or_else(|| {
-                PosError::Rejected(api.describe("read_stock", &format!("'{text}' is not a cursor this connector made")))
+                PosError::Rejected(api.describe(
+                    "read_stock",
+                    &format!("'{text}' is not a cursor this connector made"),
+                ))
             })
         })
         .transpose()?;
@@ -34,14 +38,27 @@ pub async fn read(api: &Api, shops: Shops, cursor: Option<&str>) -> Result<Stock
     if let Some(since) = &since {
         query.push(("timeStamp", format!(">=,{}", since.time_text())));
     }
-    let rows: Vec<ItemShop> = api.list(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0)).await?;
-    let next_cursor = Cursor::after(&rows).or(since.clone()).map(|c| c.to_string());
+    let rows: Vec<ItemShop> = api
+        .list(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0))
+        .await?;
+    let next_cursor = Cursor::after(&rows)
+        .or(since.clone())
+        .map(|c| c.to_string());
     let changed: Vec<ItemShop> = rows
         .into_iter()
-        .filter(|row| shops.covers(row.shop_id) && !since.as_ref().is_some_and(|c| c.already_seen(row)))
+        .filter(|row| {
+            shops.covers(row.shop_id) && !since.as_ref().is_some_and(|c| c.already_seen(row))
+        })
         .collect();
     let counts = match (shops, &since) {
-        (Shops::All, Some(_)) if !changed.is_empty() => totals(shops, every_shop_of(api, &changed).await?),
+        // A changed row is one shop's: the item's other shops are read too, to sum them.
+        (Shops::All, Some(_)) if !changed.is_empty() => {
+            let items = changed
+                .iter()
+                .filter_map(|row| row.item_id.parse().ok())
+                .collect();
+            totals(shops, rows_of_items(api, shops, &items).await?)
+        }
         _ => totals(shops, changed),
     };
     Ok(StockRead {
@@ -50,19 +67,38 @@ pub async fn read(api: &Api, shops: Shops, cursor: Option<&str>) -> Result<Stock
     })
 }
 
-/// Every real shop's row of the items of `changed`, 100 items per call.
-async fn every_shop_of(api: &Api, changed: &[ItemShop]) -> Result<Vec<ItemShop>, PosError> {
-    let items: BTreeSet<i64> = changed.iter().filter_map(|row| row.item_id.parse().ok()).collect();
-    let items: Vec<i64> = items.into_iter().collect();
+/// The current counts of some items (a ref that is not an itemID names none), 100 items per
+/// call; items without a row in the covered shops are left out, as a full read would.
+pub async fn read_items(api: &Api, shops: Shops, refs: &[PosRef]) -> Result<StockRead, PosError> {
+    let items = refs
+        .iter()
+        .filter_map(|r| r.as_str().trim().parse().ok())
+        .collect();
+    Ok(StockRead {
+        counts: totals(shops, rows_of_items(api, shops, &items).await?),
+        cursor: None,
+    })
+}
+
+/// The rows of `items` in the covered shops, 100 items per call, every page.
+async fn rows_of_items(
+    api: &Api,
+    shops: Shops,
+    items: &BTreeSet<i64>,
+) -> Result<Vec<ItemShop>, PosError> {
+    let items: Vec<i64> = items.iter().copied().collect();
     let mut rows = Vec::new();
     for chunk in items.chunks(PAGE) {
         let ids: Vec<String> = chunk.iter().map(i64::to_string).collect();
         let query = vec![
             ("itemID", format!("IN,[{}]", ids.join(","))),
-            ("shopID", Shops::All.filter()),
+            ("shopID", shops.filter()),
             ("limit", PAGE.to_string()),
         ];
-        rows.extend(api.list::<ItemShop>(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0)).await?);
+        rows.extend(
+            api.list::<ItemShop>(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0))
+                .await?,
+        );
     }
     Ok(rows)
 }
@@ -113,7 +149,9 @@ struct Cursor {
 impl Cursor {
     fn parse(text: &str) -> Option<Self> {
         let (time, seen) = text.split_once('|').unwrap_or((text, ""));
-        let since = DateTime::parse_from_rfc3339(time.trim()).ok()?.with_timezone(&Utc);
+        let since = DateTime::parse_from_rfc3339(time.trim())
+            .ok()?
+            .with_timezone(&Utc);
         let seen = seen
             .split(',')
             .filter(|pair| !pair.is_empty())
@@ -133,7 +171,9 @@ impl Cursor {
             last.insert(&row.item_shop_id, row.qoh);
         }
         let mut seen: Vec<(String, i64)> = if last.len() <= MAX_REMEMBERED {
-            last.into_iter().map(|(id, qoh)| (id.to_owned(), qoh)).collect()
+            last.into_iter()
+                .map(|(id, qoh)| (id.to_owned(), qoh))
+                .collect()
         } else {
             Vec::new()
         };
@@ -143,7 +183,10 @@ impl Cursor {
 
     fn already_seen(&self, row: &ItemShop) -> bool {
         row.time_stamp == Some(self.since)
-            && self.seen.iter().any(|(id, qoh)| *id == row.item_shop_id && *qoh == row.qoh)
+            && self
+                .seen
+                .iter()
+                .any(|(id, qoh)| *id == row.item_shop_id && *qoh == row.qoh)
     }
 
     fn time_text(&self) -> String {
@@ -171,7 +214,11 @@ mod tests {
             item_id: item.into(),
             shop_id: shop,
             qoh,
-            time_stamp: Some(DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc)),
+            time_stamp: Some(
+                DateTime::parse_from_rfc3339(at)
+                    .unwrap()
+                    .with_timezone(&Utc),
+            ),
         }
     }
 
@@ -212,7 +259,10 @@ mod tests {
         let all = totals(Shops::All, rows.clone());
         assert_eq!(all.len(), 2);
         assert_eq!((all[0].pos_ref.as_str(), all[0].quantity), ("10", 7));
-        assert_eq!(all[0].counted_at.unwrap().to_rfc3339(), "2025-06-18T18:30:02+00:00");
+        assert_eq!(
+            all[0].counted_at.unwrap().to_rfc3339(),
+            "2025-06-18T18:30:02+00:00"
+        );
         assert_eq!((all[1].pos_ref.as_str(), all[1].quantity), ("11", 7));
         let one = totals(Shops::One(1), rows);
         assert_eq!(one.len(), 1);

@@ -115,10 +115,16 @@ impl Shared {
                 let mut headers = self.bucket().report(&self.rate);
                 headers.push(("x-ls-api-ratelimit-type", "api-leaky-bucket".to_owned()));
                 headers.push(("retry-after", "1".to_owned()));
-                return Err(self.respond(error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded"), headers));
+                return Err(self.respond(
+                    error(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded"),
+                    headers,
+                ));
             }
             Fault::ServerError => {
-                return Err(self.respond_uncharged(error(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable")));
+                return Err(self.respond_uncharged(error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service temporarily unavailable",
+                )));
             }
             Fault::None | Fault::LoseAnswer => {}
         }
@@ -141,7 +147,11 @@ impl Shared {
     }
 }
 
-async fn accounts(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap) -> Response {
+async fn accounts(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     let fault = match shared.gate(&method, &headers).await {
         Ok(fault) => fault,
         Err(response) => return response,
@@ -186,15 +196,24 @@ async fn resource(
         Ok(request) => request,
         Err(answer) => return shared.respond_uncharged(answer),
     };
-    let verdict = shared.bucket().admit(&shared.rate, shared.rate.cost(request.cost()));
+    let verdict = shared
+        .bucket()
+        .admit(&shared.rate, shared.rate.cost(request.cost()));
     if let Some((kind, retry_after)) = verdict.refused {
         let mut headers = verdict.headers;
         headers.push(("x-ls-api-ratelimit-type", kind.to_owned()));
         headers.push(("retry-after", retry_after.to_string()));
-        let message = if kind == "api-burst-limiter" { "Burst rate limit exceeded" } else { "Rate limit exceeded" };
+        let message = if kind == "api-burst-limiter" {
+            "Burst rate limit exceeded"
+        } else {
+            "Rate limit exceeded"
+        };
         return shared.respond(error(StatusCode::TOO_MANY_REQUESTS, message), headers);
     }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
     let url = format!("http://{host}/API/V3/Account/{account}/{rest}");
     let answer = execute(&shared, request, &url);
     let response = shared.respond(answer, verdict.headers);
@@ -205,36 +224,60 @@ async fn resource(
     response
 }
 
-fn prepare(method: &Method, rest: &str, pairs: Vec<(String, String)>, body: &[u8]) -> Result<Request, Answer> {
+fn prepare(
+    method: &Method,
+    rest: &str,
+    pairs: Vec<(String, String)>,
+    body: &[u8],
+) -> Result<Request, Answer> {
     let bad = |message: String| error(StatusCode::BAD_REQUEST, &message);
     let (collection, id) = match rest.strip_suffix(".json") {
         Some(path) => match path.split_once('/') {
             Some((collection, id)) => {
-                let id = id.parse::<i64>().map_err(|_| bad(format!("'{id}' is not an id")))?;
+                let id = id
+                    .parse::<i64>()
+                    .map_err(|_| bad(format!("'{id}' is not an id")))?;
                 (collection, Some(id))
             }
             None => (path, None),
         },
-        None => return Err(error(StatusCode::NOT_FOUND, "Only .json resources are simulated")),
+        None => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                "Only .json resources are simulated",
+            ));
+        }
     };
     let resource = match collection {
         "Shop" => Resource::Shop,
         "Item" => Resource::Item,
         "ItemShop" => Resource::ItemShop,
         "Sale" => Resource::Sale,
-        other => return Err(error(StatusCode::NOT_FOUND, &format!("Unknown resource {other}"))),
+        other => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                &format!("Unknown resource {other}"),
+            ));
+        }
     };
     match (method.as_str(), resource, id) {
         ("GET", _, None) => Ok(Request::List(resource, resource.parse(pairs).map_err(bad)?)),
-        ("GET", Resource::Item | Resource::Sale, Some(id)) => {
-            Ok(Request::One(resource, id, resource.parse(pairs).map_err(bad)?.relations))
-        }
+        ("GET", Resource::Item | Resource::Sale, Some(id)) => Ok(Request::One(
+            resource,
+            id,
+            resource.parse(pairs).map_err(bad)?.relations,
+        )),
         ("POST", Resource::Sale, None) => {
-            let body: Value = serde_json::from_slice(body).map_err(|err| bad(format!("The body is not JSON: {err}")))?;
-            let sale = resources::read_sale(&body).map_err(|message| error(StatusCode::UNPROCESSABLE_ENTITY, &message))?;
+            let body: Value = serde_json::from_slice(body)
+                .map_err(|err| bad(format!("The body is not JSON: {err}")))?;
+            let sale = resources::read_sale(&body)
+                .map_err(|message| error(StatusCode::UNPROCESSABLE_ENTITY, &message))?;
             Ok(Request::CreateSale(sale))
         }
-        _ => Err(error(StatusCode::METHOD_NOT_ALLOWED, &format!("{method} {rest} is not simulated"))),
+        _ => Err(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("{method} {rest} is not simulated"),
+        )),
     }
 }
 
@@ -242,20 +285,32 @@ fn execute(shared: &Shared, request: Request, url: &str) -> Answer {
     let render = shared.render;
     let mut data = shared.data();
     match request {
-        Request::List(resource, query) => Answer(StatusCode::OK, resources::list(&data, resource, &query, url, render)),
+        Request::List(resource, query) => Answer(
+            StatusCode::OK,
+            resources::list(&data, resource, &query, url, render),
+        ),
         Request::One(Resource::Item, id, relations) => match data.items.get(&id) {
-            Some(item) => Answer(StatusCode::OK, resources::one(render, "Item", render.item(&data, item, &relations))),
+            Some(item) => Answer(
+                StatusCode::OK,
+                resources::one(render, "Item", render.item(&data, item, &relations)),
+            ),
             None => error(StatusCode::NOT_FOUND, &format!("Item {id} not found")),
         },
         Request::One(_, id, relations) => match data.sales.get(&id) {
-            Some(sale) => Answer(StatusCode::OK, resources::one(render, "Sale", render.sale(sale, &relations))),
+            Some(sale) => Answer(
+                StatusCode::OK,
+                resources::one(render, "Sale", render.sale(sale, &relations)),
+            ),
             None => error(StatusCode::NOT_FOUND, &format!("Sale {id} not found")),
         },
         Request::CreateSale(sale) => match resources::check_sale(&data, &sale) {
             Ok(()) => {
                 let sale = data.record_sale(sale);
                 let relations = ["SaleLines".to_owned(), "SalePayments".to_owned()];
-                Answer(StatusCode::OK, resources::one(render, "Sale", render.sale(sale, &relations)))
+                Answer(
+                    StatusCode::OK,
+                    resources::one(render, "Sale", render.sale(sale, &relations)),
+                )
             }
             Err(message) => error(StatusCode::UNPROCESSABLE_ENTITY, &message),
         },
@@ -273,11 +328,19 @@ async fn till_sale(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         Ok(sale) => sale,
         Err(err) => {
             let message = format!("expected {{\"pos_ref\": \"…\", \"quantity\": n}}: {err}");
-            return (StatusCode::BAD_REQUEST, axum::Json(json!({ "message": message }))).into_response();
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({ "message": message })),
+            )
+                .into_response();
         }
     };
     match shared.sell_at_till(&sale.pos_ref, shared.till_shop, sale.quantity) {
         Ok(sale_id) => axum::Json(json!({ "saleID": sale_id })).into_response(),
-        Err(message) => (StatusCode::NOT_FOUND, axum::Json(json!({ "message": message }))).into_response(),
+        Err(message) => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "message": message })),
+        )
+            .into_response(),
     }
 }

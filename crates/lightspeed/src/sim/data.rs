@@ -4,7 +4,7 @@
 //!
 //! Plain data and stock rules only; the HTTP shape lives in `api` and `render`.
 
-use super::query::{Row, Val};
+use super::filter::{Row, Val};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use stocksync_pos::simkit::SimProduct;
@@ -76,11 +76,17 @@ pub struct Payment {
 
 impl Sale {
     pub fn total_cents(&self) -> i64 {
-        self.lines.iter().map(|line| line.quantity * line.unit_price_cents).sum()
+        self.lines
+            .iter()
+            .map(|line| line.quantity * line.unit_price_cents)
+            .sum()
     }
 
     pub fn paid_cents(&self) -> i64 {
-        self.payments.iter().map(|payment| payment.amount_cents).sum()
+        self.payments
+            .iter()
+            .map(|payment| payment.amount_cents)
+            .sum()
     }
 }
 
@@ -117,7 +123,9 @@ pub struct Data {
 
 /// Lightspeed's clock: UTC, whole seconds.
 pub fn now() -> DateTime<Utc> {
-    Utc::now().duration_trunc(Duration::seconds(1)).unwrap_or_else(|_| Utc::now())
+    Utc::now()
+        .duration_trunc(Duration::seconds(1))
+        .unwrap_or_else(|_| Utc::now())
 }
 
 impl Data {
@@ -161,7 +169,8 @@ impl Data {
                 .collect();
             let count = present.len() as i64;
             for (k, shop) in present.iter().enumerate() {
-                let share = product.quantity / count + i64::from((k as i64) < product.quantity % count);
+                let share =
+                    product.quantity / count + i64::from((k as i64) < product.quantity % count);
                 data.set_row(id, *shop, share, created);
             }
             data.set_row(id, 0, product.quantity, created);
@@ -170,7 +179,9 @@ impl Data {
     }
 
     pub fn stock_row(&self, item_id: i64, shop_id: i64) -> Option<&Stock> {
-        self.stock_of.get(&(item_id, shop_id)).and_then(|id| self.stock.get(id))
+        self.stock_of
+            .get(&(item_id, shop_id))
+            .and_then(|id| self.stock.get(id))
     }
 
     /// The rows of some items (for `itemID=` and `itemID=IN,[…]` without scanning the table).
@@ -232,7 +243,8 @@ impl Data {
         let id = self.sales.keys().next_back().map_or(1, |last| last + 1);
         let mut lines = Vec::new();
         for (item_id, quantity, price) in sale.lines {
-            let unit_price_cents = price.unwrap_or_else(|| self.items.get(&item_id).map_or(0, |item| item.price_cents));
+            let unit_price_cents = price
+                .unwrap_or_else(|| self.items.get(&item_id).map_or(0, |item| item.price_cents));
             lines.push(SaleLine {
                 id: self.next_line_id,
                 item_id,
@@ -277,7 +289,9 @@ impl Data {
         lines
             .iter()
             .map(|(item, quantity, price)| {
-                quantity * price.unwrap_or_else(|| self.items.get(item).map_or(0, |item| item.price_cents))
+                quantity
+                    * price
+                        .unwrap_or_else(|| self.items.get(item).map_or(0, |item| item.price_cents))
             })
             .sum()
     }

@@ -51,9 +51,13 @@ impl RateLimit {
 
     /// What a request costs: GET 1 (+0.2 per to-many relation, doubled on lists; `count=1`
     /// costs 10); a write of a sale 2, +3 if completed, +0.5 per nested line or payment.
-    pub fn cost(&self, request: Cost) -> f64 {
+    pub(crate) fn cost(&self, request: Cost) -> f64 {
         match request {
-            Cost::Read { relations, list, count } => {
+            Cost::Read {
+                relations,
+                list,
+                count,
+            } => {
                 if count {
                     10.0
                 } else {
@@ -61,7 +65,9 @@ impl RateLimit {
                 }
             }
             Cost::WriteSale { .. } if self.legacy_costs => 10.0,
-            Cost::WriteSale { completed, nested } => 2.0 + if completed { 3.0 } else { 0.0 } + 0.5 * nested as f64,
+            Cost::WriteSale { completed, nested } => {
+                2.0 + if completed { 3.0 } else { 0.0 } + 0.5 * nested as f64
+            }
         }
     }
 }
@@ -69,8 +75,15 @@ impl RateLimit {
 /// What a request is, for its cost.
 #[derive(Clone, Copy, Debug)]
 pub enum Cost {
-    Read { relations: usize, list: bool, count: bool },
-    WriteSale { completed: bool, nested: usize },
+    Read {
+        relations: usize,
+        list: bool,
+        count: bool,
+    },
+    WriteSale {
+        completed: bool,
+        nested: usize,
+    },
 }
 
 /// The state of one bucket.
@@ -143,12 +156,18 @@ impl Bucket {
 
     fn headers(&self, rate: &RateLimit, cost: f64) -> Vec<(&'static str, String)> {
         let mut headers = vec![
-            ("x-ls-api-bucket-level", format!("{}/{}", decimal(self.level), decimal(rate.size))),
+            (
+                "x-ls-api-bucket-level",
+                format!("{}/{}", decimal(self.level), decimal(rate.size)),
+            ),
             ("x-ls-api-drip-rate", decimal(rate.drip)),
             ("x-ls-api-request-cost", decimal(cost)),
         ];
         if let Some(limit) = rate.burst {
-            headers.push(("x-ls-api-burst-level", format!("{}/{limit}", self.in_window)));
+            headers.push((
+                "x-ls-api-burst-level",
+                format!("{}/{limit}", self.in_window),
+            ));
         }
         headers
     }
@@ -179,11 +198,19 @@ mod tests {
         }
         let refused = bucket.admit(&rate, 1.0);
         assert_eq!(refused.refused, Some(("api-leaky-bucket", 1)));
-        assert!(refused.headers.contains(&("x-ls-api-bucket-level", "3/3".to_owned())));
+        assert!(
+            refused
+                .headers
+                .contains(&("x-ls-api-bucket-level", "3/3".to_owned()))
+        );
         tokio::time::advance(Duration::from_millis(250)).await;
         let admitted = bucket.admit(&rate, 1.0);
         assert!(admitted.refused.is_none());
-        assert!(admitted.headers.contains(&("x-ls-api-bucket-level", "3.5/3".to_owned())));
+        assert!(
+            admitted
+                .headers
+                .contains(&("x-ls-api-bucket-level", "3.5/3".to_owned()))
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -195,7 +222,10 @@ mod tests {
         let mut bucket = Bucket::new();
         assert!(bucket.admit(&rate, 1.0).refused.is_none());
         assert!(bucket.admit(&rate, 1.0).refused.is_none());
-        assert_eq!(bucket.admit(&rate, 1.0).refused, Some(("api-burst-limiter", 1)));
+        assert_eq!(
+            bucket.admit(&rate, 1.0).refused,
+            Some(("api-burst-limiter", 1))
+        );
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!(bucket.admit(&rate, 1.0).refused.is_none());
     }
@@ -203,10 +233,27 @@ mod tests {
     #[test]
     fn costs_follow_the_2026_model_or_the_legacy_one() {
         let rate = RateLimit::documented();
-        let sale = Cost::WriteSale { completed: true, nested: 2 };
+        let sale = Cost::WriteSale {
+            completed: true,
+            nested: 2,
+        };
         assert_eq!(rate.cost(sale), 6.0);
         assert_eq!(RateLimit::legacy().cost(sale), 10.0);
-        assert_eq!(rate.cost(Cost::Read { relations: 1, list: true, count: false }), 1.4);
-        assert_eq!(rate.cost(Cost::Read { relations: 0, list: true, count: true }), 10.0);
+        assert_eq!(
+            rate.cost(Cost::Read {
+                relations: 1,
+                list: true,
+                count: false
+            }),
+            1.4
+        );
+        assert_eq!(
+            rate.cost(Cost::Read {
+                relations: 0,
+                list: true,
+                count: true
+            }),
+            10.0
+        );
     }
 }

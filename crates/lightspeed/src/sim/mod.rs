@@ -5,12 +5,13 @@
 //! filters, the string-everything and one-element-list quirks, shops with the `shopID=0`
 //! summary, balanced completed sales, and injected faults.
 //!
-//! Modules: `data` (records and stock rules), `query` (filters, sorting, paging), `resources`
-//! (what each endpoint answers), `render` (JSON and quirks), `limits` (rate limits), `oauth`
+//! Modules: `data` (records and stock rules), `query` (sorting, paging) and `filter`,
+//! `resources` (what each endpoint answers), `render` (JSON and quirks), `limits` (rate limits), `oauth`
 //! (tokens), `api` (the HTTP gate and routes). Nothing here is shared with the client.
 
 mod api;
 mod data;
+mod filter;
 mod limits;
 mod oauth;
 mod query;
@@ -85,7 +86,9 @@ pub(crate) struct Shared {
 
 /// A poisoned lock only means a handler panicked (a dropped connection does, on purpose).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -113,9 +116,16 @@ impl Shared {
 
     /// A completed, paid sale at the till; its id.
     fn sell_at_till(&self, pos_ref: &str, shop_id: i64, quantity: i64) -> Result<i64, String> {
-        let item_id = pos_ref.trim().parse::<i64>().map_err(|_| format!("'{pos_ref}' is not an itemID"))?;
+        let item_id = pos_ref
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| format!("'{pos_ref}' is not an itemID"))?;
         let mut data = self.data();
-        let price = data.items.get(&item_id).ok_or_else(|| format!("no item {pos_ref}"))?.price_cents;
+        let price = data
+            .items
+            .get(&item_id)
+            .ok_or_else(|| format!("no item {pos_ref}"))?
+            .price_cents;
         if !data.shops.iter().any(|shop| shop.id == shop_id) {
             return Err(format!("no shop {shop_id}"));
         }
@@ -149,7 +159,11 @@ impl LightspeedSim {
         let shops = options.shops.max(1);
         let shared = Arc::new(Shared {
             data: Mutex::new(Data::new(&options.products, shops)),
-            tokens: Mutex::new(Tokens::new(options.account_id, &client_id, options.token_lifetime)),
+            tokens: Mutex::new(Tokens::new(
+                options.account_id,
+                &client_id,
+                options.token_lifetime,
+            )),
             bucket: Mutex::new(Bucket::new()),
             faults: Faults::default(),
             write_faults: Faults::seeded(2),
@@ -157,8 +171,14 @@ impl LightspeedSim {
             client_secret: format!("sim-secret-{}", uuid::Uuid::new_v4().simple()),
             client_id,
             rate: options.rate_limit,
-            render: Render { quirks: options.quirks },
-            till_shop: if options.shop_id == 0 { 1 } else { options.shop_id },
+            render: Render {
+                quirks: options.quirks,
+            },
+            till_shop: if options.shop_id == 0 {
+                1
+            } else {
+                options.shop_id
+            },
         });
         let api = SimServer::start(api::router(shared.clone()), options.port).await?;
         let cloud = SimServer::start(oauth::router(shared.clone()), options.auth_port).await?;
@@ -213,7 +233,12 @@ impl LightspeedSim {
 
     /// The `itemID` of each product, in catalog order.
     pub fn product_refs(&self) -> Vec<String> {
-        self.shared.data().items.keys().map(i64::to_string).collect()
+        self.shared
+            .data()
+            .items
+            .keys()
+            .map(i64::to_string)
+            .collect()
     }
 
     /// What the connector configured by `account_settings` should report for an item.
@@ -225,7 +250,9 @@ impl LightspeedSim {
     pub fn quantity_in(&self, pos_ref: &str, shop_id: i64) -> Option<i64> {
         let item_id = pos_ref.trim().parse::<i64>().ok()?;
         let data = self.shared.data();
-        data.items.contains_key(&item_id).then(|| data.quantity(item_id, shop_id))
+        data.items
+            .contains_key(&item_id)
+            .then(|| data.quantity(item_id, shop_id))
     }
 
     /// A cashier sells `quantity` of an item in the account's shop (shop 1 when `ShopID` is 0).
@@ -243,7 +270,12 @@ impl LightspeedSim {
 
     /// Sales made through the API (by stocksync), not at the till.
     pub fn recorded_web_sales(&self) -> usize {
-        self.shared.data().sales.values().filter(|sale| sale.from_api).count()
+        self.shared
+            .data()
+            .sales
+            .values()
+            .filter(|sale| sale.from_api)
+            .count()
     }
 
     /// After `calls` more authorised API calls, every access token expires (as if an hour had

@@ -79,7 +79,11 @@ impl Tokens {
             URL_SAFE_NO_PAD.encode(claims.to_string()),
             uuid::Uuid::new_v4().simple()
         );
-        let refresh_token = format!("def50200{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let refresh_token = format!(
+            "def50200{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
         self.access.insert(
             access_token.clone(),
             Access {
@@ -139,11 +143,19 @@ impl Tokens {
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new().route("/auth/oauth/token", post(token)).with_state(shared)
+    Router::new()
+        .route("/auth/oauth/token", post(token))
+        .with_state(shared)
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, axum::Json(json!({ "error": error, "error_description": description, "message": description }))).into_response()
+    (
+        status,
+        axum::Json(
+            json!({ "error": error, "error_description": description, "message": description }),
+        ),
+    )
+        .into_response()
 }
 
 async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -157,14 +169,24 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
                 .into_iter()
                 .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
                 .collect(),
-            Err(_) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The body is not valid JSON."),
+            Err(_) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "The body is not valid JSON.",
+                );
+            }
         }
     } else {
         form_urlencoded::parse(&body).into_owned().collect()
     };
     let field = |name: &str| fields.get(name).map(String::as_str).unwrap_or_default();
     if field("client_id") != shared.client_id || field("client_secret") != shared.client_secret {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
     }
     if field("grant_type") != "refresh_token" {
         return oauth_error(
@@ -174,10 +196,18 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byte
         );
     }
     if fields.contains_key("scope") {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "A scope cannot be requested on refresh.");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            "A scope cannot be requested on refresh.",
+        );
     }
     if field("refresh_token").is_empty() {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Check the `refresh_token` parameter");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Check the `refresh_token` parameter",
+        );
     }
     let grant = shared.tokens().rotate(field("refresh_token"));
     match grant {
@@ -206,11 +236,20 @@ mod tests {
         let first = tokens.authorize();
         assert!(tokens.check(&first.access_token).is_ok());
         let second = tokens.rotate(&first.refresh_token).unwrap();
-        assert_eq!(tokens.check(&first.access_token), Err("Access token has been revoked"));
+        assert_eq!(
+            tokens.check(&first.access_token),
+            Err("Access token has been revoked")
+        );
         assert!(tokens.check(&second.access_token).is_ok());
-        assert!(tokens.rotate(&first.refresh_token).is_none(), "a refresh token works once");
+        assert!(
+            tokens.rotate(&first.refresh_token).is_none(),
+            "a refresh token works once"
+        );
         let other = tokens.authorize();
-        assert!(tokens.check(&second.access_token).is_ok(), "chains are independent");
+        assert!(
+            tokens.check(&second.access_token).is_ok(),
+            "chains are independent"
+        );
         assert!(tokens.check(&other.access_token).is_ok());
     }
 
@@ -220,7 +259,10 @@ mod tests {
         let grant = tokens.authorize();
         tokens.expire_after(1);
         assert!(tokens.check(&grant.access_token).is_ok());
-        assert_eq!(tokens.check(&grant.access_token), Err("Access token could not be verified"));
+        assert_eq!(
+            tokens.check(&grant.access_token),
+            Err("Access token could not be verified")
+        );
         assert!(tokens.check(&grant.access_token).is_err());
     }
 }

@@ -1,90 +1,15 @@
 //! The V3 list query language, as the simulator understands it: `limit` (≤ 100), `sort` on the
 //! resource's sortable fields (`-field` descending), opaque base64 `after`/`before` cursors,
-//! `count=1`, `load_relations`, `archived`, and filters `field={op},{value}` with `=`, `!=`,
-//! `>`, `>=`, `<`, `<=`, `><` (between), `~` / `!~` (LIKE with `%` and `_`, without case) and
-//! `IN,[a,b]` (≤ 100 values). Also the page cut and the `next`/`previous` links.
+//! `count=1`, `load_relations`, `archived`, and filters (`filter`). Also the page cut and the
+//! `next`/`previous` links.
 
+use super::filter::{Filter, Row, Val};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::DateTime;
 use std::cmp::Ordering;
 
 /// The most rows a page may hold, and the default.
 pub const MAX_LIMIT: usize = 100;
-
-/// A field's value, typed so that filters and sorting compare like with like.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Val {
-    Int(i64),
-    /// Money and other decimals.
-    Num(f64),
-    Text(String),
-    /// Seconds since the epoch.
-    Time(i64),
-    Bool(bool),
-}
-
-impl Val {
-    fn compare(&self, other: &Val) -> Ordering {
-        match (self, other) {
-            (Val::Int(a), Val::Int(b)) | (Val::Time(a), Val::Time(b)) => a.cmp(b),
-            (Val::Num(a), Val::Num(b)) => a.total_cmp(b),
-            (Val::Text(a), Val::Text(b)) => a.to_lowercase().cmp(&b.to_lowercase()),
-            (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
-            _ => Ordering::Equal,
-        }
-    }
-
-    /// Reads a filter operand as the same kind of value as `self`.
-    fn operand(&self, text: &str) -> Result<Val, String> {
-        let text = text.trim();
-        let bad = |kind: &str| format!("'{text}' is not {kind}");
-        Ok(match self {
-            Val::Int(_) => Val::Int(text.parse().map_err(|_| bad("an integer"))?),
-            Val::Num(_) => Val::Num(text.parse().map_err(|_| bad("a number"))?),
-            Val::Text(_) => Val::Text(text.to_owned()),
-            Val::Time(_) => Val::Time(
-                DateTime::parse_from_rfc3339(text)
-                    .map_err(|_| bad("an ISO 8601 time with an offset"))?
-                    .timestamp(),
-            ),
-            Val::Bool(_) => Val::Bool(match text {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => return Err(bad("true or false")),
-            }),
-        })
-    }
-
-    fn encode(&self) -> String {
-        match self {
-            Val::Int(v) => format!("i{v}"),
-            Val::Num(v) => format!("n{v}"),
-            Val::Text(v) => format!("s{v}"),
-            Val::Time(v) => format!("t{v}"),
-            Val::Bool(v) => format!("b{v}"),
-        }
-    }
-
-    fn decode(text: &str) -> Option<Val> {
-        let (kind, rest) = text.split_at_checked(1)?;
-        Some(match kind {
-            "i" => Val::Int(rest.parse().ok()?),
-            "n" => Val::Num(rest.parse().ok()?),
-            "s" => Val::Text(rest.to_owned()),
-            "t" => Val::Time(rest.parse().ok()?),
-            "b" => Val::Bool(rest.parse().ok()?),
-            _ => return None,
-        })
-    }
-}
-
-/// What a resource's rows expose to queries.
-pub trait Row {
-    fn id(&self) -> i64;
-    /// The value of a filterable or sortable field, `None` if the resource has no such field.
-    fn field(&self, name: &str) -> Option<Val>;
-}
 
 /// A row's place in a sort order: its sort value, then its id.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,32 +27,10 @@ impl Key {
     }
 
     pub fn compare(&self, other: &Key) -> Ordering {
-        self.value.compare(&other.value).then(self.id.cmp(&other.id))
+        self.value
+            .compare(&other.value)
+            .then(self.id.cmp(&other.id))
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Between,
-    Like,
-    NotLike,
-    In,
-}
-
-/// One `field={op},{value}` filter, its operands read as the field's kind of value.
-#[derive(Clone, Debug)]
-pub struct Filter {
-    pub field: String,
-    op: Op,
-    operands: Vec<Val>,
-    /// The lower-cased pattern of `~` and `!~`.
-    pattern: String,
 }
 
 /// A parsed list query.
@@ -163,7 +66,11 @@ pub struct Schema {
 
 impl ListQuery {
     /// Parses `pairs` against `schema`; `probe` is any row of the resource (to type filter values).
-    pub fn parse(schema: &Schema, pairs: Vec<(String, String)>, probe: &dyn Fn(&str) -> Option<Val>) -> Result<Self, String> {
+    pub fn parse(
+        schema: &Schema,
+        pairs: Vec<(String, String)>,
+        probe: &dyn Fn(&str) -> Option<Val>,
+    ) -> Result<Self, String> {
         let mut query = ListQuery {
             filters: Vec::new(),
             sort: schema.sortable[0].to_owned(),
@@ -185,7 +92,9 @@ impl ListQuery {
                         .parse()
                         .ok()
                         .filter(|limit| *limit <= MAX_LIMIT)
-                        .ok_or_else(|| format!("limit must be a number from 0 to {MAX_LIMIT}, not '{value}'"))?;
+                        .ok_or_else(|| {
+                            format!("limit must be a number from 0 to {MAX_LIMIT}, not '{value}'")
+                        })?;
                 }
                 "sort" => {
                     paging = true;
@@ -205,7 +114,8 @@ impl ListQuery {
                 }
                 "after" | "before" => {
                     paging = true;
-                    let key = decode_cursor(&value).ok_or_else(|| format!("'{value}' is not a valid {name} cursor"))?;
+                    let key = decode_cursor(&value)
+                        .ok_or_else(|| format!("'{value}' is not a valid {name} cursor"))?;
                     if name == "after" {
                         query.after = Some(key);
                     } else {
@@ -218,14 +128,21 @@ impl ListQuery {
                         "false" | "0" => Archived::No,
                         "true" | "1" => Archived::Also,
                         "only" => Archived::Only,
-                        _ => return Err(format!("archived must be true, false or only, not '{value}'")),
+                        _ => {
+                            return Err(format!(
+                                "archived must be true, false or only, not '{value}'"
+                            ));
+                        }
                     }
                 }
                 "load_relations" => query.relations = relations(schema, &value)?,
                 "or" => return Err("the simulator does not support the 'or' parameter".to_owned()),
                 field => {
                     let Some(kind) = probe(field) else {
-                        return Err(format!("'{field}' is not a field of {} that can be filtered", schema.name));
+                        return Err(format!(
+                            "'{field}' is not a field of {} that can be filtered",
+                            schema.name
+                        ));
                     };
                     query.filters.push(Filter::parse(field, &value, &kind)?);
                 }
@@ -253,17 +170,8 @@ impl ListQuery {
     pub fn ids(&self, field: &str) -> Option<Vec<i64>> {
         self.filters
             .iter()
-            .find(|filter| filter.field == field && matches!(filter.op, Op::Eq | Op::In))
-            .map(|filter| {
-                filter
-                    .operands
-                    .iter()
-                    .filter_map(|v| match v {
-                        Val::Int(id) => Some(*id),
-                        _ => None,
-                    })
-                    .collect()
-            })
+            .filter(|filter| filter.field == field)
+            .find_map(Filter::allowed_ids)
     }
 
     /// The page of `ordered` this query asks for. `ordered(descending, start)` yields the rows
@@ -273,7 +181,11 @@ impl ListQuery {
         I: Iterator<Item = &'a R>,
     {
         let backwards = self.before.is_some();
-        let start = if backwards { self.before.as_ref() } else { self.after.as_ref() };
+        let start = if backwards {
+            self.before.as_ref()
+        } else {
+            self.after.as_ref()
+        };
         let mut rows: Vec<&'a R> = ordered(self.descending != backwards, start)
             .filter(|row| self.matches(*row))
             .take(self.limit + 1)
@@ -291,7 +203,11 @@ impl ListQuery {
         } else {
             Window {
                 next: if more { rows.last().map(key) } else { None },
-                previous: if self.after.is_some() { rows.first().map(key).or_else(|| self.after.clone()) } else { None },
+                previous: if self.after.is_some() {
+                    rows.first().map(key).or_else(|| self.after.clone())
+                } else {
+                    None
+                },
                 rows,
             }
         }
@@ -309,7 +225,11 @@ impl ListQuery {
                 query.append_pair(name, value);
             }
         }
-        let sort = if self.descending { format!("-{}", self.sort) } else { self.sort.clone() };
+        let sort = if self.descending {
+            format!("-{}", self.sort)
+        } else {
+            self.sort.clone()
+        };
         query.append_pair("limit", &self.limit.to_string());
         query.append_pair("sort", &sort);
         query.append_pair(direction, &encode_cursor(key));
@@ -324,112 +244,6 @@ pub struct Window<'a, R> {
     pub previous: Option<Key>,
 }
 
-impl Filter {
-    fn parse(field: &str, value: &str, kind: &Val) -> Result<Self, String> {
-        const OPS: [(&str, Op); 10] = [
-            ("IN", Op::In),
-            ("><", Op::Between),
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            ("!=", Op::Ne),
-            ("!~", Op::NotLike),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-            ("~", Op::Like),
-            ("=", Op::Eq),
-        ];
-        let (op, rest) = OPS
-            .iter()
-            .find_map(|(text, op)| value.strip_prefix(text).and_then(|rest| rest.strip_prefix(',')).map(|rest| (*op, rest)))
-            .unwrap_or((Op::Eq, value));
-        let operands = match op {
-            Op::In => {
-                let list = rest
-                    .strip_prefix('[')
-                    .and_then(|r| r.strip_suffix(']'))
-                    .ok_or_else(|| format!("{field}: IN takes a list in brackets, not '{rest}'"))?;
-                let items: Vec<String> = list.split(',').map(|s| s.trim().trim_matches('"').to_owned()).collect();
-                if items.len() > MAX_LIMIT {
-                    return Err(format!("{field}: IN takes at most {MAX_LIMIT} values, not {}", items.len()));
-                }
-                items
-            }
-            Op::Between => {
-                let (low, high) = rest
-                    .split_once(',')
-                    .ok_or_else(|| format!("{field}: >< takes two values, not '{rest}'"))?;
-                vec![low.to_owned(), high.to_owned()]
-            }
-            _ => vec![rest.to_owned()],
-        };
-        let like = matches!(op, Op::Like | Op::NotLike);
-        Ok(Self {
-            field: field.to_owned(),
-            op,
-            pattern: if like { operands[0].to_lowercase() } else { String::new() },
-            operands: if like {
-                Vec::new()
-            } else {
-                operands
-                    .iter()
-                    .map(|operand| kind.operand(operand).map_err(|err| format!("{field}: {err}")))
-                    .collect::<Result<_, _>>()?
-            },
-        })
-    }
-
-    fn matches<R: Row>(&self, row: &R) -> bool {
-        let Some(value) = row.field(&self.field) else {
-            return false;
-        };
-        let cmp = |i: usize| value.compare(&self.operands[i]);
-        match self.op {
-            Op::Eq => cmp(0) == Ordering::Equal,
-            Op::Ne => cmp(0) != Ordering::Equal,
-            Op::Gt => cmp(0) == Ordering::Greater,
-            Op::Ge => cmp(0) != Ordering::Less,
-            Op::Lt => cmp(0) == Ordering::Less,
-            Op::Le => cmp(0) != Ordering::Greater,
-            Op::Between => cmp(0) != Ordering::Less && cmp(1) != Ordering::Greater,
-            Op::In => (0..self.operands.len()).any(|i| cmp(i) == Ordering::Equal),
-            Op::Like | Op::NotLike => {
-                let text = match &value {
-                    Val::Text(text) => text.to_lowercase(),
-                    Val::Int(v) | Val::Time(v) => v.to_string(),
-                    Val::Num(v) => v.to_string(),
-                    Val::Bool(v) => v.to_string(),
-                };
-                like(&text, &self.pattern) == (self.op == Op::Like)
-            }
-        }
-    }
-}
-
-/// SQL LIKE: `%` any run, `_` any one character.
-fn like(text: &str, pattern: &str) -> bool {
-    let text: Vec<char> = text.chars().collect();
-    let pattern: Vec<char> = pattern.chars().collect();
-    // Classic two-pointer wildcard match with backtracking to the last `%`.
-    let (mut t, mut p) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == '_' || pattern[p] == text[t]) {
-            t += 1;
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == '%' {
-            star = Some((p, t));
-            p += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|c| *c == '%')
-}
-
 /// `["ItemShops","Category"]`, `ItemShops` or `all`.
 fn relations(schema: &Schema, value: &str) -> Result<Vec<String>, String> {
     if value == "all" {
@@ -437,7 +251,11 @@ fn relations(schema: &Schema, value: &str) -> Result<Vec<String>, String> {
     }
     let names: Vec<String> = match serde_json::from_str::<Vec<String>>(value) {
         Ok(names) => names,
-        Err(_) => value.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+        Err(_) => value
+            .split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
     };
     for name in &names {
         if !schema.relations.contains(&name.as_str()) {
@@ -492,13 +310,20 @@ mod tests {
     };
 
     fn parse(pairs: &[(&str, &str)]) -> Result<ListQuery, String> {
-        let pairs = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let pairs = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         ListQuery::parse(&SCHEMA, pairs, &|f| R(1, "", 0).field(f))
     }
 
     #[test]
     fn filters_compare_like_with_like() {
-        let rows = [R(1, "Blue Mug", 100), R(2, "Red mug", 200), R(3, "Scarf", 300)];
+        let rows = [
+            R(1, "Blue Mug", 100),
+            R(2, "Red mug", 200),
+            R(3, "Scarf", 300),
+        ];
         let ids = |pairs: &[(&str, &str)]| -> Vec<i64> {
             let q = parse(pairs).unwrap();
             rows.iter().filter(|r| q.matches(*r)).map(|r| r.0).collect()
@@ -509,10 +334,25 @@ mod tests {
         assert_eq!(ids(&[("id", ">,1")]), [2, 3]);
         assert_eq!(ids(&[("id", "2")]), [2]);
         assert_eq!(ids(&[("at", ">=,1970-01-01T00:03:20+00:00")]), [2, 3]);
-        assert_eq!(ids(&[("at", "><,1970-01-01T00:01:40Z,1970-01-01T00:03:20Z")]), [1, 2]);
-        assert!(parse(&[("colour", "red")]).unwrap_err().contains("not a field"));
-        assert!(parse(&[("id", "x")]).unwrap_err().contains("id: 'x' is not an integer"));
-        assert!(parse(&[("sort", "name")]).unwrap_err().contains("sortable fields: id, at"));
+        assert_eq!(
+            ids(&[("at", "><,1970-01-01T00:01:40Z,1970-01-01T00:03:20Z")]),
+            [1, 2]
+        );
+        assert!(
+            parse(&[("colour", "red")])
+                .unwrap_err()
+                .contains("not a field")
+        );
+        assert!(
+            parse(&[("id", "x")])
+                .unwrap_err()
+                .contains("id: 'x' is not an integer")
+        );
+        assert!(
+            parse(&[("sort", "name")])
+                .unwrap_err()
+                .contains("sortable fields: id, at")
+        );
         assert!(parse(&[("limit", "101")]).is_err());
         assert!(parse(&[("load_relations", r#"["Stuff"]"#)]).is_err());
     }
@@ -530,7 +370,11 @@ mod tests {
                 .filter(|r| {
                     start.is_none_or(|s| {
                         let c = Key::of(*r, sort).compare(s);
-                        if descending { c == Ordering::Less } else { c == Ordering::Greater }
+                        if descending {
+                            c == Ordering::Less
+                        } else {
+                            c == Ordering::Greater
+                        }
                     })
                 })
                 .collect()
@@ -550,13 +394,5 @@ mod tests {
         let back = back.window(|d, s| ordered(d, s, "at").into_iter());
         assert_eq!(back.rows.iter().map(|r| r.0).collect::<Vec<_>>(), [5, 4]);
         assert!(back.previous.is_none());
-    }
-
-    #[test]
-    fn like_matches_wildcards() {
-        assert!(like("blue mug 00001", "%mug%"));
-        assert!(like("mug", "m_g"));
-        assert!(!like("mug", "m_"));
-        assert!(like("", "%"));
     }
 }

@@ -20,7 +20,12 @@ impl Render {
     /// An amount: `"34.48"` with the quirks, `34.48` without.
     fn money(&self, cents: i64) -> Value {
         if self.quirks {
-            json!(format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100))
+            json!(format!(
+                "{}{}.{:02}",
+                if cents < 0 { "-" } else { "" },
+                cents.abs() / 100,
+                cents.abs() % 100
+            ))
         } else {
             json!(cents as f64 / 100.0)
         }
@@ -60,8 +65,12 @@ impl Render {
         match value {
             Value::Number(n) => Value::String(n.to_string()),
             Value::Bool(b) => Value::String(b.to_string()),
-            Value::Array(items) => Value::Array(items.into_iter().map(|v| self.finish(v)).collect()),
-            Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, self.finish(v))).collect()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.finish(v)).collect())
+            }
+            Value::Object(map) => {
+                Value::Object(map.into_iter().map(|(k, v)| (k, self.finish(v))).collect())
+            }
             other => other,
         }
     }
@@ -96,7 +105,10 @@ impl Render {
             ]),
         });
         if relations.iter().any(|r| r == "ItemShops") {
-            let rows = data.stock_rows_of(item.id).map(|row| self.stock(row)).collect();
+            let rows = data
+                .stock_rows_of(item.id)
+                .map(|row| self.stock(row))
+                .collect();
             value["ItemShops"] = self.relation("ItemShop", rows);
         }
         value
@@ -164,13 +176,23 @@ mod tests {
     #[test]
     fn quirks_stringify_scalars_and_collapse_single_lists() {
         let quirky = Render { quirks: true };
-        let page = quirky.page("ItemShop", json!({"next": "", "previous": ""}), vec![json!({"qoh": 3, "ok": true})]);
-        assert_eq!(page, json!({"@attributes": {"next": "", "previous": ""}, "ItemShop": {"qoh": "3", "ok": "true"}}));
+        let page = quirky.page(
+            "ItemShop",
+            json!({"next": "", "previous": ""}),
+            vec![json!({"qoh": 3, "ok": true})],
+        );
+        assert_eq!(
+            page,
+            json!({"@attributes": {"next": "", "previous": ""}, "ItemShop": {"qoh": "3", "ok": "true"}})
+        );
         let empty = quirky.page("ItemShop", json!({"next": ""}), vec![]);
         assert_eq!(empty, json!({"@attributes": {"next": ""}}));
         assert_eq!(quirky.relation("ItemShop", vec![]), json!(""));
         let plain = Render { quirks: false };
         let page = plain.page("ItemShop", json!({"next": ""}), vec![json!({"qoh": 3})]);
-        assert_eq!(page, json!({"@attributes": {"next": ""}, "ItemShop": [{"qoh": 3}]}));
+        assert_eq!(
+            page,
+            json!({"@attributes": {"next": ""}, "ItemShop": [{"qoh": 3}]})
+        );
     }
 }

@@ -4,7 +4,8 @@
 //! items stays cheap; other orders are sorted on demand.
 
 use super::data::{Data, Item, NewSale, Sale, Shop, Stock};
-use super::query::{Key, ListQuery, Row, Schema, Val};
+use super::filter::{Row, Val};
+use super::query::{Key, ListQuery, Schema};
 use super::render::Render;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -67,23 +68,43 @@ impl Resource {
 type Rows<'a, R> = Box<dyn Iterator<Item = &'a R> + 'a>;
 
 /// A list page (or, with `count=1`, the count), `url` being the list's own address.
-pub fn list(data: &Data, resource: Resource, query: &ListQuery, url: &str, render: Render) -> Value {
+pub fn list(
+    data: &Data,
+    resource: Resource,
+    query: &ListQuery,
+    url: &str,
+    render: Render,
+) -> Value {
     let sort = query.sort.as_str();
     match resource {
-        Resource::Shop => listing(query, render, url, "Shop", |d, s| sorted(data.shops.iter(), sort, d, s), |r| {
-            render.shop(r)
-        }),
+        Resource::Shop => listing(
+            query,
+            render,
+            url,
+            "Shop",
+            |d, s| sorted(data.shops.iter(), sort, d, s),
+            |r| render.shop(r),
+        ),
         Resource::Item => {
             let ordered = |d, s: Option<&Key>| match (query.ids("itemID"), sort) {
-                (Some(ids), _) => sorted(ids.iter().filter_map(|id| data.items.get(id)), sort, d, s),
+                (Some(ids), _) => {
+                    sorted(ids.iter().filter_map(|id| data.items.get(id)), sort, d, s)
+                }
                 (None, "itemID") => by_id(&data.items, d, s),
                 _ => sorted(data.items.values(), sort, d, s),
             };
-            listing(query, render, url, "Item", ordered, |r| render.item(data, r, &query.relations))
+            listing(query, render, url, "Item", ordered, |r| {
+                render.item(data, r, &query.relations)
+            })
         }
         Resource::ItemShop => {
             let ordered = |d, s: Option<&Key>| match (query.ids("itemID"), sort) {
-                (Some(ids), _) => sorted(ids.iter().flat_map(|id| data.stock_rows_of(*id)), sort, d, s),
+                (Some(ids), _) => sorted(
+                    ids.iter().flat_map(|id| data.stock_rows_of(*id)),
+                    sort,
+                    d,
+                    s,
+                ),
                 (None, "timeStamp") => stock_by_time(data, d, s),
                 (None, _) => by_id(&data.stock, d, s),
             };
@@ -94,7 +115,9 @@ pub fn list(data: &Data, resource: Resource, query: &ListQuery, url: &str, rende
                 "saleID" => by_id(&data.sales, d, s),
                 _ => sorted(data.sales.values(), sort, d, s),
             };
-            listing(query, render, url, "Sale", ordered, |r| render.sale(r, &query.relations))
+            listing(query, render, url, "Sale", ordered, |r| {
+                render.sale(r, &query.relations)
+            })
         }
     }
 }
@@ -116,11 +139,20 @@ fn listing<'a, R: Row + 'a>(
         "next": query.link(url, window.next.as_ref(), "after"),
         "previous": query.link(url, window.previous.as_ref(), "before"),
     });
-    render.page(key, attributes, window.rows.iter().map(|r| row(r)).collect())
+    render.page(
+        key,
+        attributes,
+        window.rows.iter().map(|r| row(r)).collect(),
+    )
 }
 
 /// Rows sorted on demand, strictly past `start`.
-fn sorted<'a, R: Row + 'a>(rows: impl Iterator<Item = &'a R>, field: &str, descending: bool, start: Option<&Key>) -> Rows<'a, R> {
+fn sorted<'a, R: Row + 'a>(
+    rows: impl Iterator<Item = &'a R>,
+    field: &str,
+    descending: bool,
+    start: Option<&Key>,
+) -> Rows<'a, R> {
     let mut keyed: Vec<(Key, &R)> = rows.map(|r| (Key::of(r, field), r)).collect();
     keyed.sort_by(|a, b| a.0.compare(&b.0));
     if descending {
@@ -129,10 +161,18 @@ fn sorted<'a, R: Row + 'a>(rows: impl Iterator<Item = &'a R>, field: &str, desce
     let past = |key: &Key| {
         start.is_none_or(|start| {
             let order = key.compare(start);
-            if descending { order.is_lt() } else { order.is_gt() }
+            if descending {
+                order.is_lt()
+            } else {
+                order.is_gt()
+            }
         })
     };
-    let rows: Vec<&R> = keyed.into_iter().filter(|(k, _)| past(k)).map(|(_, r)| r).collect();
+    let rows: Vec<&R> = keyed
+        .into_iter()
+        .filter(|(k, _)| past(k))
+        .map(|(_, r)| r)
+        .collect();
     Box::new(rows.into_iter())
 }
 
@@ -157,10 +197,19 @@ fn stock_by_time<'a>(data: &'a Data, descending: bool, start: Option<&Key>) -> R
     let rows = move |(_, id): &(i64, i64)| data.stock.get(id);
     if descending {
         let upper = start.map_or(Bound::Unbounded, Bound::Excluded);
-        Box::new(data.stock_by_time.range((Bound::Unbounded, upper)).rev().filter_map(rows))
+        Box::new(
+            data.stock_by_time
+                .range((Bound::Unbounded, upper))
+                .rev()
+                .filter_map(rows),
+        )
     } else {
         let lower = start.map_or(Bound::Unbounded, Bound::Excluded);
-        Box::new(data.stock_by_time.range((lower, Bound::Unbounded)).filter_map(rows))
+        Box::new(
+            data.stock_by_time
+                .range((lower, Bound::Unbounded))
+                .filter_map(rows),
+        )
     }
 }
 
@@ -189,11 +238,19 @@ pub fn read_sale(body: &Value) -> Result<NewSale, String> {
     let payments = many(body.get("SalePayments"), "SalePayment")
         .iter()
         .map(|payment| {
-            let amount = payment.get("amount").and_then(cents).ok_or("SalePayment amount must be an amount")?;
+            let amount = payment
+                .get("amount")
+                .and_then(cents)
+                .ok_or("SalePayment amount must be an amount")?;
             Ok((amount, int(payment, "paymentTypeID")?))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let text = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     Ok(NewSale {
         completed: match body.get("completed") {
             Some(Value::Bool(b)) => *b,

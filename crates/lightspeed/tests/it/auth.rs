@@ -5,8 +5,8 @@ use crate::support::{ACCOUNT, Harness, STOCK_CALL, TOKEN_CALL, options, pages};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use stocksync_domain::pos::ProductQuery;
 use stocksync_domain::ports::TokenVault;
+use stocksync_domain::pos::ProductQuery;
 use stocksync_domain::{AccountId, PosConnector, PosError, PosRef};
 use stocksync_lightspeed::LightspeedSimOptions;
 
@@ -21,9 +21,22 @@ async fn a_missing_access_token_is_fetched_and_stored_before_the_first_call() {
     let read = connector.read_stock(None).await.expect("a read");
     assert_eq!(read.counts.len(), 10);
     assert_eq!(h.count(TOKEN_CALL), 1);
-    assert_eq!(h.with_status(401), 0, "never sent a request without a token");
-    let stored = h.store.load(&AccountId::new(ACCOUNT)).await.unwrap().expect("the new pair is stored");
-    assert_ne!(stored.refresh_token, h.settings["RefreshToken"].as_str().unwrap(), "rotated");
+    assert_eq!(
+        h.with_status(401),
+        0,
+        "never sent a request without a token"
+    );
+    let stored = h
+        .store
+        .load(&AccountId::new(ACCOUNT))
+        .await
+        .unwrap()
+        .expect("the new pair is stored");
+    assert_ne!(
+        stored.refresh_token,
+        h.settings["RefreshToken"].as_str().unwrap(),
+        "rotated"
+    );
 }
 
 #[tokio::test]
@@ -46,11 +59,19 @@ async fn tokens_are_refreshed_before_they_expire() {
 async fn a_token_that_expires_in_the_middle_of_a_read_is_refreshed_once() {
     let h = Harness::start(options(300, 1)).await;
     h.sim.expire_access_tokens_after(1);
-    let read = h.connector().read_stock(None).await.expect("the read goes on with a new token");
+    let read = h
+        .connector()
+        .read_stock(None)
+        .await
+        .expect("the read goes on with a new token");
     assert_eq!(read.counts.len(), 300);
     assert_eq!(h.with_status(401), 1, "one page refused");
     assert_eq!(h.count(TOKEN_CALL), 1, "one refresh");
-    assert_eq!(h.count(STOCK_CALL), pages(300) + 1, "the refused page asked again");
+    assert_eq!(
+        h.count(STOCK_CALL),
+        pages(300) + 1,
+        "the refused page asked again"
+    );
 }
 
 #[tokio::test]
@@ -58,7 +79,10 @@ async fn rotated_tokens_survive_a_restart() {
     let h = Harness::start(options(10, 0)).await;
     let first = h.connector();
     h.sim.expire_access_tokens_after(0);
-    first.read_stock(None).await.expect("a read that refreshes on its 401");
+    first
+        .read_stock(None)
+        .await
+        .expect("a read that refreshes on its 401");
     assert_eq!(h.count(TOKEN_CALL), 1);
     drop(first);
 
@@ -66,14 +90,23 @@ async fn rotated_tokens_survive_a_restart() {
     let old = h.settings["RefreshToken"].as_str().unwrap();
     let refused = h.raw_refresh(old).await;
     assert_eq!(refused.status(), 400);
-    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
 
     // A restart: a new connector, same database, same (now stale) configuration.
     let second = h.connector();
-    second.read_stock(None).await.expect("the stored access token works");
+    second
+        .read_stock(None)
+        .await
+        .expect("the stored access token works");
     assert_eq!(h.count(TOKEN_CALL), 1, "no refresh needed");
     h.sim.expire_access_tokens_after(0);
-    second.read_stock(None).await.expect("the stored refresh token works");
+    second
+        .read_stock(None)
+        .await
+        .expect("the stored refresh token works");
     assert_eq!(h.count(TOKEN_CALL), 2);
     assert_eq!(h.with_status(400), 0);
 }
@@ -89,7 +122,11 @@ async fn many_calls_at_expiry_refresh_exactly_once() {
                 .into_iter()
                 .map(|pos_ref| {
                     let connector = connector.clone();
-                    tokio::spawn(async move { connector.find_products(&ProductQuery::Id(PosRef::new(pos_ref))).await })
+                    tokio::spawn(async move {
+                        connector
+                            .find_products(&ProductQuery::Id(PosRef::new(pos_ref)))
+                            .await
+                    })
                 })
                 .collect();
             for task in tasks {
@@ -98,7 +135,10 @@ async fn many_calls_at_expiry_refresh_exactly_once() {
         }
     };
     // No token yet: thirty callers, one refresh.
-    find_all(Arc::new(h.connector_for(&h.config_with(without_access_token)))).await;
+    find_all(Arc::new(
+        h.connector_for(&h.config_with(without_access_token)),
+    ))
+    .await;
     assert_eq!(h.count(TOKEN_CALL), 1);
     // Every token refused at once: the first 401 refreshes, the others reuse its result.
     h.sim.expire_access_tokens_after(0);
@@ -120,11 +160,24 @@ async fn a_refused_refresh_token_is_unauthorized_and_names_no_secret() {
     let PosError::Unauthorized(message) = &err else {
         panic!("expected Unauthorized, got {err:?}");
     };
-    assert!(message.contains(ACCOUNT) && message.contains("re-authorised"), "{message}");
+    assert!(
+        message.contains(ACCOUNT) && message.contains("re-authorised"),
+        "{message}"
+    );
     let secret = h.settings["ClientSecret"].as_str().unwrap();
     let access = h.settings["AccessToken"].as_str().unwrap();
-    for shown in [err.to_string(), format!("{err:?}"), format!("{connector:?}"), format!("{:?}", h.connector())] {
-        for hidden in [secret, bogus, access, h.settings["RefreshToken"].as_str().unwrap()] {
+    for shown in [
+        err.to_string(),
+        format!("{err:?}"),
+        format!("{connector:?}"),
+        format!("{:?}", h.connector()),
+    ] {
+        for hidden in [
+            secret,
+            bogus,
+            access,
+            h.settings["RefreshToken"].as_str().unwrap(),
+        ] {
             assert!(!shown.contains(hidden), "a secret in: {shown}");
         }
     }
@@ -135,8 +188,16 @@ async fn a_refused_refresh_token_is_unauthorized_and_names_no_secret() {
 async fn a_new_refresh_token_in_the_configuration_replaces_a_dead_stored_one() {
     let h = Harness::start(options(5, 0)).await;
     // The connector stores a rotated pair…
-    h.connector_for(&h.config_with(without_access_token)).read_stock(None).await.unwrap();
-    let stored = h.store.load(&AccountId::new(ACCOUNT)).await.unwrap().unwrap();
+    h.connector_for(&h.config_with(without_access_token))
+        .read_stock(None)
+        .await
+        .unwrap();
+    let stored = h
+        .store
+        .load(&AccountId::new(ACCOUNT))
+        .await
+        .unwrap()
+        .unwrap();
     // …which dies elsewhere (revoked by another use), and the merchant authorises again.
     assert_eq!(h.raw_refresh(&stored.refresh_token).await.status(), 200);
     let again = h.sim.account_settings();
@@ -144,6 +205,10 @@ async fn a_new_refresh_token_in_the_configuration_replaces_a_dead_stored_one() {
         without_access_token(s);
         s["RefreshToken"] = again["RefreshToken"].clone();
     });
-    let read = h.connector_for(&config).read_stock(None).await.expect("the configured token is tried");
+    let read = h
+        .connector_for(&config)
+        .read_stock(None)
+        .await
+        .expect("the configured token is tried");
     assert_eq!(read.counts.len(), 5);
 }

@@ -29,7 +29,11 @@ async fn a_long_read_under_a_small_bucket_gets_no_429() {
     assert!(pages(1_200) >= 12);
     assert_eq!(h.with_status(429), 0, "paced by the bucket's headers");
     for pos_ref in h.sim.product_refs().iter().step_by(97) {
-        let count = read.counts.iter().find(|c| c.pos_ref.as_str() == pos_ref).unwrap();
+        let count = read
+            .counts
+            .iter()
+            .find(|c| c.pos_ref.as_str() == pos_ref)
+            .unwrap();
         assert_eq!(Some(count.quantity), h.sim.quantity(pos_ref));
     }
 }
@@ -40,7 +44,12 @@ async fn the_simulated_bucket_refuses_unpaced_calls() {
     let mut statuses = Vec::new();
     for _ in 0..12 {
         let answer = h.raw_get("ItemShop.json").await;
-        let header = |name: &str| answer.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        let header = |name: &str| {
+            answer
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
         assert!(header("X-LS-API-Bucket-Level").is_some_and(|v| v.ends_with("/5")));
         assert_eq!(header("x-ls-api-drip-rate").as_deref(), Some("20"));
         if answer.status() == 429 {
@@ -60,11 +69,18 @@ async fn a_429_is_waited_out_and_retried() {
         ..FaultPlan::default()
     });
     let started = Instant::now();
-    let read = h.connector().read_stock(None).await.expect("the read is retried");
+    let read = h
+        .connector()
+        .read_stock(None)
+        .await
+        .expect("the read is retried");
     assert_eq!(read.counts.len(), 10);
     assert_eq!(h.with_status(429), 1);
     assert_eq!(h.count(STOCK_CALL), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After: 1 was honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 was honoured"
+    );
 }
 
 #[tokio::test]
@@ -75,7 +91,11 @@ async fn server_errors_and_dropped_connections_on_reads_are_retried() {
         drop_next: 1,
         ..FaultPlan::default()
     });
-    let read = h.connector().read_stock(None).await.expect("the read is retried");
+    let read = h
+        .connector()
+        .read_stock(None)
+        .await
+        .expect("the read is retried");
     assert_eq!(read.counts.len(), 150);
     assert_eq!(h.with_status(503), 1);
     assert_eq!(h.with_status(0), 1, "the dropped connection");

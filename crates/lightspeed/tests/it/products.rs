@@ -23,11 +23,25 @@ async fn products_are_found_by_id_sku_barcode_and_name() {
     assert_eq!(found[0].sku.as_deref(), Some(products[3].sku.as_str()));
     assert_eq!(found[0].quantity, products[3].quantity);
     assert_eq!(Some(found[0].quantity), h.sim.quantity_in("4", 1));
-    assert!(find(ProductQuery::Id(PosRef::new("999999"))).await.is_empty());
-    assert!(find(ProductQuery::Id(PosRef::new("SKU-1"))).await.is_empty());
+    assert!(
+        find(ProductQuery::Id(PosRef::new("999999")))
+            .await
+            .is_empty()
+    );
+    assert!(
+        find(ProductQuery::Id(PosRef::new("SKU-1")))
+            .await
+            .is_empty()
+    );
 
     let by_sku = find(ProductQuery::Sku(products[10].sku.clone())).await;
-    assert_eq!(by_sku.iter().map(|p| p.pos_ref.as_str()).collect::<Vec<_>>(), ["11"]);
+    assert_eq!(
+        by_sku
+            .iter()
+            .map(|p| p.pos_ref.as_str())
+            .collect::<Vec<_>>(),
+        ["11"]
+    );
     assert_eq!(by_sku[0].quantity, products[10].quantity);
 
     // A barcode: customSku misses, upc matches.
@@ -35,7 +49,13 @@ async fn products_are_found_by_id_sku_barcode_and_name() {
     let upc = item["Item"]["upc"].as_str().unwrap().to_owned();
     let before = h.count("GET Item.json");
     let by_upc = find(ProductQuery::Sku(upc)).await;
-    assert_eq!(by_upc.iter().map(|p| p.pos_ref.as_str()).collect::<Vec<_>>(), ["12"]);
+    assert_eq!(
+        by_upc
+            .iter()
+            .map(|p| p.pos_ref.as_str())
+            .collect::<Vec<_>>(),
+        ["12"]
+    );
     assert_eq!(h.count("GET Item.json") - before, 2);
 
     // Names contain the text, without case; more than 100 matches take several pages.
@@ -48,19 +68,31 @@ async fn products_are_found_by_id_sku_barcode_and_name() {
             .collect();
         let before = h.count("GET Item.json");
         let found = find(ProductQuery::Name(text.to_owned())).await;
-        let mut refs: Vec<String> = found.iter().map(|p| p.pos_ref.as_str().to_owned()).collect();
+        let mut refs: Vec<String> = found
+            .iter()
+            .map(|p| p.pos_ref.as_str().to_owned())
+            .collect();
         refs.sort_by_key(|r| r.parse::<i64>().unwrap());
         assert_eq!(refs, expected, "{text}");
-        assert_eq!(h.count("GET Item.json") - before, expected.len().div_ceil(100).max(1) as u64);
+        assert_eq!(
+            h.count("GET Item.json") - before,
+            expected.len().div_ceil(100).max(1) as u64
+        );
     }
 }
 
 #[tokio::test]
 async fn an_empty_lookup_is_refused() {
     let h = Harness::start(options(3, 1)).await;
-    for query in [ProductQuery::Sku("  ".into()), ProductQuery::Name(String::new())] {
+    for query in [
+        ProductQuery::Sku("  ".into()),
+        ProductQuery::Name(String::new()),
+    ] {
         let err = h.connector().find_products(&query).await.unwrap_err();
-        assert!(matches!(&err, PosError::Rejected(m) if m.contains("must not be empty")), "{err}");
+        assert!(
+            matches!(&err, PosError::Rejected(m) if m.contains("must not be empty")),
+            "{err}"
+        );
     }
     assert_eq!(h.calls.total("83050"), 0);
 }

@@ -23,7 +23,11 @@ async fn a_web_sale_is_recorded_balanced_and_takes_stock_out() {
     let h = Harness::start(options(20, 1)).await;
     let pos_ref = h.sim.product_refs()[4].clone();
     let before = h.sim.quantity(&pos_ref).unwrap();
-    let receipt = h.connector().record_sale(&sale("order-17", &pos_ref, 3, 1000)).await.expect("recorded");
+    let receipt = h
+        .connector()
+        .record_sale(&sale("order-17", &pos_ref, 3, 1000))
+        .await
+        .expect("recorded");
     assert!(receipt.recorded_at.is_some());
     assert_eq!(h.sim.recorded_web_sales(), 1);
     assert_eq!(h.sim.quantity(&pos_ref), Some(before - 3));
@@ -53,8 +57,14 @@ async fn the_same_sale_key_is_recorded_once() {
     let h = Harness::start(options(5, 1)).await;
     let connector = h.connector();
     let pos_ref = h.sim.product_refs()[0].clone();
-    let first = connector.record_sale(&sale("k-1", &pos_ref, 1, 500)).await.unwrap();
-    let second = connector.record_sale(&sale("k-1", &pos_ref, 1, 500)).await.unwrap();
+    let first = connector
+        .record_sale(&sale("k-1", &pos_ref, 1, 500))
+        .await
+        .unwrap();
+    let second = connector
+        .record_sale(&sale("k-1", &pos_ref, 1, 500))
+        .await
+        .unwrap();
     assert_eq!(first.pos_reference, second.pos_reference);
     assert_eq!(h.sim.recorded_web_sales(), 1);
     assert_eq!(h.count(CREATE), 1);
@@ -71,14 +81,20 @@ async fn a_lost_answer_is_found_by_its_reference_and_not_sold_twice() {
         lose_answer_next: 1,
         ..FaultPlan::default()
     });
-    let receipt = connector.record_sale(&sale("lost-1", &pos_ref, 2, 800)).await.expect("found after the loss");
+    let receipt = connector
+        .record_sale(&sale("lost-1", &pos_ref, 2, 800))
+        .await
+        .expect("found after the loss");
     assert_eq!(h.sim.recorded_web_sales(), 1);
     assert_eq!(h.sim.quantity(&pos_ref), Some(before - 2));
     assert_eq!(h.count(CREATE), 1, "posted once; its answer was lost");
     assert_eq!(h.calls.with_status("83050", 0), 1);
     assert_eq!(h.count(LOOKUP), 2, "looked up before and after");
     // A later retry from the outbox finds it too.
-    let again = connector.record_sale(&sale("lost-1", &pos_ref, 2, 800)).await.unwrap();
+    let again = connector
+        .record_sale(&sale("lost-1", &pos_ref, 2, 800))
+        .await
+        .unwrap();
     assert_eq!(again.pos_reference, receipt.pos_reference);
     assert_eq!(h.sim.recorded_web_sales(), 1);
 }
@@ -93,7 +109,10 @@ async fn writes_that_did_not_happen_are_made_again() {
         rate_limit_next: 1,
         ..FaultPlan::default()
     });
-    h.connector().record_sale(&sale("retry-1", &pos_ref, 1, 300)).await.expect("recorded in the end");
+    h.connector()
+        .record_sale(&sale("retry-1", &pos_ref, 1, 300))
+        .await
+        .expect("recorded in the end");
     assert_eq!(h.sim.recorded_web_sales(), 1);
     assert_eq!(h.count(CREATE), 4);
     assert_eq!(h.count(LOOKUP), 4, "a lookup before every attempt");
@@ -103,9 +122,19 @@ async fn writes_that_did_not_happen_are_made_again() {
 async fn a_sale_lightspeed_refuses_is_rejected() {
     let h = Harness::start(options(5, 1)).await;
     let connector = h.connector();
-    let err = connector.record_sale(&sale("bad-item", "99999", 1, 100)).await.unwrap_err();
-    assert!(matches!(&err, PosError::Rejected(m) if m.contains("83050") && m.contains(CREATE) && m.contains("99999")), "{err}");
-    for bad in [sale("q0", "1", 0, 100), sale("neg", "1", 1, -5), sale("ref", "abc", 1, 100)] {
+    let err = connector
+        .record_sale(&sale("bad-item", "99999", 1, 100))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, PosError::Rejected(m) if m.contains("83050") && m.contains(CREATE) && m.contains("99999")),
+        "{err}"
+    );
+    for bad in [
+        sale("q0", "1", 0, 100),
+        sale("neg", "1", 1, -5),
+        sale("ref", "abc", 1, 100),
+    ] {
         let err = connector.record_sale(&bad).await.unwrap_err();
         assert!(matches!(err, PosError::Rejected(_)), "{err}");
     }
@@ -120,7 +149,10 @@ async fn a_sale_lightspeed_refuses_is_rejected() {
         "SalePayments": {"SalePayment": {"amount": "9.99", "paymentTypeID": 1}},
     });
     let answer = client
-        .post(format!("{}/API/V3/Account/83050/Sale.json", h.sim.base_url()))
+        .post(format!(
+            "{}/API/V3/Account/83050/Sale.json",
+            h.sim.base_url()
+        ))
         .bearer_auth(h.settings["AccessToken"].as_str().unwrap())
         .json(&unbalanced)
         .send()
@@ -128,7 +160,10 @@ async fn a_sale_lightspeed_refuses_is_rejected() {
         .unwrap();
     assert_eq!(answer.status(), 422);
     let body: Value = answer.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("balanced"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("balanced"),
+        "{body}"
+    );
     assert_eq!(h.sim.recorded_web_sales(), 0);
 }
 
@@ -137,9 +172,18 @@ async fn with_every_shop_a_sale_goes_to_the_first_shop() {
     let h = Harness::start(options(5, 0)).await;
     let connector = h.connector();
     let pos_ref = h.sim.product_refs()[0].clone();
-    let (total, in_one) = (h.sim.quantity(&pos_ref).unwrap(), h.sim.quantity_in(&pos_ref, 1).unwrap());
-    connector.record_sale(&sale("s-1", &pos_ref, 1, 100)).await.unwrap();
-    connector.record_sale(&sale("s-2", &pos_ref, 1, 100)).await.unwrap();
+    let (total, in_one) = (
+        h.sim.quantity(&pos_ref).unwrap(),
+        h.sim.quantity_in(&pos_ref, 1).unwrap(),
+    );
+    connector
+        .record_sale(&sale("s-1", &pos_ref, 1, 100))
+        .await
+        .unwrap();
+    connector
+        .record_sale(&sale("s-2", &pos_ref, 1, 100))
+        .await
+        .unwrap();
     assert_eq!(h.sim.quantity_in(&pos_ref, 1), Some(in_one - 2));
     assert_eq!(h.sim.quantity(&pos_ref), Some(total - 2));
     assert_eq!(h.count("GET Shop.json"), 1, "the shop is asked once");
@@ -152,10 +196,24 @@ async fn the_till_sale_route_sells_like_a_cashier() {
     let before = h.sim.quantity(&pos_ref).unwrap();
     let client = reqwest::Client::new();
     let url = format!("{}/_sim/sale", h.sim.base_url());
-    let answer = client.post(&url).json(&json!({"pos_ref": pos_ref, "quantity": 2})).send().await.unwrap();
+    let answer = client
+        .post(&url)
+        .json(&json!({"pos_ref": pos_ref, "quantity": 2}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(h.sim.quantity(&pos_ref), Some(before - 2));
-    assert_eq!(h.sim.recorded_web_sales(), 0, "a till sale is not a web sale");
-    let unknown = client.post(&url).json(&json!({"pos_ref": "424242", "quantity": 1})).send().await.unwrap();
+    assert_eq!(
+        h.sim.recorded_web_sales(),
+        0,
+        "a till sale is not a web sale"
+    );
+    let unknown = client
+        .post(&url)
+        .json(&json!({"pos_ref": "424242", "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
 }

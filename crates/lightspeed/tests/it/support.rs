@@ -27,7 +27,9 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(options: LightspeedSimOptions) -> Self {
-        let sim = LightspeedSim::start(options).await.expect("the simulator starts");
+        let sim = LightspeedSim::start(options)
+            .await
+            .expect("the simulator starts");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("stocksync.db").display());
         let store = Store::connect(&DatabaseUrl::parse(&url).expect("a database URL"))
@@ -63,7 +65,11 @@ impl Harness {
     /// A connector as the server would build it, on this harness's database and call log,
     /// with short retry waits.
     pub fn connector_for(&self, config: &AccountConfig) -> LightspeedConnector {
-        let http = PosHttp::with_timeout(config.id.as_str(), self.calls.clone(), Duration::from_secs(5));
+        let http = PosHttp::with_timeout(
+            config.id.as_str(),
+            self.calls.clone(),
+            Duration::from_secs(5),
+        );
         LightspeedConnector::new(config, http, Arc::new(self.store.clone()))
             .expect("a Lightspeed account")
             .with_backoff(Backoff {
@@ -83,8 +89,17 @@ impl Harness {
 }
 
 fn config_from(settings: &Value) -> AccountConfig {
-    let text = |key: &str| settings[key].as_str().unwrap_or_else(|| panic!("{key} is text")).to_owned();
-    let int = |key: &str| settings[key].as_i64().unwrap_or_else(|| panic!("{key} is a number"));
+    let text = |key: &str| {
+        settings[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} is text"))
+            .to_owned()
+    };
+    let int = |key: &str| {
+        settings[key]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{key} is a number"))
+    };
     AccountConfig {
         id: AccountId::new(text("AccountID")),
         kind: PosKind::Lightspeed,
@@ -121,8 +136,13 @@ impl Harness {
     /// A GET straight to the simulator with the first access token, bypassing the connector
     /// (to look at what the wire carries).
     pub async fn raw_get(&self, path_and_query: &str) -> reqwest::Response {
-        let url = format!("{}/API/V3/Account/{ACCOUNT}/{path_and_query}", self.sim.base_url());
-        let token = self.settings["AccessToken"].as_str().expect("an access token");
+        let url = format!(
+            "{}/API/V3/Account/{ACCOUNT}/{path_and_query}",
+            self.sim.base_url()
+        );
+        let token = self.settings["AccessToken"]
+            .as_str()
+            .expect("an access token");
         reqwest::Client::new()
             .get(url)
             .bearer_auth(token)
@@ -136,7 +156,10 @@ impl Harness {
         let form = [
             ("grant_type", "refresh_token"),
             ("client_id", self.settings["ClientID"].as_str().unwrap()),
-            ("client_secret", self.settings["ClientSecret"].as_str().unwrap()),
+            (
+                "client_secret",
+                self.settings["ClientSecret"].as_str().unwrap(),
+            ),
             ("refresh_token", refresh_token),
         ];
         reqwest::Client::new()

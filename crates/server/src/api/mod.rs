@@ -11,6 +11,7 @@ mod link_view;
 mod sales;
 mod synchronizer;
 mod tasks;
+mod webhooks;
 
 pub use error::ApiError;
 
@@ -42,6 +43,8 @@ pub struct AppState {
     /// Every POS call made, by account, endpoint and status.
     pub calls: stocksync_pos::CallLog,
     pub api_key: Option<Arc<SecretString>>,
+    /// How each account's webhooks are authenticated.
+    pub webhooks: Arc<Vec<(stocksync_domain::AccountId, crate::config::WebhookConfig)>>,
 }
 
 /// The whole API.
@@ -59,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(health::router())
+        .merge(webhooks::router())
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -32,8 +32,24 @@ const KNOWN_KEYS: &[&str] = &[
 
 const HIBOUTIK_MONTHLY_CALLS: i64 = 10_000;
 
-/// Reads `PosAccess.PosConfigurations`.
-pub fn parse_accounts(root: &Section<'_>, problems: &mut Problems) -> Vec<AccountConfig> {
+/// How an account's webhook notifications are authenticated (`POST /webhooks/{vendor}/{account}`).
+#[derive(Debug, Clone)]
+pub enum WebhookConfig {
+    /// `WebhookSignatureKey` and the `WebhookUrl` registered with Square: the signature is an
+    /// HMAC of that exact URL followed by the body.
+    Square {
+        signature_key: SecretString,
+        notification_url: String,
+    },
+    /// `WebhookSecret`, which Hiboutik sends back in the URL (`?k=…`): it signs nothing.
+    Hiboutik { secret: SecretString },
+}
+
+/// Reads `PosAccess.PosConfigurations`, with each account's webhook settings if any.
+pub fn parse_accounts(
+    root: &Section<'_>,
+    problems: &mut Problems,
+) -> Vec<(AccountConfig, Option<WebhookConfig>)> {
     let Some(access) = root.section("PosAccess", problems) else {
         return Vec::new();
     };
@@ -46,7 +62,7 @@ pub fn parse_accounts(root: &Section<'_>, problems: &mut Problems) -> Vec<Accoun
             return Vec::new();
         }
     };
-    let mut accounts: Vec<AccountConfig> = Vec::new();
+    let mut accounts: Vec<(AccountConfig, Option<WebhookConfig>)> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let entry_path = format!("{path}[{i}]");
         let Value::Object(map) = entry else {
@@ -56,17 +72,19 @@ pub fn parse_accounts(root: &Section<'_>, problems: &mut Problems) -> Vec<Accoun
             );
             continue;
         };
-        let Some(account) = parse_account(&Section::new(entry_path.clone(), map), problems) else {
+        let entry = Section::new(entry_path.clone(), map);
+        let Some(account) = parse_account(&entry, problems) else {
             continue;
         };
-        if accounts.iter().any(|a| a.id == account.id) {
+        if accounts.iter().any(|(a, _)| a.id == account.id) {
             problems.error(
                 &entry_path,
                 format!("account '{}' is configured twice", account.id),
             );
             continue;
         }
-        accounts.push(account);
+        let webhook = parse_webhook(&entry, account.kind, problems);
+        accounts.push((account, webhook));
     }
     accounts
 }
@@ -169,6 +187,51 @@ fn parse_account(entry: &Section<'_>, problems: &mut Problems) -> Option<Account
                 },
             })
         }
+    }
+}
+
+fn parse_webhook(
+    entry: &Section<'_>,
+    kind: PosKind,
+    problems: &mut Problems,
+) -> Option<WebhookConfig> {
+    match kind {
+        PosKind::Square => {
+            let key = entry.string("WebhookSignatureKey", problems);
+            let url = entry.string("WebhookUrl", problems);
+            match (key, url) {
+                (Some(key), Some(url)) => {
+                    check_url(entry, "WebhookUrl", &url, problems);
+                    Some(WebhookConfig::Square {
+                        signature_key: SecretString::from(key),
+                        notification_url: url,
+                    })
+                }
+                (None, None) => None,
+                (Some(_), None) => {
+                    problems.error(
+                        &entry.path_of("WebhookUrl"),
+                        "is missing (the notification URL registered with Square, exactly)",
+                    );
+                    None
+                }
+                (None, Some(_)) => {
+                    problems.error(
+                        &entry.path_of("WebhookSignatureKey"),
+                        "is missing (the subscription's signature key)",
+                    );
+                    None
+                }
+            }
+        }
+        PosKind::Hiboutik => {
+            entry
+                .string("WebhookSecret", problems)
+                .map(|secret| WebhookConfig::Hiboutik {
+                    secret: SecretString::from(secret),
+                })
+        }
+        PosKind::Lightspeed => None,
     }
 }
 

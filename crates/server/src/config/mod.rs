@@ -7,6 +7,7 @@
 mod accounts;
 mod json;
 
+pub use accounts::WebhookConfig;
 pub use stocksync_domain::account::{AccountConfig, VendorConfig};
 
 use croner::Cron;
@@ -17,6 +18,7 @@ use std::fmt::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use stocksync_domain::AccountId;
 use stocksync_pos::backoff::Backoff;
 use stocksync_store::{DatabaseUrl, ShopTable};
 
@@ -44,6 +46,8 @@ pub struct Settings {
     /// When the full reconciliation runs (`ReconcileCron`, nightly by default).
     pub reconcile_cron: Schedule,
     pub accounts: Vec<AccountConfig>,
+    /// Webhook settings of the accounts that have them, by account id.
+    pub webhooks: Vec<(AccountId, WebhookConfig)>,
     /// The shop's own stock column to keep in step (`ShopTable`), if any.
     pub shop_table: Option<ShopTable>,
     /// How web sales are retried on their way to the POS (`SaleMaxAttempts` attempts in all).
@@ -277,7 +281,15 @@ impl Settings {
                     .ok()
             });
 
-        let accounts = accounts::parse_accounts(&root, &mut problems);
+        let (accounts, webhooks): (Vec<AccountConfig>, Vec<_>) =
+            accounts::parse_accounts(&root, &mut problems)
+                .into_iter()
+                .unzip();
+        let webhooks = accounts
+            .iter()
+            .zip(webhooks)
+            .filter_map(|(account, webhook)| Some((account.id.clone(), webhook?)))
+            .collect();
         match (
             problems.errors.is_empty(),
             database,
@@ -293,6 +305,7 @@ impl Settings {
                 cron,
                 reconcile_cron,
                 accounts,
+                webhooks,
                 shop_table,
                 sale_retries,
                 warnings: problems.warnings,

@@ -12,4 +12,6 @@ mod pos_state;
 mod reconcile;
 mod sales;
 mod shop_table;
+mod simulators;
 mod synchronizer;
+mod webhooks;

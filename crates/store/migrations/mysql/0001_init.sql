@@ -93,3 +93,13 @@ CREATE TABLE stocksync_settings (
     name VARCHAR(64) NOT NULL PRIMARY KEY,
     value TEXT NOT NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+CREATE TABLE stocksync_webhook_events (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    source VARCHAR(16) NOT NULL,
+    account_id VARCHAR(191) NOT NULL,
+    event_id VARCHAR(191) NULL,
+    received_at DATETIME(6) NOT NULL,
+    body MEDIUMTEXT NOT NULL,
+    UNIQUE KEY stocksync_webhook_event (source, account_id, event_id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

@@ -82,3 +82,15 @@ CREATE TABLE stocksync_settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Webhook notifications as received (raw), so they can be looked at and replayed.
+CREATE TABLE stocksync_webhook_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    -- The sender's own event id, when it has one (Square's event_id): duplicates are dropped.
+    event_id TEXT,
+    received_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX stocksync_webhook_event ON stocksync_webhook_events (source, account_id, event_id);

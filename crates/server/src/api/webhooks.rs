@@ -1,0 +1,209 @@
+//! Webhook receivers, outside the API key (each POS authenticates its own way), stored raw
+//! before anything else, and answered at once:
+//! - `POST /webhooks/square/{account}`: `x-square-hmacsha256-signature` checked (HMAC-SHA256 of
+//!   the registered URL followed by the raw body, constant-time), duplicates dropped by
+//!   `event_id`; an `inventory.count.updated` event enqueues a sync, whose incremental read
+//!   brings the counts (absolute, so an old or out-of-order event can do no harm).
+//! - `POST /webhooks/hiboutik/{account}?k=SECRET`: a form-encoded sale notification; the items
+//!   it names are read from the POS and applied, in the background.
+//!
+//! Polling stays on: a webhook that never comes changes nothing but speed.
+
+use super::extract::ApiPath;
+use super::{AppState, error::ApiError};
+use crate::config::WebhookConfig;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stocksync_domain::task::TaskKind;
+use stocksync_domain::{AccountId, PosRef};
+use stocksync_store::PosRead;
+use subtle::ConstantTimeEq;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/square/{account}", post(square))
+        .route("/webhooks/hiboutik/{account}", post(hiboutik))
+}
+
+fn webhook<'a>(state: &'a AppState, account: &AccountId) -> Option<&'a WebhookConfig> {
+    state
+        .webhooks
+        .iter()
+        .find(|(id, _)| id == account)
+        .map(|(_, webhook)| webhook)
+}
+
+fn no_webhook(vendor: &str, account: &AccountId) -> ApiError {
+    ApiError::not_found(format!(
+        "no {vendor} webhook is configured for account '{account}'"
+    ))
+}
+
+fn refused(why: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", why)
+}
+
+#[derive(Deserialize)]
+struct SquareEvent {
+    event_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+async fn square(
+    State(state): State<AppState>,
+    ApiPath(account): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let account = AccountId::new(account);
+    let Some(WebhookConfig::Square {
+        signature_key,
+        notification_url,
+    }) = webhook(&state, &account)
+    else {
+        return Err(no_webhook("Square", &account));
+    };
+    let signature = headers
+        .get(stocksync_square::webhook::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| refused("the x-square-hmacsha256-signature header is missing"))?;
+    if !stocksync_square::verify_signature(
+        signature_key.expose_secret().as_bytes(),
+        notification_url,
+        &body,
+        signature,
+    ) {
+        tracing::warn!(%account, "a Square webhook with a wrong signature was refused");
+        return Err(refused(
+            "the signature does not match this account's key and URL",
+        ));
+    }
+    let event: SquareEvent = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("not a Square event: {e}")))?;
+    let text = String::from_utf8_lossy(&body);
+    if !state
+        .store
+        .record_webhook("square", &account, Some(&event.event_id), &text)
+        .await?
+    {
+        return Ok((StatusCode::OK, Json(json!({ "status": "duplicate" }))));
+    }
+    if event.kind == "inventory.count.updated" {
+        state.synchronizer.request(TaskKind::SyncAll).await?;
+    }
+    Ok((StatusCode::OK, Json(json!({ "status": "accepted" }))))
+}
+
+#[derive(Deserialize)]
+struct Secret {
+    #[serde(default)]
+    k: String,
+}
+
+async fn hiboutik(
+    State(state): State<AppState>,
+    ApiPath(account): ApiPath<String>,
+    Query(secret): Query<Secret>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let account = AccountId::new(account);
+    let Some(WebhookConfig::Hiboutik { secret: expected }) = webhook(&state, &account) else {
+        return Err(no_webhook("Hiboutik", &account));
+    };
+    let matches: bool = secret
+        .k
+        .as_bytes()
+        .ct_eq(expected.expose_secret().as_bytes())
+        .into();
+    if !matches {
+        tracing::warn!(%account, "a Hiboutik webhook with a wrong secret was refused");
+        return Err(refused("the secret in the URL (?k=) is wrong"));
+    }
+    let refs = sold_items(&body)?;
+    state
+        .store
+        .record_webhook("hiboutik", &account, None, &String::from_utf8_lossy(&body))
+        .await?;
+    if let (Some(known), false) = (state.accounts.get(&account).cloned(), refs.is_empty()) {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let started_at = Utc::now();
+            let applied = match known.connector.read_items(&refs).await {
+                Ok(read) => store
+                    .apply_counts(
+                        &account,
+                        &PosRead {
+                            counts: &read.counts,
+                            started_at,
+                            complete: false,
+                        },
+                        false,
+                    )
+                    .await
+                    .map(|report| report.describe())
+                    .map_err(|e| e.to_string()),
+                Err(err) => Err(err.to_string()),
+            };
+            match applied {
+                Ok(summary) => tracing::info!(%account, %summary, "Hiboutik webhook applied"),
+                Err(error) => {
+                    tracing::warn!(%account, %error, "Hiboutik webhook: the sold items could not be read; the next sync will")
+                }
+            }
+        });
+    }
+    Ok((StatusCode::OK, Json(json!({ "status": "accepted" }))))
+}
+
+/// The items of a sale notification: `line_items[i][product_id]` and `[product_size]`, as
+/// POS references (`product` or `product/size`).
+fn sold_items(body: &[u8]) -> Result<Vec<PosRef>, ApiError> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| ApiError::bad_request(format!("not a form-encoded notification: {e}")))?;
+    let mut lines: std::collections::BTreeMap<String, (Option<String>, Option<String>)> =
+        Default::default();
+    for (key, value) in fields {
+        let Some(rest) = key.strip_prefix("line_items[") else {
+            continue;
+        };
+        let Some((index, field)) = rest.split_once("][") else {
+            continue;
+        };
+        let line = lines.entry(index.to_owned()).or_default();
+        match field.trim_end_matches(']') {
+            "product_id" => line.0 = Some(value),
+            "product_size" => line.1 = Some(value),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    for (index, (product, size)) in lines {
+        let product = product
+            .filter(|p| p.parse::<u64>().is_ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("line_items[{index}] has no numeric product_id"))
+            })?;
+        let pos_ref = match size.as_deref() {
+            None | Some("") | Some("0") => product,
+            Some(size) if size.parse::<u64>().is_ok() => format!("{product}/{size}"),
+            Some(_) => {
+                return Err(ApiError::bad_request(format!(
+                    "line_items[{index}] has a non-numeric product_size"
+                )));
+            }
+        };
+        let pos_ref = PosRef::new(pos_ref);
+        if !refs.contains(&pos_ref) {
+            refs.push(pos_ref);
+        }
+    }
+    Ok(refs)
+}

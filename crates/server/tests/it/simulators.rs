@@ -1,0 +1,166 @@
+//! The service with the real vendor clients against the three POS simulators: registration,
+//! till sales reaching the shop, web sales reaching the POS once; and the original program's
+//! `appsettings.json` (only `BaseUrl`s added) accepted as it is.
+
+use serde_json::{Value, json};
+use stocksync::simulate::Simulators;
+use stocksync_testkit::{Backend, Options, TestApp, on_every_backend};
+
+on_every_backend!(each_pos_round_trips_through_its_simulator);
+
+/// A product the simulator counts at least `at_least`, and its count.
+fn stocked(
+    refs: Vec<String>,
+    quantity: impl Fn(&str) -> Option<i64>,
+    at_least: i64,
+) -> (String, i64) {
+    refs.into_iter()
+        .find_map(|r| quantity(&r).filter(|q| *q >= at_least).map(|q| (r, q)))
+        .expect("a stocked product")
+}
+
+async fn shop_quantity(app: &TestApp, account: &str) -> i64 {
+    let (_, links) = app.get(&format!("/api/items/{account}")).await;
+    links[0]["quantity"].as_i64().unwrap()
+}
+
+async fn each_pos_round_trips_through_its_simulator(backend: Backend) {
+    let sims = Simulators::start(30, 0).await.unwrap();
+    let options = Options {
+        config: Some(sims.appsettings()),
+        vendor_clients: true,
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    let square = stocked(sims.square.product_refs(), |r| sims.square.quantity(r), 4);
+    let hiboutik = stocked(
+        sims.hiboutik.product_refs(),
+        |r| sims.hiboutik.quantity(r),
+        4,
+    );
+    let lightspeed = stocked(
+        sims.lightspeed.product_refs(),
+        |r| sims.lightspeed.quantity(r),
+        4,
+    );
+    let accounts = [
+        ("square-sim", &square, "1"),
+        ("hiboutik-sim", &hiboutik, "2"),
+        ("83050", &lightspeed, "3"),
+    ];
+    for (account, (pos_ref, quantity), item) in accounts {
+        let (status, link) = app
+            .post(
+                "/api/items",
+                json!({ "item_pos_id": pos_ref, "item_ecommerce_id": item, "account_id": account }),
+            )
+            .await;
+        assert_eq!(status, 201, "{account}: {link}");
+        assert_eq!(
+            link["quantity"], *quantity,
+            "{account} registered with the POS count"
+        );
+    }
+
+    // Till sales reach the shop with the next sync.
+    sims.square.till_sale(&square.0, 2);
+    sims.hiboutik.till_sale(&hiboutik.0, 1);
+    sims.lightspeed.till_sale(&lightspeed.0, 3);
+    let (_, answer) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    let task = app.wait_task(answer["location"].as_str().unwrap()).await;
+    assert_eq!(task["state"], "succeeded", "{task}");
+    assert_eq!(shop_quantity(&app, "square-sim").await, square.1 - 2);
+    assert_eq!(shop_quantity(&app, "hiboutik-sim").await, hiboutik.1 - 1);
+    assert_eq!(shop_quantity(&app, "83050").await, lightspeed.1 - 3);
+
+    // A web sale of each, sent twice by the shop, is recorded once on its POS.
+    for (_, _, item) in accounts {
+        let body = json!({ "item_ecommerce_id": item, "delta": 1, "balance": 1250, "order_id": format!("web-{item}") });
+        let (_, first) = app.post("/api/synchronizer/sale", body.clone()).await;
+        let (_, again) = app.post("/api/synchronizer/sale", body).await;
+        assert_eq!(first["location"], again["location"]);
+        let sale = app.wait_sale(first["location"].as_str().unwrap()).await;
+        assert_eq!(sale["state"], "confirmed", "{sale}");
+    }
+    assert_eq!(sims.square.recorded_web_sales(), 1);
+    assert_eq!(sims.hiboutik.recorded_web_sales(), 1);
+    assert_eq!(sims.lightspeed.recorded_web_sales(), 1);
+    assert_eq!(sims.square.quantity(&square.0), Some(square.1 - 3));
+    assert_eq!(sims.hiboutik.quantity(&hiboutik.0), Some(hiboutik.1 - 2));
+    assert_eq!(
+        sims.lightspeed.quantity(&lightspeed.0),
+        Some(lightspeed.1 - 4)
+    );
+
+    // The next read agrees with what the shop already shows.
+    let (_, answer) = app
+        .post_empty("/api/synchronizer/reconcile?dry_run=true")
+        .await;
+    let task = app.wait_task(answer["location"].as_str().unwrap()).await;
+    for account in task["result"]["accounts"].as_array().unwrap() {
+        assert_eq!(account["ok"], true, "{task}");
+        assert_eq!(account["report"]["drifted"], json!([]), "{task}");
+    }
+}
+
+/// The seed README's `appsettings.json`, with `BaseUrl`s and `AuthUrl` pointing at the
+/// simulators: accepted; its placeholder credentials are refused by the POS, visibly, and
+/// never shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_original_appsettings_is_accepted_and_its_bad_credentials_reported() {
+    let sims = Simulators::start(5, 0).await.unwrap();
+    let mut original: Value =
+        serde_json::from_str(include_str!("../fixtures/original-appsettings.json")).unwrap();
+    let entries = original["PosAccess"]["PosConfigurations"]
+        .as_array_mut()
+        .unwrap();
+    entries[0]["BaseUrl"] = json!(sims.square.base_url());
+    entries[1]["BaseUrl"] = json!(sims.hiboutik.base_url());
+    entries[2]["BaseUrl"] = json!(sims.lightspeed.base_url());
+    entries[2]["AuthUrl"] = json!(sims.lightspeed.auth_url());
+    let options = Options {
+        config: Some(json!({ "PosAccess": original["PosAccess"].clone() })),
+        vendor_clients: true,
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
+    let (_, status) = app.get("/api/synchronizer").await;
+    let ids: Vec<&str> = status["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "your_squarePOS_account_id",
+            "your_hibouik_account_name",
+            "your_lightspeed_account_id"
+        ]
+    );
+
+    let (_, answer) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    let task = app.wait_task(answer["location"].as_str().unwrap()).await;
+    assert_eq!(task["state"], "failed", "{task}");
+    let error = task["error"].as_str().unwrap();
+    for id in ids {
+        assert!(
+            error.contains(id),
+            "every account's failure is named: {error}"
+        );
+    }
+    let (_, status) = app.get("/api/synchronizer").await;
+    let shown = format!("{task}{status}");
+    for secret in [
+        "your_squarePOS_access_token",
+        "your_hiboutik_access_token",
+        "your_lightspeed_access_token",
+        "your_lightspeed_refresh_token",
+        "your_lightspeed_cient_secret",
+    ] {
+        assert!(!shown.contains(secret), "'{secret}' shown: {shown}");
+    }
+}
