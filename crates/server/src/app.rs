@@ -111,10 +111,16 @@ pub async fn run(
     shutdown.cancel();
     background.close();
     // Work in progress finishes its database step; it is not waited for forever.
-    if tokio::time::timeout(STOP_GRACE, background.wait()).await.is_err() {
+    if tokio::time::timeout(STOP_GRACE, background.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("background work did not stop in time; it resumes at the next start");
     }
-    if tokio::time::timeout(STOP_GRACE, store.close()).await.is_err() {
+    if tokio::time::timeout(STOP_GRACE, store.close())
+        .await
+        .is_err()
+    {
         tracing::warn!("database connections did not close in time");
     }
     served.context("the HTTP server stopped with an error")
