@@ -130,8 +130,8 @@ impl Store {
             let pending: HashMap<i64, i64> = pending.into_iter().collect();
             let mut report = SyncReport { dry_run, ..SyncReport::default() };
             let mut seen = HashSet::new();
-            // Shop items whose quantity changed, to mirror into the shop's table.
-            let mut touched = std::collections::BTreeSet::new();
+            // What to write once everything is known: (link, new quantity, reason, detail).
+            let mut changes: Vec<(&Link, i64, &'static str, String)> = Vec::new();
             for count in read.counts {
                 let Some(link) = links.get(count.pos_ref.as_str()) else {
                     report.unlinked += 1;
@@ -165,28 +165,11 @@ impl Store {
                     shop_quantity: link.quantity,
                     expected,
                 });
-                if dry_run {
-                    continue;
-                }
-                touched.insert(link.ecommerce_id.to_string());
-                sqlx::query("UPDATE stock SET quantity = ? WHERE id = ?")
-                    .bind(expected)
-                    .bind(link.id)
-                    .execute(&mut *tx)
-                    .await?;
-                write_ledger!(tx, LedgerLine {
-                    link_id: link.id,
-                    at,
-                    reason: "pos_count",
-                    before: link.quantity,
-                    after: expected,
-                    sale_id: None,
-                    pos_ref: link.pos_ref.as_str(),
-                    detail: format!(
-                        "POS counts {}, {in_flight} unit(s) sold online not yet counted by the POS",
-                        count.quantity
-                    ),
-                })?;
+                let detail = format!(
+                    "POS counts {}, {in_flight} unit(s) sold online not yet counted by the POS",
+                    count.quantity
+                );
+                changes.push((link, expected, "pos_count", detail));
             }
             if read.complete {
                 let mut gone: Vec<&Link> = links.values().filter(|link| !seen.contains(&link.id)).collect();
@@ -198,36 +181,42 @@ impl Store {
                         item_ecommerce_id: link.ecommerce_id.to_string(),
                         shop_quantity: link.quantity,
                     });
-                    if dry_run || link.quantity == 0 {
-                        continue;
-                    }
                     // A product the POS no longer has cannot be sold: nothing left to sell.
-                    touched.insert(link.ecommerce_id.to_string());
-                    sqlx::query("UPDATE stock SET quantity = 0 WHERE id = ?")
-                        .bind(link.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    write_ledger!(tx, LedgerLine {
-                        link_id: link.id,
-                        at,
-                        reason: "pos_gone",
-                        before: link.quantity,
-                        after: 0,
-                        sale_id: None,
-                        pos_ref: link.pos_ref.as_str(),
-                        detail: "the product is no longer on the POS; the link is kept for you to remove".into(),
-                    })?;
+                    if link.quantity != 0 {
+                        let detail = "the product is no longer on the POS; the link is kept for you to remove";
+                        changes.push((link, 0, "pos_gone", detail.into()));
+                    }
                 }
             }
             report.drifted.sort_by_key(|d| d.link_id);
             if dry_run {
                 tx.rollback().await?;
-            } else {
-                for item in &touched {
-                    mirror_to_shop!(self, tx, item.as_str());
-                }
-                tx.commit().await?;
+                return Ok(report);
             }
+            // Shop items whose quantity changed, to mirror into the shop's table.
+            let mut touched = std::collections::BTreeSet::new();
+            for (link, after, reason, detail) in changes {
+                sqlx::query("UPDATE stock SET quantity = ? WHERE id = ?")
+                    .bind(after)
+                    .bind(link.id)
+                    .execute(&mut *tx)
+                    .await?;
+                write_ledger!(tx, LedgerLine {
+                    link_id: link.id,
+                    at,
+                    reason,
+                    before: link.quantity,
+                    after,
+                    sale_id: None,
+                    pos_ref: link.pos_ref.as_str(),
+                    detail,
+                })?;
+                touched.insert(link.ecommerce_id.as_str());
+            }
+            for item in touched {
+                mirror_to_shop!(self, tx, item);
+            }
+            tx.commit().await?;
             Ok(report)
         })
     }

@@ -232,6 +232,11 @@ impl TestApp {
         send(self.request(reqwest::Method::DELETE, path)).await
     }
 
+    /// `POST /api/items` with `body`.
+    pub async fn register(&self, body: Value) -> (u16, Value) {
+        self.post("/api/items", body).await
+    }
+
     /// Registers `pos_ref` of [`ACCOUNT`] as shop item `ecommerce_id`; panics unless 201.
     pub async fn link(&self, pos_ref: &str, ecommerce_id: &str) -> Value {
         let (status, body) = self
@@ -288,6 +293,11 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The `error_message` of an error answer (empty when there is none).
+pub fn message(body: &Value) -> &str {
+    body["error_message"].as_str().unwrap_or_default()
 }
 
 /// An HTTP client for tests (TLS crypto installed first, as the service does).

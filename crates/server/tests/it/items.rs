@@ -20,12 +20,7 @@ async fn registers_by_pos_id_with_the_pos_quantity(backend: Backend) {
         return;
     };
     app.catalog.put("VAR-1", "Blue mug", Some("MUG-B"), 7);
-    let (status, link) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": 42, "account_id": ACCOUNT, "limit_quantity": 1 }),
-        )
-        .await;
+    let (status, link) = app.register(json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": 42, "account_id": ACCOUNT, "limit_quantity": 1 })).await;
     assert_eq!(status, 201, "{link}");
     assert_eq!(link["posID"], "VAR-1");
     assert_eq!(link["ecommerceID"], "42");
@@ -44,18 +39,12 @@ async fn registers_by_exact_name_and_sku(backend: Backend) {
     app.catalog.put("A", "Tea", Some("T-1"), 3);
     app.catalog.put("B", "Tea pot", Some("T-2"), 5);
     let (status, by_name) = app
-        .post(
-            "/api/items",
-            json!({ "item_name": "Tea", "item_ecommerce_id": "1", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_name": "Tea", "item_ecommerce_id": "1", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 201, "{by_name}");
     assert_eq!(by_name["posID"], "A", "the exact name wins over 'Tea pot'");
     let (status, by_sku) = app
-        .post(
-            "/api/items",
-            json!({ "item_sku": "T-2", "item_ecommerce_id": "2", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_sku": "T-2", "item_ecommerce_id": "2", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 201, "{by_sku}");
     assert_eq!(by_sku["posID"], "B");
@@ -70,10 +59,7 @@ async fn ambiguous_or_missing_names_list_candidates(backend: Backend) {
     app.catalog.put("B", "Scarf", None, 2);
     app.catalog.put("C", "Wool scarf", None, 2);
     let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_name": "Scarf", "item_ecommerce_id": "9", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_name": "Scarf", "item_ecommerce_id": "9", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["status"], "error");
@@ -86,24 +72,13 @@ async fn ambiguous_or_missing_names_list_candidates(backend: Backend) {
     assert_eq!(ids, ["A", "B"]);
 
     let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_name": "scarf!", "item_ecommerce_id": "9", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_name": "scarf!", "item_ecommerce_id": "9", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 404, "{body}");
-    assert!(
-        body["error_message"]
-            .as_str()
-            .unwrap()
-            .contains("no product with name 'scarf!'")
-    );
+    assert!(stocksync_testkit::message(&body).contains("no product with name 'scarf!'"));
 
     let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_name": "wool", "item_ecommerce_id": "9", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_name": "wool", "item_ecommerce_id": "9", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 404, "a partial name is not a silent guess: {body}");
     assert_eq!(body["details"]["candidates"][0]["name"], "Wool scarf");
@@ -118,8 +93,7 @@ async fn the_same_pos_product_cannot_be_linked_twice(backend: Backend) {
     app.catalog.put("VAR-1", "Mug", None, 4);
     let first = app.link("VAR-1", "10").await;
     let (status, body) = app
-        .post(
-            "/api/items",
+        .register(
             json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "11", "account_id": ACCOUNT }),
         )
         .await;
@@ -137,12 +111,7 @@ async fn one_shop_item_may_have_several_pos_products(backend: Backend) {
     app.catalog.put("VAR-1", "Mug", None, 4);
     app.other_catalog.put("77", "Mug", None, 2);
     app.link("VAR-1", "10").await;
-    let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": 77, "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT }),
-        )
-        .await;
+    let (status, body) = app.register(json!({ "item_pos_id": 77, "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT })).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["posID"], "77");
     let (_, all) = app.get("/api/items").await;
@@ -154,39 +123,20 @@ async fn unknown_account_and_pos_errors_are_explained(backend: Backend) {
         return;
     };
     let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": "nope" }),
-        )
+        .register(json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": "nope" }))
         .await;
     assert_eq!(status, 404, "{body}");
-    assert!(
-        body["error_message"]
-            .as_str()
-            .unwrap()
-            .contains("no POS account 'nope'")
-    );
+    assert!(stocksync_testkit::message(&body).contains("no POS account 'nope'"));
 
     let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 404, "{body}");
-    assert!(
-        body["error_message"]
-            .as_str()
-            .unwrap()
-            .contains("no product with id 'X'")
-    );
+    assert!(stocksync_testkit::message(&body).contains("no product with id 'X'"));
 
     app.catalog.set_down(true);
     let (status, body) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }),
-        )
+        .register(json!({ "item_pos_id": "X", "item_ecommerce_id": "1", "account_id": ACCOUNT }))
         .await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["code"], "pos_unavailable");

@@ -138,10 +138,7 @@ async fn only_dead_sales_can_be_retried(backend: Backend) {
     let (status, answer) = app.post_empty(&format!("{location}/retry")).await;
     assert_eq!(status, 409, "{answer}");
     assert!(
-        answer["error_message"]
-            .as_str()
-            .unwrap()
-            .contains("is confirmed"),
+        stocksync_testkit::message(&answer).contains("is confirmed"),
         "{answer}"
     );
     let (status, _) = app.post_empty("/api/sales/nope/retry").await;

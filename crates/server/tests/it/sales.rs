@@ -64,12 +64,7 @@ async fn sells_down_to_the_limit_and_no_further(backend: Backend) {
         return;
     };
     app.catalog.put("VAR-1", "Mug", None, 3);
-    let (status, _) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "7", "account_id": stocksync_testkit::ACCOUNT, "limit_quantity": 1 }),
-        )
-        .await;
+    let (status, _) = app.register(json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "7", "account_id": stocksync_testkit::ACCOUNT, "limit_quantity": 1 })).await;
     assert_eq!(status, 201);
     let (status, answer) = app
         .post(
@@ -241,12 +236,7 @@ async fn a_sale_goes_to_the_link_with_most_stock(backend: Backend) {
     app.catalog.put("VAR-1", "Mug", None, 2);
     app.other_catalog.put("77", "Mug", None, 6);
     app.link("VAR-1", "10").await;
-    let (status, _) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "77", "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT }),
-        )
-        .await;
+    let (status, _) = app.register(json!({ "item_pos_id": "77", "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT })).await;
     assert_eq!(status, 201);
     let (status, answer) = app
         .post(
@@ -282,12 +272,7 @@ async fn the_primary_link_sells_first_then_the_others(backend: Backend) {
     app.catalog.put("VAR-1", "Mug", None, 2);
     app.other_catalog.put("77", "Mug", None, 6);
     app.link("VAR-1", "10").await;
-    let (status, other) = app
-        .post(
-            "/api/items",
-            json!({ "item_pos_id": "77", "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT }),
-        )
-        .await;
+    let (status, other) = app.register(json!({ "item_pos_id": "77", "item_ecommerce_id": "10", "account_id": stocksync_testkit::OTHER_ACCOUNT })).await;
     assert_eq!(status, 201);
     assert_eq!(other["primary"], false);
     let (_, links) = app.get("/api/items").await;

@@ -37,8 +37,7 @@ async fn the_shop_column_follows_every_change(backend: Backend) {
     app.other_catalog.put("77", "Mug", None, 2);
     app.link("VAR-1", "1").await;
     let (status, _) = app
-        .post(
-            "/api/items",
+        .register(
             json!({ "item_pos_id": "77", "item_ecommerce_id": "1", "account_id": OTHER_ACCOUNT }),
         )
         .await;

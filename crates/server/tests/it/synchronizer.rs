@@ -119,8 +119,7 @@ async fn one_failing_account_does_not_stop_the_others(backend: Backend) {
     app.other_catalog.put("77", "Cup", None, 5);
     app.link("VAR-1", "1").await;
     let (status, _) = app
-        .post(
-            "/api/items",
+        .register(
             json!({ "item_pos_id": "77", "item_ecommerce_id": "2", "account_id": OTHER_ACCOUNT }),
         )
         .await;

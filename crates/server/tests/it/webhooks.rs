@@ -123,8 +123,7 @@ async fn a_hiboutik_sale_notification_reads_the_sold_items(backend: Backend) {
     app.other_catalog.put("77", "Cup", None, 5);
     app.other_catalog.put("78/2", "Cup (M)", None, 5);
     let (status, _) = app
-        .post(
-            "/api/items",
+        .register(
             json!({ "item_pos_id": "77", "item_ecommerce_id": "2", "account_id": OTHER_ACCOUNT }),
         )
         .await;
