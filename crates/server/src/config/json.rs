@@ -116,6 +116,26 @@ impl<'a> Section<'a> {
         parsed
     }
 
+    /// A number of seconds, decimals allowed (a numeric string is accepted), from `min` to `max`.
+    pub fn seconds(&self, key: &str, min: f64, max: f64, problems: &mut Problems) -> Option<f64> {
+        let value = self.get(key)?;
+        let parsed = match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        match parsed {
+            Some(seconds) if (min..=max).contains(&seconds) => Some(seconds),
+            _ => {
+                problems.error(
+                    &self.path_of(key),
+                    format!("must be a number of seconds from {min} to {max}"),
+                );
+                None
+            }
+        }
+    }
+
     /// A list of strings; a single comma-separated string is accepted too.
     pub fn string_list(&self, key: &str, problems: &mut Problems) -> Vec<String> {
         let split = |s: &str| -> Vec<String> {

@@ -50,7 +50,8 @@ pub struct Settings {
     pub webhooks: Vec<(AccountId, WebhookConfig)>,
     /// The shop's own stock column to keep in step (`ShopTable`), if any.
     pub shop_table: Option<ShopTable>,
-    /// How web sales are retried on their way to the POS (`SaleMaxAttempts` attempts in all).
+    /// How web sales are retried on their way to the POS: `SaleMaxAttempts` attempts in all,
+    /// waits from `SaleRetrySeconds` doubling up to `SaleRetryMaxSeconds`.
     pub sale_retries: Backoff,
     /// Things worth saying that do not stop the service.
     pub warnings: Vec<String>,
@@ -256,9 +257,15 @@ impl Settings {
         if !(1..=1000).contains(&max_attempts) {
             problems.error("SaleMaxAttempts", "must be from 1 to 1000");
         }
+        let first_wait = root
+            .seconds("SaleRetrySeconds", 0.001, 3600.0, &mut problems)
+            .unwrap_or(2.0);
+        let max_wait = root
+            .seconds("SaleRetryMaxSeconds", 0.001, 86_400.0, &mut problems)
+            .unwrap_or(600.0);
         let sale_retries = Backoff {
-            initial: Duration::from_secs(2),
-            max: Duration::from_secs(600),
+            initial: Duration::from_secs_f64(first_wait),
+            max: Duration::from_secs_f64(max_wait.max(first_wait)),
             retries: u32::try_from(max_attempts.clamp(1, 1000) - 1).unwrap_or(0),
         };
 

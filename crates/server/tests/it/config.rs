@@ -150,6 +150,28 @@ fn the_environment_overrides_the_file() {
 }
 
 #[test]
+fn sale_retries_follow_their_keys() {
+    let settings = load(
+        &json!({ "SaleMaxAttempts": 4, "SaleRetrySeconds": 0.05, "SaleRetryMaxSeconds": "0.2" }),
+        &[],
+    )
+    .unwrap();
+    let retries = settings.sale_retries;
+    assert_eq!(retries.retries, 3);
+    assert_eq!(retries.initial, std::time::Duration::from_millis(50));
+    assert_eq!(retries.max, std::time::Duration::from_millis(200));
+    let defaults = load(&json!({}), &[]).unwrap().sale_retries;
+    assert_eq!(
+        (
+            defaults.retries,
+            defaults.initial.as_secs(),
+            defaults.max.as_secs()
+        ),
+        (9, 2, 600)
+    );
+}
+
+#[test]
 fn an_empty_configuration_means_the_defaults() {
     let settings = load(&json!({}), &[]).unwrap();
     assert_eq!(settings.database.expose(), "sqlite://stocksync.db");
@@ -191,7 +213,8 @@ fn every_problem_is_listed_with_its_json_path() {
             { "Type": "1", "AccessToken": "b", "AccountID": "dup", "BaseUrl": "ftp://x" }
         ]},
         "ShopTable": { "Table": "produit;--", "IdColumn": "id" },
-        "ReconcileCron": "every night"
+        "ReconcileCron": "every night",
+        "SaleRetrySeconds": "soon"
     });
     let problems = refusals(&document);
     let expected = [
@@ -206,6 +229,7 @@ fn every_problem_is_listed_with_its_json_path() {
         "PosAccess.PosConfigurations[5]: account 'dup' is configured twice",
         "ShopTable.QuantityColumn: is missing",
         "ReconcileCron: 'every night' is not a valid 5-field CRON expression",
+        "SaleRetrySeconds: must be a number of seconds from 0.001 to 3600",
     ];
     for want in expected {
         assert!(
