@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use stocksync_domain::pos::{
     PosProduct, PosSale, PosSaleReceipt, ProductQuery, StockCount, StockRead,
@@ -26,6 +26,11 @@ pub struct Catalog {
     refused: Mutex<BTreeSet<String>>,
     /// Products left out of bulk reads though they exist (never counted, as Square does).
     uncounted: Mutex<BTreeSet<String>>,
+    /// When set, a bulk read takes its snapshot, then waits for [`Catalog::release_reads`]
+    /// before answering: a read in flight while other things happen.
+    held_reads: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+    /// Bulk reads that took their snapshot and are being held.
+    pub reads_held: AtomicUsize,
 }
 
 impl Catalog {
@@ -62,6 +67,18 @@ impl Catalog {
     /// Leaves a product out of bulk reads, though lookups still find it.
     pub fn leave_out_of_reads(&self, pos_ref: &str) {
         self.uncounted.lock().unwrap().insert(pos_ref.to_owned());
+    }
+
+    /// From now on, bulk reads are held after their snapshot until released.
+    pub fn hold_reads(&self) {
+        *self.held_reads.lock().unwrap() = Some(Arc::new(tokio::sync::Semaphore::new(0)));
+    }
+
+    /// Lets held reads (and later ones) answer.
+    pub fn release_reads(&self) {
+        if let Some(gate) = self.held_reads.lock().unwrap().take() {
+            gate.add_permits(usize::MAX >> 4);
+        }
     }
 
     /// The next `n` sales fail with a transient error.
@@ -121,20 +138,28 @@ impl PosConnector for Catalog {
 
     async fn read_stock(&self, _cursor: Option<&str>) -> Result<StockRead, PosError> {
         self.check()?;
-        let products = self.products.lock().unwrap();
-        let uncounted = self.uncounted.lock().unwrap();
-        Ok(StockRead {
-            counts: products
-                .iter()
-                .filter(|p| !uncounted.contains(p.pos_ref.as_str()))
-                .map(|p| StockCount {
-                    pos_ref: p.pos_ref.clone(),
-                    quantity: p.quantity,
-                    counted_at: None,
-                })
-                .collect(),
-            cursor: None,
-        })
+        let read = {
+            let products = self.products.lock().unwrap();
+            let uncounted = self.uncounted.lock().unwrap();
+            StockRead {
+                counts: products
+                    .iter()
+                    .filter(|p| !uncounted.contains(p.pos_ref.as_str()))
+                    .map(|p| StockCount {
+                        pos_ref: p.pos_ref.clone(),
+                        quantity: p.quantity,
+                        counted_at: None,
+                    })
+                    .collect(),
+                cursor: None,
+            }
+        };
+        let gate = self.held_reads.lock().unwrap().clone();
+        if let Some(gate) = gate {
+            self.reads_held.fetch_add(1, Ordering::SeqCst);
+            let _ = gate.acquire().await;
+        }
+        Ok(read)
     }
 
     /// Records a sale once per key, decrementing the product like a real POS.

@@ -9,6 +9,7 @@ mod items;
 mod migrations;
 mod outbox;
 mod pos_state;
+mod races;
 mod reconcile;
 mod sales;
 mod shop_table;

@@ -17,7 +17,7 @@ on_every_backend!(
 );
 
 /// Square's signature: base64(HMAC-SHA256(key, notification URL ‖ body)).
-fn sign(url: &str, body: &str) -> String {
+pub fn sign(url: &str, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(SQUARE_WEBHOOK_KEY.as_bytes()).unwrap();
     mac.update(url.as_bytes());
     mac.update(body.as_bytes());
@@ -36,7 +36,7 @@ fn event(event_id: &str) -> String {
     .to_string()
 }
 
-async fn post_square(app: &TestApp, body: &str, signature: &str) -> (u16, Value) {
+pub async fn post_square(app: &TestApp, body: &str, signature: &str) -> (u16, Value) {
     let request = http_client()
         .post(app.url(&format!("/webhooks/square/{ACCOUNT}")))
         .header("content-type", "application/json")
