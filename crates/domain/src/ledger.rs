@@ -10,7 +10,7 @@ pub struct LedgerEntry {
     pub id: i64,
     pub link_id: LinkId,
     pub at: DateTime<Utc>,
-    /// `registered`, `web_sale`, `pos_count`, `pos_gone`, `sale_confirmed`, `sale_refused`,
+    /// `registered`, `web_sale`, `web_return`, `pos_count`, `pos_gone`, `sale_confirmed`, `sale_refused`,
     /// `sale_retried`.
     pub reason: String,
     pub quantity_before: i64,

@@ -83,7 +83,9 @@ pub struct PosSale {
     /// from it, so the POS records the sale once.
     pub sale_key: String,
     pub pos_ref: PosRef,
+    /// Units sold (positive), or units returned to stock (negative: a web return).
     pub quantity: i64,
+    /// Paid by the customer, or refunded for a return, in cents (never negative).
     pub balance_cents: i64,
 }
 
@@ -149,7 +151,7 @@ pub trait PosConnector: Send + Sync {
         Ok(read)
     }
 
-    /// Records a web sale, idempotently: calling it again with the same `sale_key` (after a
+    /// Records a web sale (or, with a negative quantity, a return), idempotently: calling it again with the same `sale_key` (after a
     /// timeout, a crash, a retry) never makes a second sale on the POS.
     async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError>;
 }

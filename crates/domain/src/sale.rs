@@ -9,7 +9,7 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaleRequest {
     pub ecommerce_id: EcommerceId,
-    /// Units sold, always at least 1.
+    /// Units sold (at least 1), or, for a return, units given back as a negative number.
     pub delta: i64,
     /// Amount paid by the customer, in cents.
     pub balance_cents: i64,
@@ -61,6 +61,24 @@ impl SaleRequest {
             balance_cents,
             idempotency_key,
         })
+    }
+
+    /// Checks a web return (`delta` units given back, `balance_cents` refunded): the same rules
+    /// as a sale; the movement is stored with a negative delta.
+    pub fn parse_return(
+        ecommerce_id: &str,
+        delta: i64,
+        balance_cents: i64,
+        idempotency_key: Option<&str>,
+    ) -> Result<Self, SaleRequestError> {
+        let mut request = Self::parse(ecommerce_id, delta, balance_cents, idempotency_key)?;
+        request.delta = -request.delta;
+        Ok(request)
+    }
+
+    /// Whether units come back into stock (a return) rather than leave it.
+    pub fn is_return(&self) -> bool {
+        self.delta < 0
     }
 }
 
@@ -153,6 +171,17 @@ mod tests {
         assert_eq!(
             SaleRequest::parse("1", 1, 0, Some(" ")),
             Err(SaleRequestError::BadIdempotencyKey(0))
+        );
+    }
+
+    #[test]
+    fn returns_follow_the_sale_rules_with_a_negative_delta() {
+        let back = SaleRequest::parse_return("42", 2, 500, Some("r-1")).unwrap();
+        assert_eq!(back.delta, -2);
+        assert!(back.is_return());
+        assert_eq!(
+            SaleRequest::parse_return("42", -2, 0, None),
+            Err(SaleRequestError::NonPositiveDelta(-2))
         );
     }
 

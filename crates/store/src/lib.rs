@@ -59,7 +59,7 @@ pub(crate) use begin_write;
 pub(crate) struct LedgerLine<'a> {
     pub link_id: i64,
     pub at: chrono::DateTime<chrono::Utc>,
-    /// `registered`, `web_sale`, `pos_count`, `pos_gone`, `sale_confirmed`, `sale_refused`,
+    /// `registered`, `web_sale`, `web_return`, `pos_count`, `pos_gone`, `sale_confirmed`, `sale_refused`,
     /// `sale_retried`.
     pub reason: &'static str,
     pub before: i64,

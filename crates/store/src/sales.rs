@@ -100,7 +100,7 @@ enum Accepted {
 }
 
 impl Store {
-    /// Accepts a web sale atomically: the chosen link (the item's primary link, else the one
+    /// Accepts a web sale (or, with a negative delta, a return) atomically: the chosen link (the item's primary link, else the one
     /// with the most sellable units; the next ones if it has too few)
     /// is decremented only if it stays at or above its limit, and the sale and its ledger line
     /// are written in the same transaction, before the caller answers.
@@ -122,7 +122,8 @@ impl Store {
                 return Ok(Accepted::Previous(previous));
             }
             let candidates: Vec<LinkRow> = sqlx::query_as(select_links!(
-                "WHERE idProductEcommerce = ? ORDER BY is_primary DESC, quantity - limitQuantity DESC, stock.id"
+                "WHERE idProductEcommerce = ? \
+                 ORDER BY is_primary DESC, quantity - limitQuantity DESC, stock.id"
             ))
             .bind(request.ecommerce_id.as_str())
             .fetch_all(&mut *tx)
@@ -133,16 +134,25 @@ impl Store {
             };
             let mut chosen = None;
             for link in &candidates {
-                let decremented = sqlx::query(
-                    "UPDATE stock SET quantity = quantity - ? WHERE id = ? AND quantity - ? >= limitQuantity",
-                )
-                .bind(request.delta)
-                .bind(link.id)
-                .bind(request.delta)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if decremented == 1 {
+                // A sale takes units only down to the limit; a return always gives them back
+                // (to the same link a sale would take them from).
+                let moved = if request.is_return() {
+                    sqlx::query("UPDATE stock SET quantity = quantity - ? WHERE id = ?")
+                        .bind(request.delta)
+                        .bind(link.id)
+                        .execute(&mut *tx)
+                        .await?
+                } else {
+                    sqlx::query(
+                        "UPDATE stock SET quantity = quantity - ? WHERE id = ? AND quantity - ? >= limitQuantity",
+                    )
+                    .bind(request.delta)
+                    .bind(link.id)
+                    .bind(request.delta)
+                    .execute(&mut *tx)
+                    .await?
+                };
+                if moved.rows_affected() == 1 {
                     chosen = Some(link.clone());
                     break;
                 }
@@ -182,12 +192,16 @@ impl Store {
                     write_ledger!(tx, LedgerLine {
                         link_id: link.id,
                         at,
-                        reason: "web_sale",
+                        reason: if request.is_return() { "web_return" } else { "web_sale" },
                         before: after + request.delta,
                         after,
                         sale_id: Some(sale_id.as_str()),
                         pos_ref: link.pos_ref.as_str(),
-                        detail: format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id),
+                        detail: if request.is_return() {
+                            format!("web return of {} unit(s) of shop item {}", -request.delta, request.ecommerce_id)
+                        } else {
+                            format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id)
+                        },
                     })?;
                     mirror_to_shop!(self, tx, request.ecommerce_id.as_str());
                     tx.commit().await?;

@@ -56,7 +56,7 @@ impl HiboutikConnector {
     #[tracing::instrument(skip_all, fields(account = %self.account, sale_key = %sale.sale_key), err)]
     pub(super) async fn sell(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         let item = item_ref(&sale.pos_ref)?;
-        if sale.quantity < 1 || sale.balance_cents < 0 {
+        if sale.quantity == 0 || sale.balance_cents < 0 {
             return Err(PosError::Rejected(format!(
                 "account {}: a sale of {} × {} for {} cents cannot be recorded",
                 self.account, sale.quantity, sale.pos_ref, sale.balance_cents
@@ -197,11 +197,13 @@ impl HiboutikConnector {
     }
 }
 
-/// The unit price for a line of `quantity` units paid `balance_cents` in all, as Hiboutik's
-/// decimal string, rounded to the cent; `None` (the catalogue price) when nothing was paid.
+/// The unit price for a line of `quantity` units (negative for a return) paid (or refunded)
+/// `balance_cents` in all, as Hiboutik's decimal string, rounded to the cent; `None` (the
+/// catalogue price) when nothing was paid.
 fn unit_price(balance_cents: i64, quantity: i64) -> Option<String> {
+    let units = quantity.abs();
     (balance_cents > 0).then(|| {
-        let cents = (balance_cents + quantity / 2) / quantity;
+        let cents = (balance_cents + units / 2) / units;
         format!("{}.{:02}", cents / 100, cents % 100)
     })
 }

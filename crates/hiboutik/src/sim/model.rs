@@ -271,8 +271,10 @@ impl Shop {
                 format!("Size {} is not a size of this product", item.size_id),
             );
         }
-        if quantity < 1 {
-            return refuse("quantity", "The quantity must be at least 1");
+        // A negative quantity is a returned line (stock comes back). Whether the real API takes
+        // returns this way is not documented (`products_returned` exists): see pos-apis.md §7.
+        if quantity == 0 {
+            return refuse("quantity", "The quantity must not be 0");
         }
         Ok(product.price_cents)
     }

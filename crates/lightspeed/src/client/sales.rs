@@ -92,14 +92,16 @@ pub async fn record(
         sale_lines: NewSaleLines {
             rows: vec![NewSaleLine {
                 item_id,
+                // Negative for a return (a refund line).
                 unit_quantity: sale.quantity,
                 // Whole cents: the line never costs more than the payment (the rest is change).
-                unit_price: (sale.balance_cents / sale.quantity) as f64 / 100.0,
+                unit_price: (sale.balance_cents / sale.quantity.abs()) as f64 / 100.0,
             }],
         },
         sale_payments: NewSalePayments {
             rows: vec![NewSalePayment {
-                amount: sale.balance_cents as f64 / 100.0,
+                // A refund is a negative payment.
+                amount: sale.balance_cents as f64 * sale.quantity.signum() as f64 / 100.0,
                 payment_type_id: PAYMENT_TYPE_ID,
             }],
         },
@@ -147,11 +149,8 @@ fn check(api: &Api, sale: &PosSale) -> Result<i64, PosError> {
     let Ok(item_id) = sale.pos_ref.as_str().trim().parse::<i64>() else {
         return refuse(format!("'{}' is not a Lightspeed itemID", sale.pos_ref));
     };
-    if sale.quantity < 1 {
-        return refuse(format!(
-            "a sale needs a quantity of at least 1, not {}",
-            sale.quantity
-        ));
+    if sale.quantity == 0 {
+        return refuse("a sale needs a quantity other than 0".to_owned());
     }
     if sale.balance_cents < 0 {
         return refuse(format!(

@@ -1,22 +1,133 @@
-//! `/api/sales/{id}`: where a web sale is on its way to the POS, and `POST …/retry` to put a
-//! dead one back in the outbox.
+//! Web sales and returns: `POST /api/synchronizer/sale` (the original body and answer shape)
+//! and `POST /api/synchronizer/return`, each validated, then checked, applied and stored in one
+//! transaction before the `202`; `GET /api/sales/{id}`, where one is on its way to the POS; and
+//! `POST /api/sales/{id}/retry` to put a dead one back in the outbox.
 
-use super::extract::ApiPath;
-use super::synchronizer::accepted_json;
+use super::extract::{ApiJson, ApiPath, FlexId};
 use super::{AppState, error::ApiError};
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::SaleId;
-use stocksync_domain::sale::Sale;
-use stocksync_store::SaleRetry;
+use stocksync_domain::sale::{Sale, SaleRequest};
+use stocksync_store::{SaleOutcome, SaleRetry};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/synchronizer/sale", post(sale))
+        .route("/api/synchronizer/return", post(give_back))
         .route("/api/sales/{id}", get(show))
         .route("/api/sales/{id}/retry", post(retry))
+}
+
+#[derive(Deserialize)]
+struct MovementBody {
+    item_ecommerce_id: FlexId,
+    delta: i64,
+    balance: i64,
+    order_id: Option<FlexId>,
+}
+
+/// A web sale: `delta` units sold, `balance` cents paid. `Idempotency-Key` (or `order_id`)
+/// makes a retried request answer the first result.
+async fn sale(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MovementBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = idempotency_key(&headers, body.order_id.as_ref(), "order")?;
+    let request = SaleRequest::parse(
+        &body.item_ecommerce_id.0,
+        body.delta,
+        body.balance,
+        key.as_deref(),
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    accept(&state, &request).await
+}
+
+/// A web return: `delta` units back in stock, `balance` cents refunded; recorded on the POS as
+/// a sale is. Its keys are kept apart from sales' (a sale and its return may share an order id).
+async fn give_back(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MovementBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = idempotency_key(&headers, body.order_id.as_ref(), "return-order")?.map(|key| {
+        if key.starts_with("return-order:") {
+            key
+        } else {
+            format!("return:{key}")
+        }
+    });
+    let request = SaleRequest::parse_return(
+        &body.item_ecommerce_id.0,
+        body.delta,
+        body.balance,
+        key.as_deref(),
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    accept(&state, &request).await
+}
+
+/// The `Idempotency-Key` header, else `{prefix}:{order_id}`.
+fn idempotency_key(
+    headers: &HeaderMap,
+    order_id: Option<&FlexId>,
+    prefix: &str,
+) -> Result<Option<String>, ApiError> {
+    match headers.get("idempotency-key") {
+        Some(value) => value
+            .to_str()
+            .map(|key| Some(key.to_owned()))
+            .map_err(|_| ApiError::bad_request("the Idempotency-Key header must be plain text")),
+        None => Ok(order_id.map(|id| format!("{prefix}:{}", id.0))),
+    }
+}
+
+async fn accept(
+    state: &AppState,
+    request: &SaleRequest,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match state.store.accept_sale(request).await? {
+        SaleOutcome::Accepted(sale) => {
+            state.outbox_wake.notify_one();
+            Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale))))
+        }
+        SaleOutcome::Replayed(sale) => Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale)))),
+        SaleOutcome::KeyReused(first) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            format!(
+                "this idempotency key was used for a different request ({})",
+                first.id
+            ),
+        )),
+        SaleOutcome::UnknownItem => Err(ApiError::not_found(format!(
+            "no link has shop item '{}'",
+            request.ecommerce_id
+        ))),
+        SaleOutcome::NotEnoughStock { available, limit } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_enough_stock",
+            format!(
+                "not enough stock: {available} unit(s) available, sales stop at {limit}, {} asked",
+                request.delta
+            ),
+        )),
+    }
+}
+
+/// The original answer shape for an accepted sale (or return).
+fn accepted_json(sale: &Sale) -> Value {
+    json!({
+        "status": "accepted",
+        "location": format!("/api/sales/{}", sale.id),
+        "error_message": null,
+    })
 }
 
 async fn show(
@@ -62,7 +173,8 @@ fn sale_json(sale: &Sale) -> Value {
         "id": sale.id,
         "state": sale.state.as_str(),
         "item_ecommerce_id": sale.request.ecommerce_id,
-        "delta": sale.request.delta,
+        "kind": if sale.request.is_return() { "return" } else { "sale" },
+        "delta": sale.request.delta.abs(),
         "balance": sale.request.balance_cents,
         "idempotency_key": sale.request.idempotency_key,
         "link_id": sale.link_id,

@@ -1,18 +1,16 @@
-//! `/api/synchronizer`: status, start, stop, forceUpdate, and the web-shop sale
-//! (`POST /api/synchronizer/sale`, the original body and answer shape).
+//! `/api/synchronizer`: status, start, stop, forceUpdate and reconcile. (Its `sale` and
+//! `return` routes are in `sales.rs`.)
 
-use super::extract::{ApiJson, ApiQuery, FlexId};
+use super::extract::ApiQuery;
 use super::tasks::task_json;
 use super::{AppState, error::ApiError};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use stocksync_domain::sale::{Sale, SaleRequest};
 use stocksync_domain::task::TaskKind;
-use stocksync_store::SaleOutcome;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,7 +19,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/synchronizer/stop", post(stop))
         .route("/api/synchronizer/forceUpdate", post(force_update))
         .route("/api/synchronizer/reconcile", post(reconcile))
-        .route("/api/synchronizer/sale", post(sale))
 }
 
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -95,76 +92,4 @@ async fn enqueue(state: &AppState, kind: TaskKind) -> Result<(StatusCode, Json<V
             "task": task_json(&task),
         })),
     ))
-}
-
-#[derive(Deserialize)]
-struct SaleBody {
-    item_ecommerce_id: FlexId,
-    delta: i64,
-    balance: i64,
-    order_id: Option<FlexId>,
-}
-
-/// Accepts a web sale: validated, then stock checked and decremented and the sale stored in one
-/// transaction, before answering 202 with the sale's location. `Idempotency-Key` (or
-/// `order_id`) makes a retried request answer the first result.
-async fn sale(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<SaleBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let header_key = match headers.get("idempotency-key") {
-        Some(value) => Some(
-            value
-                .to_str()
-                .map_err(|_| {
-                    ApiError::bad_request("the Idempotency-Key header must be plain text")
-                })?
-                .to_owned(),
-        ),
-        None => None,
-    };
-    let key = header_key.or_else(|| body.order_id.map(|id| format!("order:{}", id.0)));
-    let request = SaleRequest::parse(
-        &body.item_ecommerce_id.0,
-        body.delta,
-        body.balance,
-        key.as_deref(),
-    )
-    .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    match state.store.accept_sale(&request).await? {
-        SaleOutcome::Accepted(sale) => {
-            state.outbox_wake.notify_one();
-            Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale))))
-        }
-        SaleOutcome::Replayed(sale) => Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale)))),
-        SaleOutcome::KeyReused(first) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            format!(
-                "this idempotency key was used for a different sale ({})",
-                first.id
-            ),
-        )),
-        SaleOutcome::UnknownItem => Err(ApiError::not_found(format!(
-            "no link has shop item '{}'",
-            request.ecommerce_id
-        ))),
-        SaleOutcome::NotEnoughStock { available, limit } => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_enough_stock",
-            format!(
-                "not enough stock: {available} unit(s) available, sales stop at {limit}, {} asked",
-                request.delta
-            ),
-        )),
-    }
-}
-
-pub fn accepted_json(sale: &Sale) -> Value {
-    json!({
-        "status": "accepted",
-        "location": format!("/api/sales/{}", sale.id),
-        "error_message": null,
-    })
 }

@@ -11,6 +11,7 @@ on_every_backend!(
     concurrent_sales_never_oversell,
     a_sale_goes_to_the_link_with_most_stock,
     the_primary_link_sells_first_then_the_others,
+    a_return_puts_units_back_on_both_sides_once,
 );
 
 async fn quantity(app: &TestApp, ecommerce_id: &str) -> Vec<i64> {
@@ -320,4 +321,82 @@ async fn the_primary_link_sells_first_then_the_others(backend: Backend) {
     assert_eq!(first["primary"], false);
     let (status, _) = app.patch(&format!("/api/items/{small}"), json!({})).await;
     assert_eq!(status, 400);
+}
+
+async fn a_return_puts_units_back_on_both_sides_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 3);
+    app.register(json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "7", "account_id": stocksync_testkit::ACCOUNT, "limit_quantity": 2 }))
+        .await;
+    let sold = json!({ "item_ecommerce_id": 7, "delta": 1, "balance": 500, "order_id": 31 });
+    let (status, sale) = app.post("/api/synchronizer/sale", sold).await;
+    assert_eq!(status, 202, "{sale}");
+    app.wait_sale(sale["location"].as_str().unwrap()).await;
+    assert_eq!(quantity(&app, "7").await, [2]);
+
+    // The same order id: a return is not taken for a replay of the sale.
+    let returned = json!({ "item_ecommerce_id": 7, "delta": 2, "balance": 1000, "order_id": 31 });
+    let (status, back) = app.post("/api/synchronizer/return", returned.clone()).await;
+    assert_eq!(status, 202, "{back}");
+    assert_ne!(back["location"], sale["location"]);
+    let (_, again) = app.post("/api/synchronizer/return", returned).await;
+    assert_eq!(
+        again["location"], back["location"],
+        "a retried return answers the first"
+    );
+    let stored = app.wait_sale(back["location"].as_str().unwrap()).await;
+    assert_eq!(
+        (stored["kind"].as_str(), stored["delta"].as_i64()),
+        (Some("return"), Some(2)),
+        "{stored}"
+    );
+    assert_eq!(stored["state"], "confirmed");
+    assert_eq!(
+        quantity(&app, "7").await,
+        [4],
+        "back on the shop side, above the limit or not"
+    );
+    assert_eq!(app.catalog.quantity("VAR-1"), 4, "and on the POS, once");
+
+    for (body, status) in [
+        (
+            json!({ "item_ecommerce_id": 7, "delta": 0, "balance": 0 }),
+            400,
+        ),
+        (
+            json!({ "item_ecommerce_id": 7, "delta": -1, "balance": 0 }),
+            400,
+        ),
+        (
+            json!({ "item_ecommerce_id": "nope", "delta": 1, "balance": 0 }),
+            404,
+        ),
+    ] {
+        assert_eq!(app.post("/api/synchronizer/return", body).await.0, status);
+    }
+    let link = &app.get("/api/items").await.1["items"][0];
+    let (_, history) = app
+        .get(&format!(
+            "/api/items/{}/history",
+            link["id"].as_str().unwrap()
+        ))
+        .await;
+    let reasons: Vec<&str> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "sale_confirmed",
+            "web_return",
+            "sale_confirmed",
+            "web_sale",
+            "registered"
+        ]
+    );
 }

@@ -1,5 +1,5 @@
 //! The service with the real vendor clients against the three POS simulators: registration,
-//! till sales reaching the shop, web sales reaching the POS once; and the original program's
+//! till sales reaching the shop, web sales and returns reaching the POS once; and the original program's
 //! `appsettings.json` (only `BaseUrl`s added) accepted as it is.
 
 use serde_json::{Value, json};
@@ -92,6 +92,29 @@ async fn each_pos_round_trips_through_its_simulator(backend: Backend) {
     assert_eq!(
         sims.lightspeed.quantity(&lightspeed.0),
         Some(lightspeed.1 - 4)
+    );
+
+    // A return of each, also sent twice, puts one unit back on both sides.
+    for (account, _, item) in accounts {
+        let body = json!({ "item_ecommerce_id": item, "delta": 1, "balance": 1250, "order_id": format!("web-{item}") });
+        let before = shop_quantity(&app, account).await;
+        let (status, first) = app.post("/api/synchronizer/return", body.clone()).await;
+        assert_eq!(status, 202, "{first}");
+        let (_, again) = app.post("/api/synchronizer/return", body).await;
+        assert_eq!(first["location"], again["location"]);
+        let back = app.wait_sale(first["location"].as_str().unwrap()).await;
+        assert_eq!(
+            (back["state"].as_str(), back["kind"].as_str()),
+            (Some("confirmed"), Some("return")),
+            "{back}"
+        );
+        assert_eq!(shop_quantity(&app, account).await, before + 1);
+    }
+    assert_eq!(sims.square.quantity(&square.0), Some(square.1 - 2));
+    assert_eq!(sims.hiboutik.quantity(&hiboutik.0), Some(hiboutik.1 - 1));
+    assert_eq!(
+        sims.lightspeed.quantity(&lightspeed.0),
+        Some(lightspeed.1 - 3)
     );
 
     // The next read agrees with what the shop already shows.

@@ -1,4 +1,4 @@
-//! Recording a web sale: one `IN_STOCK → SOLD` adjustment through
+//! Recording a web sale: one `IN_STOCK → SOLD` adjustment (a return: `NONE → IN_STOCK`) through
 //! `inventory/changes/batch-create`, at the account's first location, under an idempotency key
 //! derived from the sale's key, so that Square applies it once whatever happens to the answers.
 //!
@@ -29,14 +29,20 @@ const LOOKUP_PAGE: u32 = 1000;
 impl SquareConnector {
     #[tracing::instrument(skip_all, fields(account = self.api.http.account()), err)]
     pub(super) async fn record(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
-        if sale.quantity < 1 {
-            let what = format!("a sale of {} units cannot be recorded", sale.quantity);
+        if sale.quantity == 0 {
+            let what = "a sale of 0 units cannot be recorded".to_owned();
             return Err(PosError::Rejected(
                 self.api.http.describe(CHANGES_CREATE.name, &what),
             ));
         }
         let location = self.locations().await?[0].as_str();
         let key = idempotency_key(&sale.sale_key);
+        // Units sold leave IN_STOCK; units returned come back into it.
+        let (from_state, to_state) = if sale.quantity > 0 {
+            ("IN_STOCK", "SOLD")
+        } else {
+            ("NONE", "IN_STOCK")
+        };
         let body = BatchChange {
             idempotency_key: &key,
             ignore_unchanged_counts: true,
@@ -45,9 +51,9 @@ impl SquareConnector {
                 adjustment: AdjustmentRequest {
                     catalog_object_id: sale.pos_ref.as_str(),
                     location_id: location,
-                    from_state: "IN_STOCK",
-                    to_state: "SOLD",
-                    quantity: sale.quantity.to_string(),
+                    from_state,
+                    to_state,
+                    quantity: sale.quantity.abs().to_string(),
                     occurred_at: format_time(Utc::now()),
                     reference_id: &sale.sale_key,
                 },
