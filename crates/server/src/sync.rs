@@ -32,7 +32,13 @@ impl Synchronizer {
         account: &Account,
         kind: SyncKind,
     ) -> Result<SyncReport, String> {
+        let started = std::time::Instant::now();
         let outcome = self.read_and_apply(account, kind).await;
+        if self.stopping.is_cancelled() {
+            // Interrupted, not failed: nothing to count or remember.
+            return outcome;
+        }
+        self.count(account, kind, &outcome, started.elapsed());
         let line = outcome
             .as_ref()
             .map(SyncReport::describe)
@@ -99,6 +105,47 @@ impl Synchronizer {
                 .map_err(|e| e.to_string())?;
         }
         Ok(report)
+    }
+
+    fn count(
+        &self,
+        account: &Account,
+        kind: SyncKind,
+        outcome: &Result<SyncReport, String>,
+        took: std::time::Duration,
+    ) {
+        let id = account.config.id.as_str();
+        let kind_label = match kind {
+            SyncKind::Incremental => "sync",
+            SyncKind::Reconcile { dry_run: false } => "reconcile",
+            SyncKind::Reconcile { dry_run: true } => "reconcile_dry_run",
+        };
+        let outcome_label = if outcome.is_ok() { "ok" } else { "error" };
+        let metrics = &self.metrics;
+        let labels = [("account", id), ("kind", kind_label)];
+        metrics.add(
+            "stocksync_sync_cycles_total",
+            &[labels[0], labels[1], ("outcome", outcome_label)],
+            1.0,
+        );
+        metrics.add(
+            "stocksync_sync_duration_seconds_sum",
+            &labels,
+            took.as_secs_f64(),
+        );
+        metrics.add("stocksync_sync_duration_seconds_count", &labels, 1.0);
+        if let (Ok(report), SyncKind::Reconcile { .. }) = (outcome, kind) {
+            metrics.add(
+                "stocksync_reconcile_drift_total",
+                &labels,
+                report.drifted.len() as f64,
+            );
+            metrics.add(
+                "stocksync_reconcile_missing_total",
+                &labels,
+                report.missing.len() as f64,
+            );
+        }
     }
 
     /// Adds a count for each linked product absent from a full read that the POS still knows.

@@ -4,6 +4,7 @@
 
 use crate::accounts::Account;
 use crate::config::Schedule;
+use crate::metrics::Metrics;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct Synchronizer {
     pub tasks_waiting: Arc<Notify>,
     /// Cancelled when stocksync stops: POS reads in flight are abandoned; database steps finish.
     pub stopping: CancellationToken,
+    /// Sync cycles, their duration and the drift they found, for `GET /metrics`.
+    pub metrics: Metrics,
 }
 
 /// How the last sync of an account went, kept in the settings table.
@@ -53,6 +56,7 @@ impl Synchronizer {
             running: Arc::new(watch::Sender::new(running)),
             tasks_waiting: Arc::new(Notify::new()),
             stopping,
+            metrics: Metrics::default(),
         })
     }
 

@@ -13,6 +13,7 @@ mod pos_state;
 mod sales;
 mod settings;
 mod shop_table;
+mod stats;
 mod sync;
 mod tasks;
 mod url;

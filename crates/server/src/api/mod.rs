@@ -8,6 +8,7 @@ mod extract;
 mod health;
 mod items;
 mod link_view;
+mod metrics;
 mod sales;
 mod synchronizer;
 mod tasks;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(synchronizer::router())
         .merge(sales::router())
         .merge(tasks::router())
+        .merge(metrics::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -50,6 +50,14 @@ fn refused(why: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", why)
 }
 
+fn count(state: &AppState, source: &str, outcome: &str) {
+    state.synchronizer.metrics.add(
+        "stocksync_webhook_events_total",
+        &[("source", source), ("outcome", outcome)],
+        1.0,
+    );
+}
+
 #[derive(Deserialize)]
 struct SquareEvent {
     event_id: String,
@@ -82,6 +90,7 @@ async fn square(
         signature,
     ) {
         tracing::warn!(%account, "a Square webhook with a wrong signature was refused");
+        count(&state, "square", "rejected");
         return Err(refused(
             "the signature does not match this account's key and URL",
         ));
@@ -94,8 +103,10 @@ async fn square(
         .record_webhook("square", &account, Some(&event.event_id), &text)
         .await?
     {
+        count(&state, "square", "duplicate");
         return Ok((StatusCode::OK, Json(json!({ "status": "duplicate" }))));
     }
+    count(&state, "square", "accepted");
     if event.kind == "inventory.count.updated" {
         state.synchronizer.request(TaskKind::SyncAll).await?;
     }
@@ -125,9 +136,11 @@ async fn hiboutik(
         .into();
     if !matches {
         tracing::warn!(%account, "a Hiboutik webhook with a wrong secret was refused");
+        count(&state, "hiboutik", "rejected");
         return Err(refused("the secret in the URL (?k=) is wrong"));
     }
     let refs = sold_items(&body)?;
+    count(&state, "hiboutik", "accepted");
     state
         .store
         .record_webhook("hiboutik", &account, None, &String::from_utf8_lossy(&body))

@@ -27,6 +27,11 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
         ("POST", "/api/synchronizer/sale"),
         ("GET", "/api/sales/x"),
         ("GET", "/api/itemstask/x"),
+        ("GET", "/metrics"),
+        ("POST", "/api/synchronizer/return"),
+        ("POST", "/api/synchronizer/reconcile"),
+        ("POST", "/api/sales/x/retry"),
+        ("GET", "/api/items/1/history"),
         ("GET", "/no/such/route"),
     ];
     for (method, path) in routes {

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod history;
 mod items;
+mod metrics;
 mod migrations;
 mod outbox;
 mod pos_state;

@@ -1,0 +1,173 @@
+//! `GET /metrics`: Prometheus text format. Sync cycles, their duration, drift and webhook
+//! events are counted as they happen; POS calls come from the call log; sales by state, the age
+//! of the outbox and Hiboutik budgets are read from the database at each scrape.
+
+use super::{AppState, error::ApiError};
+use crate::metrics::sample;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::Utc;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use stocksync_domain::account::VendorConfig;
+use stocksync_domain::ports::CallBudget;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+/// What each metric is, for the `# HELP` and `# TYPE` lines.
+const DESCRIPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "stocksync_sync_cycles_total",
+        "counter",
+        "Sync cycles and reconciliations run, by account, kind and outcome.",
+    ),
+    (
+        "stocksync_sync_duration_seconds_sum",
+        "counter",
+        "Seconds spent in sync cycles, by account and kind.",
+    ),
+    (
+        "stocksync_sync_duration_seconds_count",
+        "counter",
+        "Sync cycles timed, by account and kind.",
+    ),
+    (
+        "stocksync_reconcile_drift_total",
+        "counter",
+        "Links found drifted by reconciliation.",
+    ),
+    (
+        "stocksync_reconcile_missing_total",
+        "counter",
+        "Linked products found gone from their POS by reconciliation.",
+    ),
+    (
+        "stocksync_webhook_events_total",
+        "counter",
+        "Webhook notifications, by source and outcome (accepted, duplicate, rejected).",
+    ),
+    (
+        "stocksync_pos_calls_total",
+        "counter",
+        "Calls to the POS APIs, by account, endpoint and HTTP status (0: no answer).",
+    ),
+    (
+        "stocksync_pos_rate_limited_total",
+        "counter",
+        "POS calls answered 429, by account.",
+    ),
+    (
+        "stocksync_pos_budget_used",
+        "gauge",
+        "Calls counted this month against a monthly budget (Hiboutik), by account.",
+    ),
+    (
+        "stocksync_pos_budget_limit",
+        "gauge",
+        "The monthly call budget (MaximumRequests), by account.",
+    ),
+    (
+        "stocksync_sales",
+        "gauge",
+        "Web sales and returns by state (accepted: still on their way to the POS).",
+    ),
+    (
+        "stocksync_outbox_oldest_pending_seconds",
+        "gauge",
+        "Age of the oldest sale not yet recorded on its POS (0 when none).",
+    ),
+];
+
+async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let mut samples: BTreeMap<&str, String> = BTreeMap::new();
+    let mut counters = String::new();
+    state.synchronizer.metrics.render_counters(&mut counters);
+    for line in counters.lines() {
+        let name = line.split(['{', ' ']).next().unwrap_or_default();
+        if let Some((known, _, _)) = DESCRIPTIONS.iter().find(|(n, _, _)| *n == name) {
+            let _ = writeln!(samples.entry(known).or_default(), "{line}");
+        }
+    }
+    let mut rate_limited: BTreeMap<String, u64> = BTreeMap::new();
+    for (key, count) in state.calls.snapshot() {
+        let labels = [
+            ("account", key.account.clone()),
+            ("endpoint", key.endpoint.to_owned()),
+            ("status", key.status.to_string()),
+        ];
+        sample(
+            samples.entry("stocksync_pos_calls_total").or_default(),
+            "stocksync_pos_calls_total",
+            &labels,
+            count as f64,
+        );
+        if key.status == 429 {
+            *rate_limited.entry(key.account).or_default() += count;
+        }
+    }
+    for account in state.accounts.iter() {
+        let id = account.config.id.to_string();
+        let limited = rate_limited.get(&id).copied().unwrap_or(0);
+        let labels = [("account", id.clone())];
+        sample(
+            samples
+                .entry("stocksync_pos_rate_limited_total")
+                .or_default(),
+            "stocksync_pos_rate_limited_total",
+            &labels,
+            limited as f64,
+        );
+        if let VendorConfig::Hiboutik {
+            maximum_requests, ..
+        } = &account.config.vendor
+        {
+            let month = Utc::now().format("%Y-%m").to_string();
+            let used = state.store.used(&account.config.id, &month).await?;
+            sample(
+                samples.entry("stocksync_pos_budget_used").or_default(),
+                "stocksync_pos_budget_used",
+                &labels,
+                used as f64,
+            );
+            sample(
+                samples.entry("stocksync_pos_budget_limit").or_default(),
+                "stocksync_pos_budget_limit",
+                &labels,
+                *maximum_requests as f64,
+            );
+        }
+    }
+    for (sale_state, count) in state.store.sales_by_state().await? {
+        sample(
+            samples.entry("stocksync_sales").or_default(),
+            "stocksync_sales",
+            &[("state", sale_state)],
+            count as f64,
+        );
+    }
+    let oldest = state.store.oldest_pending_sale().await?.map_or(0.0, |at| {
+        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    sample(
+        samples
+            .entry("stocksync_outbox_oldest_pending_seconds")
+            .or_default(),
+        "stocksync_outbox_oldest_pending_seconds",
+        &[],
+        oldest,
+    );
+
+    let mut out = String::new();
+    for (name, kind, help) in DESCRIPTIONS {
+        if let Some(lines) = samples.get(name) {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            out.push_str(lines);
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
