@@ -21,6 +21,8 @@ pub enum TaskState {
     Running,
     Succeeded,
     Failed,
+    /// Taken out of the queue before it ran.
+    Cancelled,
 }
 
 named_enum!(TaskKind {
@@ -33,6 +35,7 @@ named_enum!(TaskState {
     Running => "running",
     Succeeded => "succeeded",
     Failed => "failed",
+    Cancelled => "cancelled",
 });
 
 /// A stored task.
@@ -62,6 +65,7 @@ mod tests {
             TaskState::Running,
             TaskState::Succeeded,
             TaskState::Failed,
+            TaskState::Cancelled,
         ] {
             assert_eq!(TaskState::parse(state.as_str()), Some(state));
         }

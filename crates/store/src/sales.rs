@@ -271,6 +271,31 @@ impl Store {
         row.map(Sale::try_from).transpose()
     }
 
+    /// Sales (and returns), newest first, optionally in one state; `limit` after `offset`, and
+    /// how many match.
+    pub async fn sales(&self, state: Option<SaleState>, offset: i64, limit: i64) -> Result<(Vec<Sale>, i64)> {
+        let state = state.map(SaleState::as_str);
+        let (rows, (total,)): (Vec<SaleRow>, (i64,)) = dispatch!(self, pool => {
+            let rows = sqlx::query_as(select_sales!(
+                "WHERE (? IS NULL OR state = ?) ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+            ))
+            .bind(state)
+            .bind(state)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_as("SELECT COUNT(*) FROM stocksync_sales WHERE (? IS NULL OR state = ?)")
+                .bind(state)
+                .bind(state)
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
+        });
+        let sales = rows.into_iter().map(Sale::try_from).collect::<Result<_>>()?;
+        Ok((sales, total))
+    }
+
     /// How many sales are accepted but not yet recorded on the POS.
     pub async fn pending_sales_count(&self) -> Result<i64> {
         let (count,): (i64,) = dispatch!(self, pool => {

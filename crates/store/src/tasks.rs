@@ -108,6 +108,59 @@ impl Store {
         row.map(Task::try_from).transpose()
     }
 
+    /// Tasks, newest first, optionally of one state and one kind; `limit` after `offset`, and
+    /// how many match.
+    pub async fn tasks(
+        &self,
+        state: Option<TaskState>,
+        kind: Option<TaskKind>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Task>, i64)> {
+        let (state, kind) = (state.map(TaskState::as_str), kind.map(TaskKind::as_str));
+        let (rows, (total,)): (Vec<TaskRow>, (i64,)) = dispatch!(self, pool => {
+            let rows = sqlx::query_as(select_tasks!(
+                "WHERE (? IS NULL OR state = ?) AND (? IS NULL OR kind = ?) \
+                 ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+            ))
+            .bind(state)
+            .bind(state)
+            .bind(kind)
+            .bind(kind)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?;
+            let total = sqlx::query_as(
+                "SELECT COUNT(*) FROM stocksync_tasks WHERE (? IS NULL OR state = ?) AND (? IS NULL OR kind = ?)",
+            )
+            .bind(state)
+            .bind(state)
+            .bind(kind)
+            .bind(kind)
+            .fetch_one(pool)
+            .await?;
+            (rows, total)
+        });
+        let tasks = rows.into_iter().map(Task::try_from).collect::<Result<_>>()?;
+        Ok((tasks, total))
+    }
+
+    /// Takes an enqueued task out of the queue; `false` if it is not waiting (any more).
+    pub async fn cancel_task(&self, id: &TaskId) -> Result<bool> {
+        let cancelled = dispatch!(self, pool => {
+            sqlx::query(
+                "UPDATE stocksync_tasks SET state = 'cancelled', finished_at = ? WHERE id = ? AND state = 'enqueued'",
+            )
+            .bind(now())
+            .bind(id.as_str())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(cancelled == 1)
+    }
+
     /// Takes the oldest enqueued task and marks it running; `None` when there is none.
     pub async fn claim_task(&self) -> Result<Option<Task>> {
         let at = now();

@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod health;
 mod items;
+mod jobs;
 mod link_view;
 mod metrics;
 mod sales;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(synchronizer::router())
         .merge(sales::router())
         .merge(tasks::router())
+        .merge(jobs::router())
         .merge(metrics::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -3,7 +3,8 @@
 //! transaction before the `202`; `GET /api/sales/{id}`, where one is on its way to the POS; and
 //! `POST /api/sales/{id}/retry` to put a dead one back in the outbox.
 
-use super::extract::{ApiJson, ApiPath, FlexId};
+use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
+use super::items::Page;
 use super::{AppState, error::ApiError};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -12,13 +13,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::SaleId;
-use stocksync_domain::sale::{Sale, SaleRequest};
+use stocksync_domain::sale::{Sale, SaleRequest, SaleState};
 use stocksync_store::{SaleOutcome, SaleRetry};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/synchronizer/sale", post(sale))
         .route("/api/synchronizer/return", post(give_back))
+        .route("/api/sales", get(list))
         .route("/api/sales/{id}", get(show))
         .route("/api/sales/{id}/retry", post(retry))
 }
@@ -128,6 +130,39 @@ fn accepted_json(sale: &Sale) -> Value {
         "location": format!("/api/sales/{}", sale.id),
         "error_message": null,
     })
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    state: Option<String>,
+}
+
+/// Sales and returns, newest first, optionally in one state (`?state=dead` for those that wait
+/// for you).
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<Filter>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Result<Json<Value>, ApiError> {
+    page.check()?;
+    let wanted = match filter.state.as_deref() {
+        None => None,
+        Some(name) => Some(SaleState::parse(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "state '{name}' is not one of accepted, confirmed, dead"
+            ))
+        })?),
+    };
+    let (sales, total) = state
+        .store
+        .sales(wanted, page.offset(), page.per_page)
+        .await?;
+    Ok(Json(json!({
+        "sales": sales.iter().map(sale_json).collect::<Vec<_>>(),
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": total,
+    })))
 }
 
 async fn show(

@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod history;
 mod items;
+mod jobs;
 mod metrics;
 mod migrations;
 mod outbox;

@@ -1,0 +1,103 @@
+//! `/api/jobs`: the background work (syncs, reconciliations) with filters, and the actions on
+//! one job: retry a failed or cancelled one, cancel one still waiting.
+
+use super::extract::{ApiPath, ApiQuery};
+use super::items::Page;
+use super::tasks::task_json;
+use super::{AppState, error::ApiError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use stocksync_domain::TaskId;
+use stocksync_domain::task::{TaskKind, TaskState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/jobs", get(list))
+        .route("/api/jobs/{id}", delete(cancel))
+        .route("/api/jobs/{id}/retry", post(retry))
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    state: Option<String>,
+    kind: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<Filter>,
+    ApiQuery(page): ApiQuery<Page>,
+) -> Result<Json<Value>, ApiError> {
+    page.check()?;
+    let wanted_state = match filter.state.as_deref() {
+        None => None,
+        Some(name) => Some(TaskState::parse(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "state '{name}' is not one of enqueued, running, succeeded, failed, cancelled"
+            ))
+        })?),
+    };
+    let wanted_kind = match filter.kind.as_deref() {
+        None => None,
+        Some(name) => Some(TaskKind::parse(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "kind '{name}' is not one of sync_all, reconcile, reconcile_dry_run"
+            ))
+        })?),
+    };
+    let (jobs, total) = state
+        .store
+        .tasks(wanted_state, wanted_kind, page.offset(), page.per_page)
+        .await?;
+    Ok(Json(json!({
+        "jobs": jobs.iter().map(task_json).collect::<Vec<_>>(),
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": total,
+    })))
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let job = state.store.task(&id).await?.ok_or_else(|| no_job(&id))?;
+    if !matches!(job.state, TaskState::Failed | TaskState::Cancelled) {
+        return Err(ApiError::conflict(format!(
+            "job {id} is {}; only failed or cancelled jobs can be retried",
+            job.state.as_str()
+        )));
+    }
+    let again = state.synchronizer.request(job.kind).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "status": "pending",
+            "location": format!("/api/itemstask/{}", again.id),
+            "error_message": null,
+            "task": task_json(&again),
+        })),
+    ))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.cancel_task(&TaskId::new(&id)).await? {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let job = state.store.task(&id).await?.ok_or_else(|| no_job(&id))?;
+    Err(ApiError::conflict(format!(
+        "job {id} is {}; only a job still waiting can be cancelled",
+        job.state.as_str()
+    )))
+}
+
+fn no_job(id: &str) -> ApiError {
+    ApiError::not_found(format!("no job with id '{id}'"))
+}
