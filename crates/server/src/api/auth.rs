@@ -1,12 +1,18 @@
-//! Access control: with an `ApiKey` configured, every route but the health checks needs
-//! `Authorization: Bearer <key>`, compared in constant time.
+//! Access control: with an `ApiKey` configured, every route but the health checks (and the
+//! webhooks, which carry their own proof) needs `Authorization: Bearer <key>`, or the
+//! dashboard's session cookie, compared in constant time.
+//!
+//! The cookie holds a token derived from the key (an HMAC), never the key itself: it survives
+//! restarts, and changing the key ends every session.
 
 use super::{AppState, error::ApiError};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
-use secrecy::ExposeSecret;
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 pub async fn require_api_key(
@@ -25,14 +31,48 @@ pub async fn require_api_key(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token)
         .unwrap_or_default();
-    let matches: bool = presented
-        .trim()
-        .as_bytes()
-        .ct_eq(key.expose_secret().as_bytes())
-        .into();
-    if matches {
+    let by_key = is_api_key(key, presented);
+    let by_cookie = session_cookie(request.headers())
+        .is_some_and(|token| bool::from(token.as_bytes().ct_eq(session_token(key).as_bytes())));
+    if by_key || by_cookie {
         Ok(next.run(request).await)
     } else {
         Err(ApiError::unauthorized())
     }
+}
+
+/// The name of the dashboard's session cookie.
+pub const SESSION_COOKIE: &str = "stocksync_session";
+
+/// The session token for `key`: HMAC-SHA256 of a fixed label, in hex.
+pub fn session_token(key: &SecretString) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(b"stocksync dashboard session");
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Whether `presented` is the API key (for the dashboard's login form).
+pub fn is_api_key(key: &SecretString, presented: &str) -> bool {
+    presented
+        .trim()
+        .as_bytes()
+        .ct_eq(key.expose_secret().as_bytes())
+        .into()
+}
+
+/// The value of the session cookie, if the request has one.
+fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
 }

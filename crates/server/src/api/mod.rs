@@ -2,7 +2,7 @@
 //! Each resource has its own `router()`; access control, body limit, request ids and tracing
 //! are applied once, here.
 
-mod auth;
+pub mod auth;
 mod error;
 mod extract;
 mod health;

@@ -71,6 +71,23 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
     for secret in SECRETS.iter().chain(["k3y-for-tests-0123456789"].iter()) {
         assert!(!text.contains(secret), "{text}");
     }
+    let token = stocksync::api::auth::session_token(&"k3y-for-tests-0123456789".to_owned().into());
+    let with_cookie = client
+        .get(app.url("/api/synchronizer"))
+        .header("cookie", format!("theme=dark; stocksync_session={token}"));
+    assert_eq!(
+        send(with_cookie).await.0,
+        200,
+        "the dashboard's session cookie opens too"
+    );
+    let forged = client
+        .get(app.url("/api/synchronizer"))
+        .header("cookie", "stocksync_session=k3y-for-tests-0123456789");
+    assert_eq!(
+        send(forged).await.0,
+        401,
+        "the cookie is a token, not the key"
+    );
     let (status, _) = send(client.get(app.url("/healthz"))).await;
     assert_eq!(status, 200);
     let (status, _) = send(client.get(app.url("/readyz"))).await;
