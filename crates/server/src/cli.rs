@@ -33,6 +33,21 @@ enum Command {
     Migrate(ConfigArg),
     /// Run Square, Hiboutik and Lightspeed simulators with a generated catalog, until Ctrl-C.
     Simulate(SimulateArgs),
+    /// Show the whole product working: simulators, database, service, and a short story.
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Where stocksync listens (any free port if taken).
+    #[arg(long, default_value_t = 5000)]
+    port: u16,
+    /// Products in each simulator's catalog.
+    #[arg(long, default_value_t = 30)]
+    products: usize,
+    /// End after the story instead of running until Ctrl-C.
+    #[arg(long)]
+    once: bool,
 }
 
 #[derive(clap::Args)]
@@ -66,7 +81,9 @@ impl ConfigArg {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    // The demo's story is told on standard output; its logs only say what goes wrong.
+    let quiet = matches!(cli.command, Command::Demo(_));
+    logging::init(cli.log_format, if quiet { "warn" } else { "info" });
     let outcome = match cli.command {
         Command::CheckConfig(arg) => arg.load().map(|settings| {
             print!("{}", settings.summary());
@@ -79,6 +96,11 @@ pub fn main() -> ExitCode {
             .load()
             .and_then(|settings| runtime().block_on(serve(settings))),
         Command::Simulate(args) => runtime().block_on(simulate(&args)),
+        Command::Demo(args) => runtime().block_on(crate::demo::run(crate::demo::DemoOptions {
+            port: args.port,
+            products: args.products,
+            once: args.once,
+        })),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -212,3 +212,24 @@ fn unsafe_kill_term(pid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+#[test]
+fn the_demo_tells_its_story_and_ends_with_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = stocksync(
+        &["demo", "--once", "--port", "0", "--products", "20"],
+        dir.path(),
+        &[],
+    );
+    let shown = text(&output);
+    assert!(output.status.success(), "{shown}");
+    for step in [
+        "▶ A till sale on Lightspeed",
+        "Square recorded 1 web sale(s)",
+        "the sale waits in the outbox",
+        "reconciliation (dry run) finds shop item",
+        "▶ The end",
+    ] {
+        assert!(shown.contains(step), "'{step}' missing from:\n{shown}");
+    }
+}
