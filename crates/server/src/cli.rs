@@ -2,6 +2,7 @@
 
 use crate::config::{ConfigErrors, Settings};
 use crate::logging::{self, LogFormat};
+use crate::remote::{ProductRef, Remote};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -35,6 +36,112 @@ enum Command {
     Simulate(SimulateArgs),
     /// Show the whole product working: simulators, database, service, and a short story.
     Demo(DemoArgs),
+    /// Links on a running stocksync: add, list, remove, import from CSV.
+    #[command(subcommand)]
+    Items(ItemsCommand),
+    /// Sync every account now, on a running stocksync, and say what changed.
+    Sync(RemoteArgs),
+    /// Compare every link with its POS (and fix the drift unless --dry-run).
+    Reconcile {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// Only report.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Web sales on a running stocksync: show one, retry a dead one.
+    #[command(subcommand)]
+    Sales(SalesCommand),
+    /// The synchronizer and each account's last sync, on a running stocksync.
+    Status(RemoteArgs),
+}
+
+/// Where the running stocksync is: `--url` (else `http://` + the configured `Listen`) and its
+/// key (`--api-key`, else `STOCKSYNC_API_KEY`, else the configured `ApiKey`).
+#[derive(clap::Args)]
+struct RemoteArgs {
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long, env = "STOCKSYNC_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+impl RemoteArgs {
+    fn remote(&self) -> anyhow::Result<Remote> {
+        let settings = self.config.load()?;
+        let url = self
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", settings.listen));
+        let key = self.api_key.clone().or_else(|| {
+            settings
+                .api_key
+                .as_ref()
+                .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned())
+        });
+        Ok(Remote::new(&url, key))
+    }
+}
+
+#[derive(Subcommand)]
+enum ItemsCommand {
+    /// Link a shop item to a POS product, named by --pos-id, --sku or --name.
+    Add {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// The web shop's item id.
+        #[arg(long)]
+        shop_item: String,
+        /// The POS account.
+        #[arg(long)]
+        account: String,
+        #[arg(long, group = "product")]
+        pos_id: Option<String>,
+        #[arg(long, group = "product")]
+        sku: Option<String>,
+        #[arg(long, group = "product")]
+        name: Option<String>,
+        /// Sales stop at this quantity.
+        #[arg(long, default_value_t = 0)]
+        limit: i64,
+    },
+    /// List the links (of one account with --account).
+    List {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Remove a link by its id.
+    Remove {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        id: i64,
+    },
+    /// Link every line of a CSV file: item_ecommerce_id,account_id,item_pos_id (or item_sku).
+    Import {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SalesCommand {
+    /// Where a sale is on its way to the POS.
+    Show {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        id: String,
+    },
+    /// Put a dead sale back in the outbox.
+    Retry {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        id: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -101,6 +208,18 @@ pub fn main() -> ExitCode {
             products: args.products,
             once: args.once,
         })),
+        Command::Items(command) => runtime().block_on(items(command)),
+        Command::Sync(remote) => runtime().block_on(async { remote.remote()?.sync().await }),
+        Command::Reconcile { remote, dry_run } => {
+            runtime().block_on(async { remote.remote()?.reconcile(dry_run).await })
+        }
+        Command::Sales(SalesCommand::Show { remote, id }) => {
+            runtime().block_on(async { remote.remote()?.show_sale(&id).await })
+        }
+        Command::Sales(SalesCommand::Retry { remote, id }) => {
+            runtime().block_on(async { remote.remote()?.retry_sale(&id).await })
+        }
+        Command::Status(remote) => runtime().block_on(async { remote.remote()?.status().await }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,6 +231,36 @@ pub fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn items(command: ItemsCommand) -> anyhow::Result<()> {
+    match command {
+        ItemsCommand::Add {
+            remote,
+            shop_item,
+            account,
+            pos_id,
+            sku,
+            name,
+            limit,
+        } => {
+            let product = match (pos_id, sku, name) {
+                (Some(id), _, _) => ProductRef::PosId(id),
+                (None, Some(sku), _) => ProductRef::Sku(sku),
+                (None, None, Some(name)) => ProductRef::Name(name),
+                _ => anyhow::bail!("name the POS product with --pos-id, --sku or --name"),
+            };
+            remote
+                .remote()?
+                .add_item(&shop_item, &account, &product, limit)
+                .await
+        }
+        ItemsCommand::List { remote, account } => {
+            remote.remote()?.list_items(account.as_deref()).await
+        }
+        ItemsCommand::Remove { remote, id } => remote.remote()?.remove_item(id).await,
+        ItemsCommand::Import { remote, file } => remote.remote()?.import_items(&file).await,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod logging;
 pub mod metrics;
 pub mod outbox;
+pub mod remote;
 pub mod runner;
 pub mod simulate;
 pub mod sync;

@@ -13,6 +13,7 @@ mod outbox;
 mod pos_state;
 mod races;
 mod reconcile;
+mod remote;
 mod sales;
 mod shop_table;
 mod simulators;

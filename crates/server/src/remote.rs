@@ -1,0 +1,405 @@
+//! The command-line actions on a running stocksync (`stocksync items|sync|reconcile|sales|status`):
+//! each is one or a few calls of the HTTP API, with the answer printed for people. Long work shows
+//! a progress bar on a terminal and plain lines otherwise.
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::{Value, json};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// A running stocksync, reached over HTTP.
+pub struct Remote {
+    base: String,
+    api_key: Option<String>,
+    http: reqwest::Client,
+}
+
+/// How a link's POS product is named on the command line.
+pub enum ProductRef {
+    PosId(String),
+    Sku(String),
+    Name(String),
+}
+
+impl Remote {
+    pub fn new(base: &str, api_key: Option<String>) -> Self {
+        stocksync_pos::http::install_crypto();
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            api_key,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach stocksync at {}", self.base))?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+
+    /// A call that must succeed; an error answer becomes an error with its message.
+    async fn expect(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let (status, answer) = self.call(method, path, body).await?;
+        if (200..300).contains(&status) {
+            return Ok(answer);
+        }
+        let message = answer["error_message"].as_str().unwrap_or("no details");
+        bail!("{status}: {message}")
+    }
+
+    pub async fn status(&self) -> anyhow::Result<()> {
+        let status = self
+            .expect(reqwest::Method::GET, "/api/synchronizer", None)
+            .await?;
+        let running = if status["running"] == true {
+            "started"
+        } else {
+            "stopped"
+        };
+        println!(
+            "synchronizer: {running} (sync {}, reconcile {})",
+            status["cron"], status["reconcile_cron"]
+        );
+        if let Some(next) = status["next_run"].as_str() {
+            println!("next sync:    {next}");
+        }
+        println!("sales on their way to the POS: {}", status["pending_sales"]);
+        for account in status["accounts"].as_array().into_iter().flatten() {
+            let last = &account["last_sync"];
+            let health = match last["ok"].as_bool() {
+                Some(true) => format!("ok at {}: {}", text(&last["at"]), text(&last["message"])),
+                Some(false) => format!(
+                    "FAILING at {}: {}",
+                    text(&last["at"]),
+                    text(&last["message"])
+                ),
+                None => "not synced yet".to_owned(),
+            };
+            println!(
+                "  {} ({}): {health}",
+                text(&account["account_id"]),
+                text(&account["type"])
+            );
+        }
+        Ok(())
+    }
+
+    pub async fn list_items(&self, account: Option<&str>) -> anyhow::Result<()> {
+        let links: Vec<Value> = match account {
+            Some(account) => self
+                .expect(reqwest::Method::GET, &format!("/api/items/{account}"), None)
+                .await?
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            None => {
+                let mut all = Vec::new();
+                for page in 1.. {
+                    let answer = self
+                        .expect(
+                            reqwest::Method::GET,
+                            &format!("/api/items?page={page}&per_page=1000"),
+                            None,
+                        )
+                        .await?;
+                    let items = answer["items"].as_array().cloned().unwrap_or_default();
+                    let done = items.len() < 1000;
+                    all.extend(items);
+                    if done {
+                        break;
+                    }
+                }
+                all
+            }
+        };
+        println!(
+            "{:>6}  {:<14} {:<16} {:<26} {:>8}  name",
+            "id", "shop item", "account", "POS product", "quantity"
+        );
+        for link in &links {
+            println!(
+                "{:>6}  {:<14} {:<16} {:<26} {:>8}  {}",
+                text(&link["id"]),
+                text(&link["ecommerceID"]),
+                text(&link["accountID"]),
+                text(&link["posID"]),
+                link["quantity"],
+                text(&link["name"])
+            );
+        }
+        println!("{} link(s)", links.len());
+        Ok(())
+    }
+
+    pub async fn add_item(
+        &self,
+        shop_item: &str,
+        account: &str,
+        product: &ProductRef,
+        limit: i64,
+    ) -> anyhow::Result<()> {
+        let link = self
+            .expect(
+                reqwest::Method::POST,
+                "/api/items",
+                Some(registration(shop_item, account, product, limit)),
+            )
+            .await?;
+        println!(
+            "linked shop item {} to {} on {} (link {}), quantity {}",
+            text(&link["ecommerceID"]),
+            text(&link["posID"]),
+            text(&link["accountID"]),
+            text(&link["id"]),
+            link["quantity"]
+        );
+        Ok(())
+    }
+
+    pub async fn remove_item(&self, id: i64) -> anyhow::Result<()> {
+        self.expect(reqwest::Method::DELETE, &format!("/api/items/{id}"), None)
+            .await?;
+        println!("link {id} removed");
+        Ok(())
+    }
+
+    /// Links every line of a CSV file `item_ecommerce_id,account_id,item_pos_id` (or `…,item_sku`,
+    /// as the header says); a line that fails is reported and the others go on.
+    pub async fn import_items(&self, file: &Path) -> anyhow::Result<()> {
+        let content = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let mut lines = content.lines().filter(|l| !l.trim().is_empty());
+        let header = lines
+            .next()
+            .ok_or_else(|| anyhow!("{} is empty", file.display()))?;
+        let columns: Vec<&str> = header.split(',').map(str::trim).collect();
+        let by_sku = match columns.as_slice() {
+            ["item_ecommerce_id", "account_id", "item_pos_id"] => false,
+            ["item_ecommerce_id", "account_id", "item_sku"] => true,
+            _ => bail!(
+                "the first line must be item_ecommerce_id,account_id,item_pos_id (or item_sku), not '{header}'"
+            ),
+        };
+        let rows: Vec<&str> = lines.collect();
+        let mut progress = Progress::new("linking", rows.len());
+        let (mut linked, mut failed) = (0, 0);
+        for (number, row) in rows.iter().enumerate() {
+            let fields: Vec<&str> = row.split(',').map(str::trim).collect();
+            let outcome = match fields.as_slice() {
+                [shop_item, account, product] if !shop_item.is_empty() && !product.is_empty() => {
+                    let product = if by_sku {
+                        ProductRef::Sku((*product).into())
+                    } else {
+                        ProductRef::PosId((*product).into())
+                    };
+                    let body = registration(shop_item, account, &product, 0);
+                    self.expect(reqwest::Method::POST, "/api/items", Some(body))
+                        .await
+                        .map(drop)
+                }
+                _ => Err(anyhow!("expected 3 values")),
+            };
+            match outcome {
+                Ok(()) => linked += 1,
+                Err(err) => {
+                    failed += 1;
+                    progress.note(&format!("line {}: {err}", number + 2));
+                }
+            }
+            progress.advance();
+        }
+        progress.finish();
+        println!("{linked} linked, {failed} failed");
+        if failed > 0 {
+            bail!("{failed} line(s) could not be linked");
+        }
+        Ok(())
+    }
+
+    /// Runs a task (sync, reconciliation), following it until it ends.
+    async fn run_task(&self, path: &str, what: &'static str) -> anyhow::Result<Value> {
+        let answer = self.expect(reqwest::Method::POST, path, None).await?;
+        let location = answer["location"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no task location in {answer}"))?
+            .to_owned();
+        let mut progress = Progress::new(what, 0);
+        loop {
+            let task = self.expect(reqwest::Method::GET, &location, None).await?;
+            if task["state"] == "succeeded" || task["state"] == "failed" {
+                progress.finish();
+                return Ok(task);
+            }
+            progress.advance();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    pub async fn sync(&self) -> anyhow::Result<()> {
+        let task = self
+            .run_task("/api/synchronizer/forceUpdate", "syncing")
+            .await?;
+        report_task(&task)
+    }
+
+    pub async fn reconcile(&self, dry_run: bool) -> anyhow::Result<()> {
+        let path = format!("/api/synchronizer/reconcile?dry_run={dry_run}");
+        let task = self
+            .run_task(&path, if dry_run { "checking" } else { "reconciling" })
+            .await?;
+        for account in task["result"]["accounts"].as_array().into_iter().flatten() {
+            let id = text(&account["account_id"]);
+            for drift in account["report"]["drifted"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "{id}: shop item {} ({}) shows {}, the POS says {}{}",
+                    text(&drift["item_ecommerce_id"]),
+                    text(&drift["item_pos_id"]),
+                    drift["shop_quantity"],
+                    drift["expected"],
+                    if dry_run { "" } else { ": fixed" }
+                );
+            }
+            for gone in account["report"]["missing"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "{id}: shop item {} ({}) is no longer on the POS",
+                    text(&gone["item_ecommerce_id"]),
+                    text(&gone["item_pos_id"])
+                );
+            }
+        }
+        report_task(&task)
+    }
+
+    pub async fn show_sale(&self, id: &str) -> anyhow::Result<()> {
+        let sale = self
+            .expect(reqwest::Method::GET, &format!("/api/sales/{id}"), None)
+            .await?;
+        println!("{}", serde_json::to_string_pretty(&sale)?);
+        Ok(())
+    }
+
+    pub async fn retry_sale(&self, id: &str) -> anyhow::Result<()> {
+        self.expect(
+            reqwest::Method::POST,
+            &format!("/api/sales/{id}/retry"),
+            None,
+        )
+        .await?;
+        println!("sale {id} is back in the outbox");
+        Ok(())
+    }
+}
+
+fn registration(shop_item: &str, account: &str, product: &ProductRef, limit: i64) -> Value {
+    let mut body =
+        json!({ "item_ecommerce_id": shop_item, "account_id": account, "limit_quantity": limit });
+    match product {
+        ProductRef::PosId(id) => body["item_pos_id"] = json!(id),
+        ProductRef::Sku(sku) => body["item_sku"] = json!(sku),
+        ProductRef::Name(name) => body["item_name"] = json!(name),
+    }
+    body
+}
+
+fn report_task(task: &Value) -> anyhow::Result<()> {
+    match task["state"].as_str() {
+        Some("succeeded") => {
+            println!("{}", text(&task["summary"]));
+            Ok(())
+        }
+        _ => bail!("{}", text(&task["error"])),
+    }
+}
+
+/// A JSON value as plain text (strings without their quotes).
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A progress bar on a terminal; on anything else, only notes and a last line.
+struct Progress {
+    what: &'static str,
+    total: usize,
+    done: usize,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(what: &'static str, total: usize) -> Self {
+        Self {
+            what,
+            total,
+            done: 0,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn advance(&mut self) {
+        self.done += 1;
+        if !self.terminal {
+            return;
+        }
+        let line = match (self.done * 30).checked_div(self.total) {
+            Some(filled) => format!(
+                "{} [{}{}] {}/{}",
+                self.what,
+                "#".repeat(filled),
+                " ".repeat(30 - filled),
+                self.done,
+                self.total
+            ),
+            None => format!("{} {}", self.what, ['|', '/', '-', '\\'][self.done % 4]),
+        };
+        let mut err = std::io::stderr();
+        let _ = write!(err, "\r{line}");
+        let _ = err.flush();
+    }
+
+    /// A line that stays (an error on one row, say).
+    fn note(&self, line: &str) {
+        if self.terminal {
+            eprint!("\r\x1b[2K");
+        }
+        eprintln!("{line}");
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
