@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use stocksync_domain::pos::{
     PosProduct, PosSale, PosSaleReceipt, ProductQuery, StockCount, StockRead,
 };
@@ -44,6 +44,21 @@ impl Catalog {
             sku: sku.map(str::to_owned),
             quantity,
         });
+    }
+
+    /// Adds many products at once, `(pos_ref, name, quantity)`, without checking for twins.
+    pub fn extend(&self, products: impl IntoIterator<Item = (String, String, i64)>) {
+        let mut all = self.products.lock().unwrap();
+        all.extend(
+            products
+                .into_iter()
+                .map(|(pos_ref, name, quantity)| PosProduct {
+                    pos_ref: PosRef::new(pos_ref),
+                    name,
+                    sku: None,
+                    quantity,
+                }),
+        );
     }
 
     /// Changes a product's count, as a till sale or a delivery would.

@@ -74,6 +74,8 @@ pub struct Options {
     /// Talk to the configured accounts with the real vendor clients (pointed at simulators by
     /// `config`) instead of the in-process catalogs.
     pub vendor_clients: bool,
+    /// Listen on this port (one the caller already told a simulator about) instead of any.
+    pub listen_port: Option<u16>,
 }
 
 impl TestApp {
@@ -136,9 +138,10 @@ impl TestApp {
                 })
             })
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
+        let listener =
+            tokio::net::TcpListener::bind(("127.0.0.1", options.listen_port.unwrap_or(0)))
+                .await
+                .expect("a free port");
         let address = listener.local_addr().expect("an address");
         let shutdown = CancellationToken::new();
         let server = tokio::spawn(stocksync::app::run(
