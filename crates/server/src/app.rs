@@ -71,6 +71,7 @@ pub async fn run(
         store: store.clone(),
         accounts: accounts.clone(),
         synchronizer: synchronizer.clone(),
+        history: settings.history,
     };
     background.spawn(runner.drive());
     background.spawn(

@@ -23,6 +23,9 @@ pub struct Runner {
     pub store: Store,
     pub accounts: Accounts,
     pub synchronizer: Synchronizer,
+    /// How long finished jobs and webhook events are kept; older ones are purged after each
+    /// reconciliation (nightly by default).
+    pub history: chrono::Duration,
 }
 
 impl Runner {
@@ -41,6 +44,15 @@ impl Runner {
             Some(error) => tracing::warn!(task = %task.id, %error, "task failed"),
         }
         self.store.finish_task(&task.id, &outcome).await?;
+        if task.kind == TaskKind::Reconcile {
+            let purged = self
+                .store
+                .purge_history(chrono::Utc::now() - self.history)
+                .await?;
+            if purged > 0 {
+                tracing::info!(purged, "old jobs and webhook events purged");
+            }
+        }
         Ok(Step::Ran)
     }
 

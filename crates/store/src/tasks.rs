@@ -209,6 +209,28 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes tasks that ended before `before`, and webhook events received before it: the
+    /// history the dashboard shows is kept for a configured time (`HistoryDays`). Sales and the
+    /// ledger are never purged.
+    pub async fn purge_history(&self, before: DateTime<Utc>) -> Result<u64> {
+        let purged = dispatch!(self, pool => {
+            let tasks = sqlx::query(
+                "DELETE FROM stocksync_tasks WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < ?",
+            )
+            .bind(before)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            let events = sqlx::query("DELETE FROM stocksync_webhook_events WHERE received_at < ?")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            tasks + events
+        });
+        Ok(purged)
+    }
+
     /// Puts back in the queue the tasks a stopped process left running. Called once at start-up
     /// (one process per database until jobs get leases).
     pub async fn requeue_interrupted_tasks(&self) -> Result<u64> {

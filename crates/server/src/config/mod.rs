@@ -48,6 +48,8 @@ pub struct Settings {
     pub accounts: Vec<AccountConfig>,
     /// Webhook settings of the accounts that have them, by account id.
     pub webhooks: Vec<(AccountId, WebhookConfig)>,
+    /// How long finished jobs and webhook events are kept (`HistoryDays`, default 90).
+    pub history: chrono::Duration,
     /// The shop's own stock column to keep in step (`ShopTable`), if any.
     pub shop_table: Option<ShopTable>,
     /// How web sales are retried on their way to the POS: `SaleMaxAttempts` attempts in all,
@@ -257,6 +259,12 @@ impl Settings {
         if !(1..=1000).contains(&max_attempts) {
             problems.error("SaleMaxAttempts", "must be from 1 to 1000");
         }
+        let history_days = root.integer("HistoryDays", &mut problems).unwrap_or(90);
+        if !(1..=3650).contains(&history_days) {
+            problems.error("HistoryDays", "must be from 1 to 3650");
+        }
+        let history = chrono::Duration::days(history_days.clamp(1, 3650));
+
         let first_wait = root
             .seconds("SaleRetrySeconds", 0.001, 3600.0, &mut problems)
             .unwrap_or(2.0);
@@ -314,6 +322,7 @@ impl Settings {
                 accounts,
                 webhooks,
                 shop_table,
+                history,
                 sale_retries,
                 warnings: problems.warnings,
             }),

@@ -214,7 +214,8 @@ fn every_problem_is_listed_with_its_json_path() {
         ]},
         "ShopTable": { "Table": "produit;--", "IdColumn": "id" },
         "ReconcileCron": "every night",
-        "SaleRetrySeconds": "soon"
+        "SaleRetrySeconds": "soon",
+        "HistoryDays": 0
     });
     let problems = refusals(&document);
     let expected = [
@@ -230,6 +231,7 @@ fn every_problem_is_listed_with_its_json_path() {
         "ShopTable.QuantityColumn: is missing",
         "ReconcileCron: 'every night' is not a valid 5-field CRON expression",
         "SaleRetrySeconds: must be a number of seconds from 0.001 to 3600",
+        "HistoryDays: must be from 1 to 3650",
     ];
     for want in expected {
         assert!(

@@ -92,3 +92,54 @@ async fn sales_are_listed_by_state(backend: Backend) {
     assert_eq!(all["total"], 2);
     assert_eq!(app.get("/api/sales?state=lost").await.0, 400);
 }
+
+async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
+    let Some(db) = stocksync_testkit::TestDb::create(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    let done = store
+        .enqueue_task(stocksync_domain::task::TaskKind::SyncAll)
+        .await
+        .unwrap();
+    store.claim_task().await.unwrap();
+    store
+        .finish_task(
+            &done.id,
+            &stocksync_store::TaskOutcome {
+                summary: "ok".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let waiting = store
+        .enqueue_task(stocksync_domain::task::TaskKind::Reconcile)
+        .await
+        .unwrap();
+    let account = stocksync_domain::AccountId::new("sq");
+    store
+        .record_webhook("square", &account, Some("e1"), "{}")
+        .await
+        .unwrap();
+
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    assert_eq!(
+        store.purge_history(an_hour_ago).await.unwrap(),
+        0,
+        "nothing is that old"
+    );
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(
+        store.purge_history(soon).await.unwrap(),
+        2,
+        "the finished job and the event"
+    );
+    assert!(store.task(done.id.as_str()).await.unwrap().is_none());
+    assert!(
+        store.task(waiting.id.as_str()).await.unwrap().is_some(),
+        "a waiting job stays"
+    );
+    assert_eq!(store.webhook_count("square", &account).await.unwrap(), 0);
+}
