@@ -1,11 +1,12 @@
-//! `/api/jobs` (list, cancel, retry) and `/api/sales` (list by state).
+//! `/api/jobs` (list, cancel, retry), `/api/sales` (list by state), and the purge of old history.
 
 use std::sync::atomic::Ordering;
 use stocksync_testkit::{Backend, TestApp, on_every_backend};
 
 on_every_backend!(
     jobs_are_listed_cancelled_and_retried,
-    sales_are_listed_by_state
+    sales_are_listed_by_state,
+    old_history_is_purged_and_waiting_jobs_kept,
 );
 
 async fn jobs_are_listed_cancelled_and_retried(backend: Backend) {
