@@ -72,6 +72,13 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let (1, Some(sale)) = (updated, row.map(Sale::try_from).transpose()?) {
+                // Lock the link's row before reading its quantity, so that this ledger line
+                // takes its place after any change committed to the link meanwhile (MySQL
+                // would otherwise read a quantity a concurrent sync is replacing).
+                sqlx::query("UPDATE stock SET quantity = quantity WHERE id = ?")
+                    .bind(sale.link_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let (quantity,): (i64,) =
                     sqlx::query_as("SELECT COALESCE(MAX(quantity), 0) FROM stock WHERE id = ?")
                         .bind(sale.link_id)

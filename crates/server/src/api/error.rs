@@ -1,5 +1,6 @@
-//! The one error shape of the API: `{"status":"error","code":…,"error_message":…}` (the
-//! original's `status`/`error_message` names), plus `details` where there is more to show.
+//! The one error shape of the API: `{"status":"error","code":…,"error_message":…,"location":null}`
+//! (the original's answer shape `status`/`location`/`error_message`, so a refused sale reads as
+//! the original's did), plus `details` where there is more to show.
 //! Internal causes are logged, never sent.
 
 use axum::Json;
@@ -70,6 +71,7 @@ impl IntoResponse for ApiError {
             "status": "error",
             "code": self.code,
             "error_message": self.message,
+            "location": null,
         });
         if let Some(details) = self.details {
             body["details"] = details;
