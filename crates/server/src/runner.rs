@@ -7,7 +7,7 @@ use crate::synchronizer::Synchronizer;
 use serde_json::{Value, json};
 use std::time::Duration;
 use stocksync_domain::task::{Task, TaskKind};
-use stocksync_store::{Store, StoreError, TaskOutcome};
+use stocksync_store::{Store, StoreError, SyncReport, TaskOutcome};
 
 /// How often the queue is looked at when nothing wakes the runner.
 const POLL: Duration = Duration::from_secs(2);
@@ -72,7 +72,7 @@ impl Runner {
             match self.synchronizer.sync_account(account, kind).await {
                 Ok(report) => {
                     lines.push(format!("{id}: {}", report.describe()));
-                    reports.push(json!({ "account_id": id, "ok": true, "report": report }));
+                    reports.push(json!({ "account_id": id, "ok": true, "report": kept(&report) }));
                 }
                 Err(error) => {
                     failed = true;
@@ -116,4 +116,22 @@ impl Runner {
             }
         }
     }
+}
+
+/// How many drifted or missing links a stored report lists; the totals are always given.
+const REPORT_LIST_LIMIT: usize = 500;
+
+/// A report as stored with its task: the counts in full, the lists cut to
+/// `REPORT_LIST_LIMIT` entries (a first reconciliation of a large shop may find every link
+/// drifted; the ledger has each change).
+fn kept(report: &SyncReport) -> Value {
+    json!({
+        "drifted": report.drifted.iter().take(REPORT_LIST_LIMIT).collect::<Vec<_>>(),
+        "drifted_total": report.drifted.len(),
+        "missing": report.missing.iter().take(REPORT_LIST_LIMIT).collect::<Vec<_>>(),
+        "missing_total": report.missing.len(),
+        "unchanged": report.unchanged,
+        "unlinked": report.unlinked,
+        "dry_run": report.dry_run,
+    })
 }
