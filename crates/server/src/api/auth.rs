@@ -32,8 +32,7 @@ pub async fn require_api_key(
         .map(|(_, token)| token)
         .unwrap_or_default();
     let by_key = is_api_key(key, presented);
-    let by_cookie = session_cookie(request.headers())
-        .is_some_and(|token| bool::from(token.as_bytes().ct_eq(session_token(key).as_bytes())));
+    let by_cookie = has_session(key, request.headers());
     if by_key || by_cookie {
         Ok(next.run(request).await)
     } else {
@@ -63,6 +62,12 @@ pub fn is_api_key(key: &SecretString, presented: &str) -> bool {
         .as_bytes()
         .ct_eq(key.expose_secret().as_bytes())
         .into()
+}
+
+/// Whether the request carries the dashboard's session cookie for `key`.
+pub fn has_session(key: &SecretString, headers: &axum::http::HeaderMap) -> bool {
+    session_cookie(headers)
+        .is_some_and(|token| token.as_bytes().ct_eq(session_token(key).as_bytes()).into())
 }
 
 /// The value of the session cookie, if the request has one.

@@ -1,4 +1,5 @@
-//! The HTTP API: the original program's routes and JSON field names, plus health checks.
+//! The HTTP API: the original program's routes and JSON field names, plus health checks; the
+//! dashboard (`crate::dashboard`) is mounted here too, its data behind the same key.
 //! Each resource has its own `router()`; access control, body limit, request ids and tracing
 //! are applied once, here.
 
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tasks::router())
         .merge(jobs::router())
         .merge(metrics::router())
+        .merge(crate::dashboard::data_router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -66,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .merge(health::router())
+        .merge(crate::dashboard::router())
         .merge(webhooks::router())
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)

@@ -10,6 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use stocksync_domain::account::VendorConfig;
+use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::TaskKind;
 
 pub fn router() -> Router<AppState> {
@@ -24,13 +26,29 @@ pub fn router() -> Router<AppState> {
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sync = &state.synchronizer;
     let (running, now) = (sync.is_running(), chrono::Utc::now());
+    let month = now.format("%Y-%m").to_string();
     let mut accounts = Vec::new();
     for account in state.accounts.iter() {
         let last = sync.last_sync(account).await;
+        let id = account.config.id.as_str();
+        // Hiboutik counts calls against a monthly quota; the others have none to show.
+        let budget = match &account.config.vendor {
+            VendorConfig::Hiboutik {
+                maximum_requests, ..
+            } => json!({
+                "used": state.store.used(&account.config.id, &month).await?,
+                "limit": maximum_requests,
+                "month": month,
+            }),
+            _ => Value::Null,
+        };
         accounts.push(json!({
             "account_id": account.config.id,
             "type": account.config.kind.as_str(),
             "last_sync": last,
+            "calls": state.calls.total(id),
+            "rate_limited": state.calls.with_status(id, 429),
+            "budget": budget,
         }));
     }
     Ok(Json(json!({

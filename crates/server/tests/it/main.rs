@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod config;
+mod dashboard;
 mod history;
 mod items;
 mod jobs;

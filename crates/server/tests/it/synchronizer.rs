@@ -2,6 +2,8 @@
 //! brings the stock table up to date from the POS.
 
 use serde_json::json;
+use stocksync_domain::AccountId;
+use stocksync_domain::ports::CallBudget;
 use stocksync_testkit::{ACCOUNT, Backend, OTHER_ACCOUNT, TestApp, on_every_backend};
 
 on_every_backend!(
@@ -10,6 +12,7 @@ on_every_backend!(
     a_pos_count_never_brings_back_units_sold_online,
     one_failing_account_does_not_stop_the_others,
     unknown_tasks_are_404,
+    status_shows_pos_calls_and_the_hiboutik_budget,
 );
 
 async fn start_and_stop_are_idempotent_and_survive_a_restart(backend: Backend) {
@@ -153,4 +156,37 @@ async fn unknown_tasks_are_404(backend: Backend) {
     let (status, body) = app.get("/api/itemstask/0b7e-unknown").await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["code"], "not_found");
+}
+
+async fn status_shows_pos_calls_and_the_hiboutik_budget(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // Three calls counted this month against Hiboutik's quota, as its client would.
+    let store = app.db.store().await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    for _ in 0..3 {
+        let hiboutik = AccountId::new(OTHER_ACCOUNT);
+        assert!(store.take(&hiboutik, &month, 10_000).await.unwrap());
+    }
+    store.close().await;
+
+    let (status, body) = app.get("/api/synchronizer").await;
+    assert_eq!(status, 200, "{body}");
+    let square = &body["accounts"][0];
+    assert_eq!(square["account_id"], ACCOUNT);
+    assert_eq!(square["calls"], 0, "{square}");
+    assert_eq!(square["rate_limited"], 0, "{square}");
+    assert_eq!(
+        square["budget"],
+        serde_json::Value::Null,
+        "Square has no quota"
+    );
+    let hiboutik = &body["accounts"][1];
+    assert_eq!(hiboutik["account_id"], OTHER_ACCOUNT);
+    assert_eq!(
+        hiboutik["budget"],
+        json!({ "used": 3, "limit": 10000, "month": month }),
+        "{hiboutik}"
+    );
 }

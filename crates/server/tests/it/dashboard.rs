@@ -1,0 +1,421 @@
+//! The dashboard: plain HTTP checks (login, cookie, redirects, assets, no secret on the page),
+//! and a real headless Chromium driven over WebDriver (fantoccini → a `chromedriver` child
+//! process): log in, see the accounts, press "Sync now", see the job succeed and the
+//! quantity change, read the item's ledger, fit a phone's width.
+//!
+//! Without `chromedriver` the browser test is skipped with a notice, unless
+//! `STOCKSYNC_TEST_BROWSER` is set (as `.ci/run` does): then a missing browser is a failure.
+
+mod browser;
+
+use browser::{Browser, click, eventually, text};
+use fantoccini::Locator;
+use secrecy::SecretString;
+use serde_json::json;
+use std::io::Write as _;
+use std::time::Instant;
+use stocksync::api::auth::session_token;
+use stocksync_testkit::{
+    ACCOUNT, Backend, OTHER_ACCOUNT, Options, SECRETS, TestApp, on_every_backend,
+};
+
+const KEY: &str = "dashboard-k3y-0123456789";
+
+on_every_backend!(login_logout_redirects_and_assets_over_plain_http);
+
+fn with_key() -> Options {
+    Options {
+        api_key: Some(KEY.into()),
+        ..Options::default()
+    }
+}
+
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    stocksync_testkit::http_client();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    assert!(!text.contains(KEY), "{what} shows the API key");
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "{what} shows a POS secret");
+    }
+}
+
+async fn login_logout_redirects_and_assets_over_plain_http(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, with_key()).await else {
+        return;
+    };
+    let client = no_redirects();
+    let session = format!(
+        "stocksync_session={}",
+        session_token(&SecretString::from(KEY))
+    );
+
+    let page = client.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("id=\"login-form\""), "the login form: {text}");
+    assert!(
+        !text.contains("dashboard.js"),
+        "no dashboard before the login"
+    );
+
+    let wrong = client
+        .post(app.url("/dashboard/login"))
+        .form(&[("key", "not-the-key")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.headers().get("set-cookie").is_none());
+    let text = wrong.text().await.unwrap();
+    assert!(text.contains("That is not the API key"), "{text}");
+    assert!(
+        !text.contains("not-the-key"),
+        "what was typed is not echoed"
+    );
+
+    let right = client
+        .post(app.url("/dashboard/login"))
+        .form(&[("key", KEY)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    assert_eq!(right.headers()["location"], "/dashboard");
+    let cookie = right.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert_eq!(
+        cookie,
+        format!("{session}; Path=/; HttpOnly; SameSite=Strict; Secure")
+    );
+    assert_no_secret("the cookie", &cookie);
+
+    let page = client
+        .get(app.url("/dashboard"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let text = page.text().await.unwrap();
+    assert!(text.contains("/dashboard/assets/dashboard.js?v="), "{text}");
+    assert_no_secret("the page", &text);
+    for path in ["/api/synchronizer", "/dashboard/data/links", "/metrics"] {
+        let by_cookie = client.get(app.url(path)).header("cookie", &session);
+        assert_eq!(by_cookie.send().await.unwrap().status(), 200, "{path}");
+        let stranger = client
+            .get(app.url(path))
+            .header("cookie", "stocksync_session=0f");
+        assert_eq!(stranger.send().await.unwrap().status(), 401, "{path}");
+    }
+    let item = client
+        .get(app.url("/dashboard/items/1"))
+        .send()
+        .await
+        .unwrap();
+    let text = item.text().await.unwrap();
+    assert!(
+        text.contains("id=\"login-form\""),
+        "item pages need the login too"
+    );
+
+    for path in [
+        "/hangfire",
+        "/hangfire/",
+        "/hangfire/jobs/failed",
+        "/dashboard/",
+    ] {
+        let answer = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(answer.status(), 303, "{path}");
+        assert_eq!(answer.headers()["location"], "/dashboard", "{path}");
+    }
+
+    for (name, kind) in [
+        ("dashboard.css", "text/css"),
+        ("dashboard.js", "text/javascript"),
+    ] {
+        let asset = client
+            .get(app.url(&format!("/dashboard/assets/{name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(asset.status(), 200, "{name}");
+        let content_type = asset.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with(kind), "{name}: {content_type}");
+        let text = asset.text().await.unwrap();
+        assert!(
+            !text.contains("https://") && !text.contains("http://"),
+            "{name} fetches nothing from elsewhere"
+        );
+        assert!(
+            !text.contains("innerHTML"),
+            "{name} puts no data in as HTML"
+        );
+    }
+    let missing = client
+        .get(app.url("/dashboard/assets/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let out = client
+        .post(app.url("/dashboard/logout"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let cleared = out.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("stocksync_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_key_the_dashboard_is_open() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    let client = no_redirects();
+    let page = client.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("data-auth=\"open\""), "{text}");
+    let login = client
+        .get(app.url("/dashboard/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "nothing to log in to");
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    let link = app.link("VAR-1", "7").await;
+    let (status, rows) = app.get("/dashboard/data/links?per_page=10").await;
+    assert_eq!(status, 200, "{rows}");
+    assert_eq!(rows["total"], 1);
+    let row = &rows["links"][0];
+    assert_eq!(row["id"], link["id"]);
+    assert_eq!(
+        (row["quantity"].clone(), row["pos_quantity"].clone()),
+        (json!(5), json!(5))
+    );
+    assert_eq!(
+        (row["in_flight"].clone(), row["drift"].clone()),
+        (json!(0), json!(0))
+    );
+    let (status, one) = app
+        .get(&format!(
+            "/dashboard/data/links/{}",
+            link["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["account_type"], "square");
+    // A dead sale keeps its units sold online: the shop is 2 below the POS count.
+    app.catalog.fail_next_sales(usize::MAX);
+    let sale = app.sell("7", 2).await;
+    assert_eq!(app.wait_sale(&sale).await["state"], "dead");
+    let (_, rows) = app.get("/dashboard/data/links").await;
+    let row = &rows["links"][0];
+    assert_eq!(
+        [&row["quantity"], &row["pos_quantity"], &row["in_flight"]],
+        [&json!(3), &json!(5), &json!(0)]
+    );
+    assert_eq!((&row["drift"], &row["dead_sales"]), (&json!(2), &json!(1)));
+    let (status, _) = app.get("/dashboard/data/links/999").await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get("/dashboard/data/links?per_page=0").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let started = Instant::now();
+    let app = TestApp::spawn_with(Backend::Sqlite, with_key())
+        .await
+        .expect("SQLite");
+    app.catalog.put("VAR-1", "Blue mug", None, 5);
+    app.catalog.put("VAR-2", "Bowl", None, 4);
+    let link = app.link("VAR-1", "42").await;
+    app.link("VAR-2", "43").await;
+    let id = link["id"].as_str().unwrap().to_owned();
+    let c = &browser.client;
+    let quantity = format!("tr[data-link-id='{id}'] td[data-field='quantity']");
+
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    let key_field = eventually("the login form", async || {
+        c.find(Locator::Id("login-key")).await.ok()
+    })
+    .await;
+    key_field.send_keys("not-the-key").await.unwrap();
+    click(c, "#login-submit").await;
+    let error = eventually("the refusal", async || text(c, "#login-error").await).await;
+    assert!(error.contains("not the API key"), "{error}");
+    browser.screenshot("login-refused").await;
+    c.find(Locator::Id("login-key"))
+        .await
+        .unwrap()
+        .send_keys(KEY)
+        .await
+        .unwrap();
+    click(c, "#login-submit").await;
+
+    let card = eventually("the Square account", async || {
+        text(c, &format!("[data-account='{ACCOUNT}']")).await
+    })
+    .await;
+    assert!(
+        card.contains("Square") && card.contains("Not synced yet"),
+        "{card}"
+    );
+    let hiboutik = eventually("the Hiboutik budget", async || {
+        text(c, &format!("[data-account='{OTHER_ACCOUNT}']"))
+            .await
+            .filter(|t| t.contains("API budget"))
+    })
+    .await;
+    assert!(
+        hiboutik.contains("of 10,000 calls this month"),
+        "{hiboutik}"
+    );
+    eventually("the link at 5", async || {
+        text(c, &quantity).await.filter(|q| q == "5")
+    })
+    .await;
+    let cookie = c.get_named_cookie("stocksync_session").await.unwrap();
+    assert_ne!(cookie.value(), KEY);
+    assert_eq!(
+        (cookie.http_only(), cookie.secure()),
+        (Some(true), Some(true))
+    );
+    browser.screenshot("overview-before").await;
+
+    // A till sells two: the POS says 3. "Sync now" brings the shop to 3.
+    app.catalog.set_quantity("VAR-1", 3);
+    click(c, "#sync-now").await;
+    let job = eventually("the sync job to succeed", async || {
+        text(c, "#jobs li[data-state='succeeded']").await
+    })
+    .await;
+    assert!(
+        job.contains("Sync of every account") && job.contains("1 link(s) changed"),
+        "{job}"
+    );
+    eventually("the link at 3", async || {
+        text(c, &quantity).await.filter(|q| q == "3")
+    })
+    .await;
+    eventually("a healthy account", async || {
+        text(c, &format!("[data-account='{ACCOUNT}']"))
+            .await
+            .filter(|t| t.contains("Healthy"))
+    })
+    .await;
+    let source = c.source().await.unwrap();
+    assert_no_secret("the live page", &source);
+    browser.screenshot("overview-after").await;
+
+    // A web sale the POS cannot take dies; "Retry" sends it again.
+    app.catalog.fail_next_sales(usize::MAX);
+    let sale = app.sell("43", 1).await;
+    assert_eq!(app.wait_sale(&sale).await["state"], "dead");
+    app.catalog.fail_next_sales(0);
+    click(c, "#sales-dead li[data-state='dead'] button").await;
+    eventually("no dead sale left", async || {
+        text(c, "#sales-dead")
+            .await
+            .filter(|t| t.contains("no sale needs you"))
+    })
+    .await;
+
+    // A job still waiting can be cancelled, and a cancelled one asked again.
+    app.catalog.hold_reads();
+    click(c, "#sync-now").await;
+    eventually("a running job", async || {
+        text(c, "#jobs li[data-state='running']").await
+    })
+    .await;
+    click(c, "#sync-now").await;
+    click(c, "#jobs li[data-state='enqueued'] button").await;
+    click(c, "#jobs li[data-state='cancelled'] button").await;
+    app.catalog.release_reads();
+    eventually("three syncs done", async || {
+        text(c, "#job-states")
+            .await
+            .filter(|t| t.contains("Succeeded (3)") && t.contains("Running (0)"))
+    })
+    .await;
+
+    // "Why is this item at 3?"
+    click(c, &format!("tr[data-link-id='{id}'] td.name a")).await;
+    let lines = eventually("the ledger", async || {
+        let lines = c
+            .find_all(Locator::Css("#ledger li[data-reason]"))
+            .await
+            .ok()?;
+        (lines.len() >= 2).then_some(lines)
+    })
+    .await;
+    assert_eq!(
+        lines[0].attr("data-reason").await.unwrap().as_deref(),
+        Some("pos_count")
+    );
+    let newest = lines[0].text().await.unwrap();
+    assert!(
+        newest.contains("New count from the POS") && newest.contains("5 → 3"),
+        "{newest}"
+    );
+    let oldest = lines[lines.len() - 1].text().await.unwrap();
+    assert!(oldest.contains("Linked to the shop item"), "{oldest}");
+    let why = text(c, "#item-why").await.unwrap_or_default();
+    assert!(why.contains("The POS counted 3"), "{why}");
+    browser.screenshot("item").await;
+
+    // A phone's width: nothing wider than the screen.
+    c.set_window_size(375, 812).await.unwrap();
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    eventually("the overview on a phone", async || text(c, &quantity).await).await;
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "wider than a phone by {overflow} px"
+    );
+    browser.screenshot("phone").await;
+
+    // The session ends (a new key, say): the next request says so and offers the login again.
+    c.delete_cookie("stocksync_session").await.unwrap();
+    click(c, "#sync-now").await;
+    eventually("the signed-out notice", async || {
+        text(c, "#login-again").await
+    })
+    .await;
+
+    c.goto(&app.url("/hangfire")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/dashboard");
+    eventually("the login form again", async || {
+        c.find(Locator::Id("login-form")).await.ok()
+    })
+    .await;
+    browser.close().await;
+    let _ = writeln!(
+        std::io::stderr(),
+        "dashboard browser test: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
