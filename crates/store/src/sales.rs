@@ -273,7 +273,12 @@ impl Store {
 
     /// Sales (and returns), newest first, optionally in one state; `limit` after `offset`, and
     /// how many match.
-    pub async fn sales(&self, state: Option<SaleState>, offset: i64, limit: i64) -> Result<(Vec<Sale>, i64)> {
+    pub async fn sales(
+        &self,
+        state: Option<SaleState>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Sale>, i64)> {
         let state = state.map(SaleState::as_str);
         let (rows, (total,)): (Vec<SaleRow>, (i64,)) = dispatch!(self, pool => {
             let rows = sqlx::query_as(select_sales!(
@@ -292,7 +297,10 @@ impl Store {
                 .await?;
             (rows, total)
         });
-        let sales = rows.into_iter().map(Sale::try_from).collect::<Result<_>>()?;
+        let sales = rows
+            .into_iter()
+            .map(Sale::try_from)
+            .collect::<Result<_>>()?;
         Ok((sales, total))
     }
 

@@ -142,7 +142,10 @@ impl Store {
             .await?;
             (rows, total)
         });
-        let tasks = rows.into_iter().map(Task::try_from).collect::<Result<_>>()?;
+        let tasks = rows
+            .into_iter()
+            .map(Task::try_from)
+            .collect::<Result<_>>()?;
         Ok((tasks, total))
     }
 

@@ -77,7 +77,10 @@ async fn a_dry_run_reports_drift_and_changes_nothing(backend: Backend) {
         "a product left out of reads is looked up, not reported"
     );
     assert_eq!(
-        (report["drifted_total"].as_u64(), report["missing_total"].as_u64()),
+        (
+            report["drifted_total"].as_u64(),
+            report["missing_total"].as_u64()
+        ),
         (Some(1), Some(1))
     );
     assert!(
