@@ -13,6 +13,8 @@ macro_rules! named_enum {
             pub fn parse(value: &str) -> Option<Self> {
                 match value { $($name => Some(Self::$variant),)* _ => None }
             }
+            /// Every name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
         }
     };
 }

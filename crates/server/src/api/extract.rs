@@ -58,3 +58,22 @@ impl serde::de::Visitor<'_> for FlexIdVisitor {
         Ok(FlexId(value.to_string()))
     }
 }
+
+/// An optional query filter (`?state=dead`) that must be one of `names`.
+pub fn filter<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    names: &[&str],
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(|name| {
+            parse(name).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "{field} '{name}' is not one of {}",
+                    names.join(", ")
+                ))
+            })
+        })
+        .transpose()
+}

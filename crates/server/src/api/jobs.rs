@@ -1,9 +1,9 @@
 //! `/api/jobs`: the background work (syncs, reconciliations) with filters, and the actions on
 //! one job: retry a failed or cancelled one, cancel one still waiting.
 
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiPath, ApiQuery, filter};
 use super::items::Page;
-use super::tasks::task_json;
+use super::tasks::{pending_json, task_json};
 use super::{AppState, error::ApiError};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -29,26 +29,22 @@ struct Filter {
 
 async fn list(
     State(state): State<AppState>,
-    ApiQuery(filter): ApiQuery<Filter>,
+    ApiQuery(query): ApiQuery<Filter>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Value>, ApiError> {
     page.check()?;
-    let wanted_state = match filter.state.as_deref() {
-        None => None,
-        Some(name) => Some(TaskState::parse(name).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "state '{name}' is not one of enqueued, running, succeeded, failed, cancelled"
-            ))
-        })?),
-    };
-    let wanted_kind = match filter.kind.as_deref() {
-        None => None,
-        Some(name) => Some(TaskKind::parse(name).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "kind '{name}' is not one of sync_all, reconcile, reconcile_dry_run"
-            ))
-        })?),
-    };
+    let wanted_state = filter(
+        "state",
+        query.state.as_deref(),
+        TaskState::parse,
+        TaskState::NAMES,
+    )?;
+    let wanted_kind = filter(
+        "kind",
+        query.kind.as_deref(),
+        TaskKind::parse,
+        TaskKind::NAMES,
+    )?;
     let (jobs, total) = state
         .store
         .tasks(wanted_state, wanted_kind, page.offset(), page.per_page)
@@ -73,15 +69,7 @@ async fn retry(
         )));
     }
     let again = state.synchronizer.request(job.kind).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "status": "pending",
-            "location": format!("/api/itemstask/{}", again.id),
-            "error_message": null,
-            "task": task_json(&again),
-        })),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(pending_json(&again))))
 }
 
 async fn cancel(

@@ -3,7 +3,7 @@
 //! transaction before the `202`; `GET /api/sales/{id}`, where one is on its way to the POS; and
 //! `POST /api/sales/{id}/retry` to put a dead one back in the outbox.
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
+use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId, filter};
 use super::items::Page;
 use super::{AppState, error::ApiError};
 use axum::extract::State;
@@ -141,18 +141,16 @@ struct Filter {
 /// for you).
 async fn list(
     State(state): State<AppState>,
-    ApiQuery(filter): ApiQuery<Filter>,
+    ApiQuery(query): ApiQuery<Filter>,
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Value>, ApiError> {
     page.check()?;
-    let wanted = match filter.state.as_deref() {
-        None => None,
-        Some(name) => Some(SaleState::parse(name).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "state '{name}' is not one of accepted, confirmed, dead"
-            ))
-        })?),
-    };
+    let wanted = filter(
+        "state",
+        query.state.as_deref(),
+        SaleState::parse,
+        SaleState::NAMES,
+    )?;
     let (sales, total) = state
         .store
         .sales(wanted, page.offset(), page.per_page)

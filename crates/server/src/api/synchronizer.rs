@@ -2,7 +2,7 @@
 //! `return` routes are in `sales.rs`.)
 
 use super::extract::ApiQuery;
-use super::tasks::task_json;
+use super::tasks::pending_json;
 use super::{AppState, error::ApiError};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -101,13 +101,5 @@ async fn reconcile(
 
 async fn enqueue(state: &AppState, kind: TaskKind) -> Result<(StatusCode, Json<Value>), ApiError> {
     let task = state.synchronizer.request(kind).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "status": "pending",
-            "location": format!("/api/itemstask/{}", task.id),
-            "error_message": null,
-            "task": task_json(&task),
-        })),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(pending_json(&task))))
 }

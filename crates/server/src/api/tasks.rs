@@ -37,3 +37,14 @@ pub fn task_json(task: &Task) -> Value {
         "finished_at": task.finished_at,
     })
 }
+
+/// The answer to a request that enqueued a task: the original's `status`/`location` shape,
+/// with the task.
+pub fn pending_json(task: &Task) -> Value {
+    json!({
+        "status": "pending",
+        "location": format!("/api/itemstask/{}", task.id),
+        "error_message": null,
+        "task": task_json(task),
+    })
+}
