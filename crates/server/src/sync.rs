@@ -7,8 +7,8 @@ use crate::accounts::Account;
 use crate::synchronizer::Synchronizer;
 use chrono::Utc;
 use std::collections::HashSet;
-use stocksync_domain::PosError;
 use stocksync_domain::pos::{ProductQuery, StockCount};
+use stocksync_domain::{PosError, PosRef};
 use stocksync_store::{PosRead, SyncReport};
 
 /// How much of the POS a sync reads.
@@ -18,6 +18,14 @@ pub enum SyncKind {
     Incremental,
     /// Everything, to find drift and vanished products; a dry run only reports.
     Reconcile { dry_run: bool },
+}
+
+/// How far before the last read's start confirmed sales are read again.
+const RECENT_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
+
+/// Where the start time of an account's last applied read is kept.
+fn last_read_key(account: &Account) -> String {
+    format!("sync.read_started.{}", account.config.id)
 }
 
 /// Linked products missing from a full read are looked up one by one (a product never counted
@@ -77,6 +85,8 @@ impl Synchronizer {
             let mut counts = read.counts;
             if complete {
                 self.look_up_absent(account, &mut counts).await?;
+            } else {
+                self.read_recently_confirmed(account, &mut counts).await?;
             }
             Ok::<_, String>((counts, read.cursor))
         };
@@ -104,7 +114,55 @@ impl Synchronizer {
                 .await
                 .map_err(|e| e.to_string())?;
         }
+        if !dry_run {
+            self.store
+                .set_setting(&last_read_key(account), &started_at.to_rfc3339())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         Ok(report)
+    }
+
+    /// Adds the current counts of products whose web sales the POS confirmed since the last
+    /// read began. That read may have counted them before the sale and had the sale taken off
+    /// (the safe side); an incremental read need not return them again (their POS row may not
+    /// change any more), so they are read directly, and the next sync corrects the under-count.
+    async fn read_recently_confirmed(
+        &self,
+        account: &Account,
+        counts: &mut Vec<StockCount>,
+    ) -> Result<(), String> {
+        let Some(since) = self
+            .store
+            .setting(&last_read_key(account))
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+        else {
+            return Ok(());
+        };
+        // A confirmation is stamped before its transaction commits (it may wait for a sync's
+        // lock): look back a little further than the last read's start.
+        let since = since.with_timezone(&Utc) - RECENT_MARGIN;
+        let confirmed = self
+            .store
+            .confirmed_since(&account.config.id, since)
+            .await
+            .map_err(|e| e.to_string())?;
+        let missing: Vec<PosRef> = confirmed
+            .into_iter()
+            .filter(|pos_ref| !counts.iter().any(|c| &c.pos_ref == pos_ref))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let read = account
+            .connector
+            .read_items(&missing)
+            .await
+            .map_err(|e| e.to_string())?;
+        counts.extend(read.counts);
+        Ok(())
     }
 
     fn count(

@@ -158,7 +158,12 @@ impl Store {
                 }
             }
             let Some(link) = chosen else {
-                return Ok(Accepted::NotEnoughStock(best));
+                // What is there now (the link may have changed while this waited for its lock).
+                let now: Option<LinkRow> = sqlx::query_as(select_links!("WHERE stock.id = ?"))
+                    .bind(best.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Ok(Accepted::NotEnoughStock(now.map(Link::from).unwrap_or(best)));
             };
             let (after,): (i64,) = sqlx::query_as("SELECT quantity FROM stock WHERE id = ?")
                 .bind(link.id)
@@ -236,10 +241,21 @@ impl Store {
                 self.replay(request, sale)
             }
             Accepted::UnknownItem => SaleOutcome::UnknownItem,
-            Accepted::NotEnoughStock(link) => SaleOutcome::NotEnoughStock {
-                available: link.quantity,
-                limit: link.limit_quantity,
-            },
+            Accepted::NotEnoughStock(link) => {
+                // The same key, sent twice at once: the first took the stock while this one
+                // waited; it is a replay, not a refusal.
+                let first = match &request.idempotency_key {
+                    Some(key) => self.sale_by_key(key).await?,
+                    None => None,
+                };
+                match first {
+                    Some(first) => self.replay(request, first),
+                    None => SaleOutcome::NotEnoughStock {
+                        available: link.quantity,
+                        limit: link.limit_quantity,
+                    },
+                }
+            }
         })
     }
 

@@ -1,7 +1,9 @@
-//! Figures for the metrics: sales by state and the age of the oldest sale still in the outbox.
+//! Reading sales for the metrics (by state, the age of the oldest in the outbox) and for the
+//! sync (the products of recently confirmed sales).
 
 use crate::{Result, Store, dispatch};
 use chrono::{DateTime, Utc};
+use stocksync_domain::{AccountId, PosRef};
 
 impl Store {
     /// How many sales (and returns) are in each state.
@@ -12,6 +14,29 @@ impl Store {
                 .await?
         });
         Ok(rows)
+    }
+
+    /// The POS products of the account's sales (and returns) that the POS confirmed at or after
+    /// `since`.
+    pub async fn confirmed_since(
+        &self,
+        account: &AccountId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PosRef>> {
+        let rows: Vec<(String,)> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT DISTINCT pos_ref FROM stocksync_sales \
+                 WHERE account_id = ? AND state = 'confirmed' AND confirmed_at >= ?",
+            )
+            .bind(account.as_str())
+            .bind(since)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(pos_ref,)| PosRef::new(pos_ref))
+            .collect())
     }
 
     /// When the oldest sale still waiting to reach its POS was accepted.

@@ -206,8 +206,10 @@ async fn concurrent_sales_never_oversell(backend: Backend) {
     )
     .await;
     let mut accepted = std::collections::BTreeSet::new();
+    let mut by_key: std::collections::BTreeMap<usize, Vec<u16>> = Default::default();
     let mut refused = 0;
-    for (status, body) in answers {
+    for (i, (status, body)) in answers.into_iter().enumerate() {
+        by_key.entry(i % 25).or_default().push(status);
         match status {
             202 => {
                 accepted.insert(body["location"].as_str().unwrap().to_owned());
@@ -218,6 +220,12 @@ async fn concurrent_sales_never_oversell(backend: Backend) {
     }
     assert_eq!(accepted.len(), 10, "exactly the stock was sold");
     assert!(refused >= 5, "the rest were refused ({refused})");
+    for (key, statuses) in by_key {
+        assert!(
+            statuses.windows(2).all(|pair| pair[0] == pair[1]),
+            "key {key} got different answers at once: {statuses:?}"
+        );
+    }
     assert_eq!(quantity(&app, "42").await, [0]);
     for location in &accepted {
         app.wait_sale(location).await;
