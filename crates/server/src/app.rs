@@ -4,7 +4,7 @@
 use crate::accounts::{self, Accounts};
 use crate::api::{self, AppState};
 use crate::config::Settings;
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, OutboxWake};
 use crate::runner::Runner;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
@@ -13,7 +13,6 @@ use stocksync_domain::task::TaskKind;
 use stocksync_pos::CallLog;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -88,7 +87,7 @@ pub async fn run(
         store: store.clone(),
         accounts: accounts.clone(),
         backoff: settings.sale_retries,
-        wake: Arc::new(Notify::new()),
+        wake: Arc::new(OutboxWake::new(&accounts)),
         stopping: shutdown.clone(),
     };
     background.spawn(outbox.clone().drive());

@@ -2,16 +2,18 @@
 //! keys the POS write on the sale's id), retries transient failures with exponential backoff and
 //! jitter, and after the configured number of attempts declares the sale dead. A sale the POS
 //! refuses for good (the item is gone) is dead at once and its units go back to the shop.
-//! `try_push_one` is a single step (tests drain the outbox with it); `drive` loops.
+//! Each account has its own loop, so a POS that is down or slow never holds up the others'
+//! sales (invariant 5). `try_push_one` is a single step; `drive` runs the loops.
 
-use crate::accounts::Accounts;
+use crate::accounts::{Account, Accounts};
 use crate::runner::Step;
 use chrono::Utc;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use stocksync_domain::PosError;
 use stocksync_domain::pos::PosSale;
 use stocksync_domain::sale::Sale;
+use stocksync_domain::{AccountId, PosError};
 use stocksync_pos::backoff::Backoff;
 use stocksync_store::{Store, StoreError};
 use tokio::sync::Notify;
@@ -26,24 +28,50 @@ pub struct Outbox {
     pub accounts: Accounts,
     /// `retries + 1` attempts in all before a sale is dead.
     pub backoff: Backoff,
-    /// Rung when a sale is accepted or retried.
-    pub wake: Arc<Notify>,
+    /// Rung, per account, when a sale is accepted or retried.
+    pub wake: Arc<OutboxWake>,
     /// Cancelled when stocksync stops: a POS call in flight is abandoned (the sale stays
     /// accepted and is pushed again, idempotently, after the restart); database steps finish.
     pub stopping: CancellationToken,
 }
 
+/// One `Notify` per configured account, so that accepting a sale wakes that account's loop.
+#[derive(Default)]
+pub struct OutboxWake {
+    accounts: HashMap<AccountId, Arc<Notify>>,
+}
+
+impl OutboxWake {
+    pub fn new(accounts: &Accounts) -> Self {
+        Self {
+            accounts: accounts
+                .iter()
+                .map(|a| (a.config.id.clone(), Arc::new(Notify::new())))
+                .collect(),
+        }
+    }
+
+    /// Wakes the loop of `account` (a permit is kept if it is busy).
+    pub fn wake(&self, account: &AccountId) {
+        if let Some(notify) = self.accounts.get(account) {
+            notify.notify_one();
+        }
+    }
+
+    fn of(&self, account: &AccountId) -> Arc<Notify> {
+        self.accounts.get(account).cloned().unwrap_or_default()
+    }
+}
+
 impl Outbox {
-    /// Pushes the oldest sale that is due, if any.
-    pub async fn try_push_one(&self) -> Result<Step, StoreError> {
-        let Some(sale) = self.store.next_due_sale(Utc::now()).await? else {
+    /// Pushes the oldest due sale of `account`, if any.
+    pub async fn try_push_one(&self, account: &Account) -> Result<Step, StoreError> {
+        let Some(sale) = self
+            .store
+            .next_due_sale(&account.config.id, Utc::now())
+            .await?
+        else {
             return Ok(Step::Empty);
-        };
-        let Some(account) = self.accounts.get(&sale.account_id) else {
-            let reason = format!("account {} is no longer configured", sale.account_id);
-            tracing::warn!(sale = %sale.id, %reason, "sale is dead");
-            self.store.kill_sale(&sale.id, &reason, false).await?;
-            return Ok(Step::Ran);
         };
         let pos_sale = pos_sale(&sale);
         let pushed = tokio::select! {
@@ -87,21 +115,54 @@ impl Outbox {
             .await
     }
 
-    /// Pushes sales as they become due until stocksync stops.
+    /// Sales left for accounts no longer configured cannot be pushed: they are declared dead
+    /// (with the reason, retryable once the account is back), at start-up.
+    async fn retire_orphans(&self) -> Result<(), StoreError> {
+        for account in self.store.accounts_with_pending_sales().await? {
+            if self.accounts.get(&account).is_some() {
+                continue;
+            }
+            let reason = format!("account {account} is no longer configured");
+            while let Some(sale) = self
+                .store
+                .next_due_sale(&account, Utc::now() + chrono::Duration::days(36_500))
+                .await?
+            {
+                tracing::warn!(sale = %sale.id, %reason, "sale is dead");
+                self.store.kill_sale(&sale.id, &reason, false).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one loop per account until stocksync stops.
     pub async fn drive(self) {
+        if let Err(err) = self.retire_orphans().await {
+            tracing::error!(error = %err, "outbox could not look for orphan sales");
+        }
+        let mut loops = tokio::task::JoinSet::new();
+        for account in self.accounts.iter() {
+            loops.spawn(self.clone().drive_account(account.clone()));
+        }
+        while loops.join_next().await.is_some() {}
+    }
+
+    /// Pushes one account's sales as they become due.
+    async fn drive_account(self, account: Account) {
+        let wake = self.wake.of(&account.config.id);
         while !self.stopping.is_cancelled() {
-            match self.try_push_one().await {
+            match self.try_push_one(&account).await {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
                 Err(err) => tracing::error!(error = %err, "outbox could not reach the database"),
             }
-            let wait = match self.store.next_sale_due_at().await {
+            let wait = match self.store.next_sale_due_at(&account.config.id).await {
                 Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().min(IDLE),
                 _ => IDLE,
             };
             tokio::select! {
                 _ = self.stopping.cancelled() => return,
-                _ = self.wake.notified() => {}
+                _ = wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -6,7 +6,7 @@ use crate::sales::{SaleRow, select_sales};
 use crate::shop_table::mirror_to_shop;
 use crate::{LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, write_ledger};
 use chrono::{DateTime, Utc};
-use stocksync_domain::SaleId;
+use stocksync_domain::{AccountId, SaleId};
 use stocksync_domain::sale::{Sale, SaleState};
 
 /// What `retry_sale` did.
@@ -22,13 +22,14 @@ pub enum SaleRetry {
 }
 
 impl Store {
-    /// The oldest accepted sale whose next attempt is due at `at`.
-    pub async fn next_due_sale(&self, at: DateTime<Utc>) -> Result<Option<Sale>> {
+    /// The oldest accepted sale of `account` whose next attempt is due at `at`.
+    pub async fn next_due_sale(&self, account: &AccountId, at: DateTime<Utc>) -> Result<Option<Sale>> {
         let row: Option<SaleRow> = dispatch!(self, pool => {
             sqlx::query_as(select_sales!(
-                "WHERE state = 'accepted' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) \
+                "WHERE state = 'accepted' AND account_id = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) \
                  ORDER BY created_at, id LIMIT 1"
             ))
+            .bind(account.as_str())
             .bind(at)
             .fetch_optional(pool)
             .await?
@@ -36,17 +37,28 @@ impl Store {
         row.map(Sale::try_from).transpose()
     }
 
-    /// When the next accepted sale becomes due (`None` when the outbox is empty).
-    pub async fn next_sale_due_at(&self) -> Result<Option<DateTime<Utc>>> {
+    /// When the next accepted sale of `account` becomes due (`None` when it has none).
+    pub async fn next_sale_due_at(&self, account: &AccountId) -> Result<Option<DateTime<Utc>>> {
         let row: Option<(Option<DateTime<Utc>>,)> = dispatch!(self, pool => {
             sqlx::query_as(
-                "SELECT next_attempt_at FROM stocksync_sales WHERE state = 'accepted' \
+                "SELECT next_attempt_at FROM stocksync_sales WHERE state = 'accepted' AND account_id = ? \
                  ORDER BY next_attempt_at IS NOT NULL, next_attempt_at LIMIT 1",
             )
+            .bind(account.as_str())
             .fetch_optional(pool)
             .await?
         });
         Ok(row.map(|(due,)| due.unwrap_or_else(now)))
+    }
+
+    /// The accounts that have sales waiting in the outbox.
+    pub async fn accounts_with_pending_sales(&self) -> Result<Vec<AccountId>> {
+        let rows: Vec<(String,)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT DISTINCT account_id FROM stocksync_sales WHERE state = 'accepted'")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(id,)| AccountId::new(id)).collect())
     }
 
     /// The POS recorded the sale.

@@ -31,6 +31,8 @@ pub struct Catalog {
     held_reads: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
     /// Bulk reads that took their snapshot and are being held.
     pub reads_held: AtomicUsize,
+    /// Milliseconds each `record_sale` takes, as a slow POS would.
+    sale_delay_ms: AtomicUsize,
 }
 
 impl Catalog {
@@ -94,6 +96,12 @@ impl Catalog {
         if let Some(gate) = self.held_reads.lock().unwrap().take() {
             gate.add_permits(usize::MAX >> 4);
         }
+    }
+
+    /// Every sale takes this long from now on (a POS that is slow, or timing out).
+    pub fn slow_sales(&self, delay: std::time::Duration) {
+        self.sale_delay_ms
+            .store(delay.as_millis() as usize, Ordering::SeqCst);
     }
 
     /// The next `n` sales fail with a transient error.
@@ -180,6 +188,10 @@ impl PosConnector for Catalog {
     /// Records a sale once per key, decrementing the product like a real POS.
     async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         self.check()?;
+        let delay = self.sale_delay_ms.load(Ordering::SeqCst) as u64;
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
         let receipt = || PosSaleReceipt {
             pos_reference: format!("catalog-{}", sale.sale_key),
             recorded_at: None,

@@ -42,7 +42,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub synchronizer: Synchronizer,
     /// Rung when a sale is accepted or retried, so the outbox pushes it at once.
-    pub outbox_wake: Arc<tokio::sync::Notify>,
+    pub outbox_wake: Arc<crate::outbox::OutboxWake>,
     /// Every POS call made, by account, endpoint and status.
     pub calls: stocksync_pos::CallLog,
     pub api_key: Option<Arc<SecretString>>,

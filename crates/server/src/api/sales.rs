@@ -96,7 +96,7 @@ async fn accept(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     match state.store.accept_sale(request).await? {
         SaleOutcome::Accepted(sale) => {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.wake(&sale.account_id);
             Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale))))
         }
         SaleOutcome::Replayed(sale) => Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale)))),
@@ -181,7 +181,7 @@ async fn retry(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     match state.store.retry_sale(&SaleId::new(&id)).await? {
         SaleRetry::Requeued(sale) => {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.wake(&sale.account_id);
             Ok((StatusCode::ACCEPTED, Json(accepted_json(&sale))))
         }
         SaleRetry::NotDead(sale) => Err(ApiError::conflict(format!(

@@ -9,6 +9,7 @@ on_every_backend!(
     a_sale_out_of_attempts_is_dead_and_can_be_retried,
     a_sale_the_pos_refuses_for_good_gives_its_units_back,
     only_dead_sales_can_be_retried,
+    a_slow_pos_does_not_hold_up_the_others,
 );
 
 async fn linked_app(backend: Backend, quantity: i64) -> Option<TestApp> {
@@ -143,4 +144,34 @@ async fn only_dead_sales_can_be_retried(backend: Backend) {
     );
     let (status, _) = app.post_empty("/api/sales/nope/retry").await;
     assert_eq!(status, 404);
+}
+
+async fn a_slow_pos_does_not_hold_up_the_others(backend: Backend) {
+    let Some(app) = linked_app(backend, 5).await else {
+        return;
+    };
+    app.other_catalog.put("77", "Cup", None, 5);
+    let (status, _) = app
+        .register(serde_json::json!({ "item_pos_id": "77", "item_ecommerce_id": "2", "account_id": stocksync_testkit::OTHER_ACCOUNT }))
+        .await;
+    assert_eq!(status, 201);
+    // The first POS takes a minute to answer (and then fails): its sale is in flight.
+    app.catalog.slow_sales(std::time::Duration::from_secs(60));
+    app.catalog.fail_next_sales(usize::MAX);
+    let calls_before = app.catalog.calls.load(std::sync::atomic::Ordering::SeqCst);
+    let stuck = app.sell("1", 1).await;
+    // Wait until the slow POS has the sale in hand.
+    while app.catalog.calls.load(std::sync::atomic::Ordering::SeqCst) == calls_before {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let other = app.sell("2", 1).await;
+    let sale = app.wait_sale(&other).await;
+    assert_eq!(sale["state"], "confirmed", "{sale}");
+    // The slow POS's first attempt has not even ended: the other sale did not wait for it.
+    let (_, stuck) = app.get(&stuck).await;
+    assert_eq!(
+        (stuck["state"].as_str(), stuck["attempts"].as_i64()),
+        (Some("accepted"), Some(0)),
+        "{stuck}"
+    );
 }
