@@ -6,8 +6,8 @@ use crate::sales::{SaleRow, select_sales};
 use crate::shop_table::mirror_to_shop;
 use crate::{LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, write_ledger};
 use chrono::{DateTime, Utc};
-use stocksync_domain::{AccountId, SaleId};
 use stocksync_domain::sale::{Sale, SaleState};
+use stocksync_domain::{AccountId, SaleId};
 
 /// What `retry_sale` did.
 #[derive(Debug)]
@@ -23,7 +23,11 @@ pub enum SaleRetry {
 
 impl Store {
     /// The oldest accepted sale of `account` whose next attempt is due at `at`.
-    pub async fn next_due_sale(&self, account: &AccountId, at: DateTime<Utc>) -> Result<Option<Sale>> {
+    pub async fn next_due_sale(
+        &self,
+        account: &AccountId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Sale>> {
         let row: Option<SaleRow> = dispatch!(self, pool => {
             sqlx::query_as(select_sales!(
                 "WHERE state = 'accepted' AND account_id = ? AND (next_attempt_at IS NULL OR next_attempt_at <= ?) \
