@@ -7,21 +7,22 @@
 
 use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
 use super::{AppState, error::ApiError, link_view};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::link::{Link, NewLink};
 use stocksync_domain::pos::{PosProduct, ProductQuery};
 use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
 use stocksync_store::InsertedLink;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/items", get(list).post(register))
-        .route("/api/items/{id}", get(show).patch(update).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, register))
+        .routes(routes!(show, update, remove))
 }
 
 /// How many name candidates an error lists at most.
@@ -41,6 +42,13 @@ struct RegisterBody {
     primary: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/items",
+    tag = "items",
+    description = "Registers a link: `item_pos_id`, `item_sku` or `item_name`, with `item_ecommerce_id`, `account_id`, `limit_quantity`, `primary`.",
+    responses((status = 201, description = "the link"), (status = 400, description = "invalid request"), (status = 404, description = "unknown account or product (with candidates)"), (status = 409, description = "ambiguous name or already linked"), (status = 422, description = "malformed body"), (status = 503, description = "the POS cannot be reached"))
+)]
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
@@ -159,6 +167,13 @@ fn default_per_page() -> i64 {
 }
 const MAX_PER_PAGE: i64 = 1000;
 
+#[utoipa::path(
+    get,
+    path = "/api/items",
+    tag = "items",
+    description = "Links, paginated (`page`, `per_page` 1–1000).",
+    responses((status = 200, description = "a page of links"), (status = 400, description = "bad paging"))
+)]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
@@ -176,6 +191,14 @@ async fn list(
 /// `GET /api/items/{key}`: the original's list of one account's links when `key` is a
 /// configured account (or one that links still name); otherwise, when it is a link's id, that
 /// link's close view. Account ids win, so the original route keeps its meaning.
+#[utoipa::path(
+    get,
+    path = "/api/items/{id}",
+    tag = "items",
+    description = "An account's links (the original route) or, for a link id, that link seen closely.",
+    params(("id" = String, Path, description = "an account id or a link id")),
+    responses((status = 200, description = "links, or one link"), (status = 404, description = "neither an account nor a link"))
+)]
 async fn show(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
@@ -202,6 +225,14 @@ struct UpdateBody {
     primary: Option<bool>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/items/{id}",
+    tag = "items",
+    description = "Changes `limit_quantity` and/or `primary` of a link.",
+    params(("id" = String, Path, description = "the link id")),
+    responses((status = 200, description = "the link"), (status = 400, description = "invalid request"), (status = 404, description = "no such link"))
+)]
 async fn update(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LinkId>,
@@ -231,6 +262,14 @@ async fn update(
     Ok(Json(link_json(&link)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/items/{id}",
+    tag = "items",
+    description = "Removes a link (its ledger and sales stay).",
+    params(("id" = String, Path, description = "the link id")),
+    responses((status = 204, description = "removed"), (status = 404, description = "no such link"))
+)]
 async fn remove(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LinkId>,

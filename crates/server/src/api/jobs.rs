@@ -5,20 +5,21 @@ use super::extract::{ApiPath, ApiQuery, filter};
 use super::items::Page;
 use super::tasks::{pending_json, task_json};
 use super::{AppState, error::ApiError};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::TaskId;
 use stocksync_domain::task::{TaskKind, TaskState};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/jobs", get(list))
-        .route("/api/jobs/{id}", delete(cancel))
-        .route("/api/jobs/{id}/retry", post(retry))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(cancel))
+        .routes(routes!(retry))
 }
 
 #[derive(Deserialize)]
@@ -27,6 +28,13 @@ struct Filter {
     kind: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/jobs",
+    tag = "jobs",
+    description = "Jobs, newest first, filtered by `state` and `kind`, paginated.",
+    responses((status = 200, description = "a page of jobs"), (status = 400, description = "unknown state or kind"))
+)]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<Filter>,
@@ -57,6 +65,14 @@ async fn list(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/jobs/{id}/retry",
+    tag = "jobs",
+    description = "Runs a failed or cancelled job again.",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 202, description = "enqueued"), (status = 404, description = "no such job"), (status = 409, description = "not failed or cancelled"))
+)]
 async fn retry(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -72,6 +88,14 @@ async fn retry(
     Ok((StatusCode::ACCEPTED, Json(pending_json(&again))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/jobs/{id}",
+    tag = "jobs",
+    description = "Cancels a job still waiting.",
+    params(("id" = String, Path, description = "the job id")),
+    responses((status = 204, description = "cancelled"), (status = 404, description = "no such job"), (status = 409, description = "not waiting"))
+)]
 async fn cancel(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

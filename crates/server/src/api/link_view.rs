@@ -4,15 +4,16 @@
 use super::extract::{ApiPath, ApiQuery};
 use super::items::{Page, link_json};
 use super::{AppState, error::ApiError};
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use stocksync_domain::LinkId;
 use stocksync_domain::link::Link;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/items/{id}/history", get(history))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(history))
 }
 
 /// The link with what is known of it beyond its `stock` row.
@@ -33,6 +34,14 @@ pub async fn show(state: &AppState, link: Link) -> Result<Json<Value>, ApiError>
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/items/{id}/history",
+    tag = "items",
+    description = "A link's ledger, newest first, paginated.",
+    params(("id" = String, Path, description = "the link id")),
+    responses((status = 200, description = "ledger entries"), (status = 404, description = "no such link"))
+)]
 async fn history(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LinkId>,

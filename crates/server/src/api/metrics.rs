@@ -4,19 +4,19 @@
 
 use super::{AppState, error::ApiError};
 use crate::metrics::sample;
-use axum::Router;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
 use chrono::Utc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use stocksync_domain::account::VendorConfig;
 use stocksync_domain::ports::CallBudget;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
 /// What each metric is, for the `# HELP` and `# TYPE` lines.
@@ -83,6 +83,13 @@ const DESCRIPTIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "metrics",
+    description = "Prometheus text format.",
+    responses((status = 200, description = "the metrics"))
+)]
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let mut samples: BTreeMap<&str, String> = BTreeMap::new();
     let mut counters = String::new();

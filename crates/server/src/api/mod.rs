@@ -29,11 +29,21 @@ use stocksync_store::Store;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Bodies larger than this are refused with 413 (a sale or a link is a few hundred bytes).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The description's header; the paths come from the routers.
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "stocksync",
+    description = "Keeps POS stock counts (Square, Hiboutik, Lightspeed Retail) and a web shop's stock table in agreement. With an ApiKey, every route but /healthz, /readyz and the webhooks needs `Authorization: Bearer <ApiKey>`."
+))]
+struct ApiDoc;
 
 /// What every handler may use.
 #[derive(Clone)]
@@ -50,9 +60,14 @@ pub struct AppState {
     pub webhooks: Arc<Vec<(stocksync_domain::AccountId, crate::config::WebhookConfig)>>,
 }
 
-/// The whole API.
+/// The whole API. The OpenAPI description is built from the same routes (utoipa), so that a
+/// route cannot be served without being described; it is served at `/api/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let protected = Router::new()
+    let (open_api, open_spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(webhooks::router())
+        .split_for_parts();
+    let (documented, spec) = OpenApiRouter::new()
         .merge(items::router())
         .merge(link_view::router())
         .merge(synchronizer::router())
@@ -60,16 +75,26 @@ pub fn router(state: AppState) -> Router {
         .merge(tasks::router())
         .merge(jobs::router())
         .merge(metrics::router())
+        .split_for_parts();
+    let mut description = open_spec;
+    description.merge(spec);
+    let description = Arc::new(description);
+    let protected = documented
         .merge(crate::dashboard::data_router())
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let description = description.clone();
+                async move { axum::Json(description.as_ref().clone()) }
+            }),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_api_key,
         ));
-    Router::new()
-        .merge(health::router())
+    open_api
         .merge(crate::dashboard::router())
-        .merge(webhooks::router())
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

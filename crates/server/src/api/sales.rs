@@ -6,23 +6,24 @@
 use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId, filter};
 use super::items::Page;
 use super::{AppState, error::ApiError};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::SaleId;
 use stocksync_domain::sale::{Sale, SaleRequest, SaleState};
 use stocksync_store::{SaleOutcome, SaleRetry};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/synchronizer/sale", post(sale))
-        .route("/api/synchronizer/return", post(give_back))
-        .route("/api/sales", get(list))
-        .route("/api/sales/{id}", get(show))
-        .route("/api/sales/{id}/retry", post(retry))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sale))
+        .routes(routes!(give_back))
+        .routes(routes!(list))
+        .routes(routes!(show))
+        .routes(routes!(retry))
 }
 
 #[derive(Deserialize)]
@@ -35,6 +36,13 @@ struct MovementBody {
 
 /// A web sale: `delta` units sold, `balance` cents paid. `Idempotency-Key` (or `order_id`)
 /// makes a retried request answer the first result.
+#[utoipa::path(
+    post,
+    path = "/api/synchronizer/sale",
+    tag = "sales",
+    description = "A web sale (`item_ecommerce_id`, `delta`, `balance` in cents, optional `order_id`; `Idempotency-Key` header).",
+    responses((status = 202, description = "accepted: status, location"), (status = 400, description = "invalid sale"), (status = 404, description = "unknown item"), (status = 409, description = "not enough stock"), (status = 422, description = "malformed body or reused key"))
+)]
 async fn sale(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -53,6 +61,13 @@ async fn sale(
 
 /// A web return: `delta` units back in stock, `balance` cents refunded; recorded on the POS as
 /// a sale is. Its keys are kept apart from sales' (a sale and its return may share an order id).
+#[utoipa::path(
+    post,
+    path = "/api/synchronizer/return",
+    tag = "sales",
+    description = "A web return: units back in the shop and on the POS.",
+    responses((status = 202, description = "accepted"), (status = 400, description = "invalid return"), (status = 404, description = "unknown item"), (status = 422, description = "malformed body or reused key"))
+)]
 async fn give_back(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -139,6 +154,13 @@ struct Filter {
 
 /// Sales and returns, newest first, optionally in one state (`?state=dead` for those that wait
 /// for you).
+#[utoipa::path(
+    get,
+    path = "/api/sales",
+    tag = "sales",
+    description = "Sales and returns, newest first, filtered by `state`, paginated.",
+    responses((status = 200, description = "a page of sales"), (status = 400, description = "unknown state"))
+)]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<Filter>,
@@ -163,6 +185,14 @@ async fn list(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sales/{id}",
+    tag = "sales",
+    description = "Where a sale is on its way to the POS.",
+    params(("id" = String, Path, description = "the sale id")),
+    responses((status = 200, description = "the sale"), (status = 404, description = "no such sale"))
+)]
 async fn show(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -175,6 +205,14 @@ async fn show(
     Ok(Json(sale_json(&sale)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sales/{id}/retry",
+    tag = "sales",
+    description = "Puts a dead sale back in the outbox.",
+    params(("id" = String, Path, description = "the sale id")),
+    responses((status = 202, description = "back in the outbox"), (status = 404, description = "no such sale"), (status = 409, description = "not dead, or sold out since"))
+)]
 async fn retry(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

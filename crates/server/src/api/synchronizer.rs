@@ -4,25 +4,33 @@
 use super::extract::ApiQuery;
 use super::tasks::pending_json;
 use super::{AppState, error::ApiError};
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::account::VendorConfig;
 use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::TaskKind;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/synchronizer", get(status))
-        .route("/api/synchronizer/start", post(start))
-        .route("/api/synchronizer/stop", post(stop))
-        .route("/api/synchronizer/forceUpdate", post(force_update))
-        .route("/api/synchronizer/reconcile", post(reconcile))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(start))
+        .routes(routes!(stop))
+        .routes(routes!(force_update))
+        .routes(routes!(reconcile))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/synchronizer",
+    tag = "synchronizer",
+    description = "Running or not, schedules, accounts with their last sync, calls and budget.",
+    responses((status = 200, description = "the status"))
+)]
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sync = &state.synchronizer;
     let (running, now) = (sync.is_running(), chrono::Utc::now());
@@ -62,17 +70,38 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/synchronizer/start",
+    tag = "synchronizer",
+    description = "Starts the periodic syncs (idempotent, remembered).",
+    responses((status = 200, description = "started"))
+)]
 async fn start(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.synchronizer.set_running(true).await?;
     Ok(Json(json!({ "status": "started" })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/synchronizer/stop",
+    tag = "synchronizer",
+    description = "Stops the periodic syncs (idempotent, remembered).",
+    responses((status = 200, description = "stopped"))
+)]
 async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.synchronizer.set_running(false).await?;
     Ok(Json(json!({ "status": "stopped" })))
 }
 
 /// Enqueues a sync of every account now; the answer says where to follow it.
+#[utoipa::path(
+    post,
+    path = "/api/synchronizer/forceUpdate",
+    tag = "synchronizer",
+    description = "Enqueues a sync of every account now.",
+    responses((status = 202, description = "enqueued: location of the task"))
+)]
 async fn force_update(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -87,6 +116,13 @@ struct ReconcileQuery {
 
 /// Enqueues a full read of every account that reports (and, unless `dry_run`, fixes) every
 /// link whose shop quantity differs from the POS, and every linked product gone from the POS.
+#[utoipa::path(
+    post,
+    path = "/api/synchronizer/reconcile",
+    tag = "synchronizer",
+    description = "Enqueues a full read of every account that reports drift and fixes it unless `dry_run=true`.",
+    responses((status = 202, description = "enqueued: location of the task"), (status = 400, description = "bad query"))
+)]
 async fn reconcile(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReconcileQuery>,

@@ -2,16 +2,25 @@
 
 use super::extract::ApiPath;
 use super::{AppState, error::ApiError};
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 use stocksync_domain::task::Task;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/itemstask/{id}", get(show))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/itemstask/{id}",
+    tag = "jobs",
+    description = "The state of an asynchronous task (the original route).",
+    params(("id" = String, Path, description = "the task id")),
+    responses((status = 200, description = "the task"), (status = 404, description = "no such task"))
+)]
 async fn show(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,

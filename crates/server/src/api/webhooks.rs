@@ -12,11 +12,10 @@
 use super::extract::ApiPath;
 use super::{AppState, error::ApiError};
 use crate::config::WebhookConfig;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
 use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -25,11 +24,13 @@ use stocksync_domain::task::TaskKind;
 use stocksync_domain::{AccountId, PosRef};
 use stocksync_store::PosRead;
 use subtle::ConstantTimeEq;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/webhooks/square/{account}", post(square))
-        .route("/webhooks/hiboutik/{account}", post(hiboutik))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(square))
+        .routes(routes!(hiboutik))
 }
 
 fn webhook<'a>(state: &'a AppState, account: &AccountId) -> Option<&'a WebhookConfig> {
@@ -65,6 +66,14 @@ struct SquareEvent {
     kind: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks/square/{account}",
+    tag = "webhooks",
+    description = "Square `inventory.count.updated`, signed (`x-square-hmacsha256-signature`).",
+    params(("account" = String, Path, description = "the account id")),
+    responses((status = 200, description = "accepted or duplicate"), (status = 400, description = "not a Square event"), (status = 401, description = "bad signature"), (status = 404, description = "no Square webhook for this account"))
+)]
 async fn square(
     State(state): State<AppState>,
     ApiPath(account): ApiPath<String>,
@@ -119,6 +128,14 @@ struct Secret {
     k: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/webhooks/hiboutik/{account}",
+    tag = "webhooks",
+    description = "A Hiboutik sale notification (form-encoded), with the secret as `?k=`.",
+    params(("account" = String, Path, description = "the account id")),
+    responses((status = 200, description = "accepted"), (status = 400, description = "malformed notification"), (status = 401, description = "wrong secret"), (status = 404, description = "no Hiboutik webhook for this account"))
+)]
 async fn hiboutik(
     State(state): State<AppState>,
     ApiPath(account): ApiPath<String>,

@@ -11,6 +11,7 @@ mod items;
 mod jobs;
 mod metrics;
 mod migrations;
+mod openapi;
 mod outbox;
 mod pos_state;
 mod races;
