@@ -43,6 +43,8 @@ named_enum!(TaskState {
 pub struct Task {
     pub id: TaskId,
     pub kind: TaskKind,
+    /// The one account it is for; every account when `None`.
+    pub account: Option<crate::AccountId>,
     pub state: TaskState,
     /// A one-line outcome for people (for a sync: how many links changed).
     pub summary: Option<String>,

@@ -39,8 +39,14 @@ enum Command {
     /// Links on a running stocksync: add, list, remove, import from CSV.
     #[command(subcommand)]
     Items(ItemsCommand),
-    /// Sync every account now, on a running stocksync, and say what changed.
-    Sync(RemoteArgs),
+    /// Sync every account (or one) now, on a running stocksync, and say what changed.
+    Sync {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// Only this POS account.
+        #[arg(long)]
+        account: Option<String>,
+    },
     /// Compare every link with its POS (and fix the drift unless --dry-run).
     Reconcile {
         #[command(flatten)]
@@ -209,7 +215,9 @@ pub fn main() -> ExitCode {
             once: args.once,
         })),
         Command::Items(command) => runtime().block_on(items(command)),
-        Command::Sync(remote) => runtime().block_on(async { remote.remote()?.sync().await }),
+        Command::Sync { remote, account } => {
+            runtime().block_on(async { remote.remote()?.sync(account.as_deref()).await })
+        }
         Command::Reconcile { remote, dry_run } => {
             runtime().block_on(async { remote.remote()?.reconcile(dry_run).await })
         }

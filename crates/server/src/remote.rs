@@ -257,10 +257,16 @@ impl Remote {
         }
     }
 
-    pub async fn sync(&self) -> anyhow::Result<()> {
-        let task = self
-            .run_task("/api/synchronizer/forceUpdate", "syncing")
-            .await?;
+    /// Syncs every account, or only `account`.
+    pub async fn sync(&self, account: Option<&str>) -> anyhow::Result<()> {
+        let path = match account {
+            Some(account) => format!(
+                "/api/synchronizer/forceUpdate?account={}",
+                percent_encoding::utf8_percent_encode(account, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            None => "/api/synchronizer/forceUpdate".to_owned(),
+        };
+        let task = self.run_task(&path, "syncing").await?;
         report_task(&task)
     }
 

@@ -67,7 +67,12 @@ impl Runner {
         let mut lines = Vec::new();
         let mut reports: Vec<Value> = Vec::new();
         let mut failed = false;
-        for account in self.accounts.iter() {
+        let wanted = self.accounts.iter().filter(|account| {
+            task.account
+                .as_ref()
+                .is_none_or(|only| only == &account.config.id)
+        });
+        for account in wanted {
             let id = &account.config.id;
             match self.synchronizer.sync_account(account, kind).await {
                 Ok(report) => {

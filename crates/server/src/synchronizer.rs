@@ -8,6 +8,7 @@ use crate::metrics::Metrics;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use stocksync_domain::AccountId;
 use stocksync_domain::task::{Task, TaskKind};
 use stocksync_store::{Store, StoreError};
 use tokio::sync::{Notify, watch};
@@ -73,9 +74,19 @@ impl Synchronizer {
         Ok(())
     }
 
-    /// Enqueues a task (or returns the one of that kind already waiting) and wakes the runner.
+    /// Enqueues a task for every account (or returns the same one already waiting) and wakes
+    /// the runner.
     pub async fn request(&self, kind: TaskKind) -> Result<Task, StoreError> {
-        let task = self.store.enqueue_task(kind).await?;
+        self.request_for(kind, None).await
+    }
+
+    /// Enqueues a task for one account (all when `None`).
+    pub async fn request_for(
+        &self,
+        kind: TaskKind,
+        account: Option<&AccountId>,
+    ) -> Result<Task, StoreError> {
+        let task = self.store.enqueue_task(kind, account).await?;
         self.tasks_waiting.notify_one();
         Ok(task)
     }

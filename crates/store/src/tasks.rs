@@ -3,13 +3,14 @@
 
 use crate::{Result, Store, StoreError, begin_write, dispatch, now};
 use chrono::{DateTime, Utc};
-use stocksync_domain::TaskId;
+use stocksync_domain::{AccountId, TaskId};
 use stocksync_domain::task::{Task, TaskKind, TaskState};
 
 #[derive(sqlx::FromRow)]
 struct TaskRow {
     id: String,
     kind: String,
+    account_id: Option<String>,
     state: String,
     summary: Option<String>,
     result: Option<String>,
@@ -22,7 +23,8 @@ struct TaskRow {
 macro_rules! select_tasks {
     ($tail:literal) => {
         concat!(
-            "SELECT id, kind, state, summary, result, error, created_at, started_at, finished_at FROM stocksync_tasks ",
+            "SELECT id, kind, account_id, state, summary, result, error, created_at, started_at, finished_at \
+             FROM stocksync_tasks ",
             $tail
         )
     };
@@ -46,6 +48,7 @@ impl TryFrom<TaskRow> for Task {
         Ok(Task {
             kind: TaskKind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?,
             state: TaskState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?,
+            account: row.account_id.map(AccountId::new),
             id: TaskId::new(row.id),
             summary: row.summary,
             result: row.result,
@@ -58,25 +61,32 @@ impl TryFrom<TaskRow> for Task {
 }
 
 impl Store {
-    /// Enqueues a task of `kind`, unless one of that kind is already waiting: then that one is
-    /// returned, so that pressing "sync" twice runs one sync.
+    /// Enqueues a task of `kind` (for one account, or all when `None`), unless the same one is
+    /// already waiting: then that one is returned, so that pressing "sync" twice runs one sync.
     #[tracing::instrument(skip(self), err)]
-    pub async fn enqueue_task(&self, kind: TaskKind) -> Result<Task> {
+    pub async fn enqueue_task(&self, kind: TaskKind, account: Option<&AccountId>) -> Result<Task> {
+        let account = account.map(AccountId::as_str);
         let at = now();
         let id = uuid::Uuid::new_v4().to_string();
         let row: TaskRow = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             let waiting: Option<TaskRow> =
-                sqlx::query_as(select_tasks!("WHERE kind = ? AND state = 'enqueued' ORDER BY created_at LIMIT 1"))
+                sqlx::query_as(select_tasks!(
+                    "WHERE kind = ? AND COALESCE(account_id, '') = ? AND state = 'enqueued' ORDER BY created_at LIMIT 1"
+                ))
                     .bind(kind.as_str())
+                    .bind(account.unwrap_or_default())
                     .fetch_optional(&mut *tx)
                     .await?;
             match waiting {
                 Some(row) => row,
                 None => {
-                    sqlx::query("INSERT INTO stocksync_tasks (id, kind, state, created_at) VALUES (?, ?, 'enqueued', ?)")
+                    sqlx::query(
+                        "INSERT INTO stocksync_tasks (id, kind, account_id, state, created_at) VALUES (?, ?, ?, 'enqueued', ?)",
+                    )
                         .bind(&id)
                         .bind(kind.as_str())
+                        .bind(account)
                         .bind(at)
                         .execute(&mut *tx)
                         .await?;
@@ -84,6 +94,7 @@ impl Store {
                     TaskRow {
                         id,
                         kind: kind.as_str().to_owned(),
+                        account_id: account.map(str::to_owned),
                         state: TaskState::Enqueued.as_str().to_owned(),
                         summary: None,
                         result: None,

@@ -84,7 +84,10 @@ async fn retry(
             job.state.as_str()
         )));
     }
-    let again = state.synchronizer.request(job.kind).await?;
+    let again = state
+        .synchronizer
+        .request_for(job.kind, job.account.as_ref())
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(pending_json(&again))))
 }
 

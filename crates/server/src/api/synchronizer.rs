@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use stocksync_domain::AccountId;
 use stocksync_domain::account::VendorConfig;
 use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::TaskKind;
@@ -94,18 +95,42 @@ async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "status": "stopped" })))
 }
 
-/// Enqueues a sync of every account now; the answer says where to follow it.
+/// Enqueues a sync of every account (or of `?account=ID`) now; the answer says where to
+/// follow it.
 #[utoipa::path(
     post,
     path = "/api/synchronizer/forceUpdate",
     tag = "synchronizer",
-    description = "Enqueues a sync of every account now.",
-    responses((status = 202, description = "enqueued: location of the task"))
+    description = "Enqueues a sync of every account now (or of one: `?account=ID`).",
+    responses((status = 202, description = "enqueued: location of the task"), (status = 404, description = "unknown account"))
 )]
 async fn force_update(
     State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<AccountQuery>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    enqueue(&state, TaskKind::SyncAll).await
+    let account = match query.account {
+        Some(id) => {
+            let id = AccountId::new(id);
+            if state.accounts.get(&id).is_none() {
+                return Err(ApiError::not_found(format!(
+                    "no POS account '{id}' is configured (configured: {})",
+                    state.accounts.ids().join(", ")
+                )));
+            }
+            Some(id)
+        }
+        None => None,
+    };
+    let task = state
+        .synchronizer
+        .request_for(TaskKind::SyncAll, account.as_ref())
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(pending_json(&task))))
+}
+
+#[derive(Deserialize)]
+struct AccountQuery {
+    account: Option<String>,
 }
 
 #[derive(Deserialize)]

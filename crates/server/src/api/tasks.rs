@@ -37,6 +37,7 @@ pub fn task_json(task: &Task) -> Value {
     json!({
         "id": task.id,
         "kind": task.kind.as_str(),
+        "account_id": task.account,
         "state": task.state.as_str(),
         "summary": task.summary,
         "result": task.result.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()),

@@ -101,7 +101,7 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
     let store = db.store().await;
     store.migrate().await.unwrap();
     let done = store
-        .enqueue_task(stocksync_domain::task::TaskKind::SyncAll)
+        .enqueue_task(stocksync_domain::task::TaskKind::SyncAll, None)
         .await
         .unwrap();
     store.claim_task().await.unwrap();
@@ -116,7 +116,7 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
         .await
         .unwrap();
     let waiting = store
-        .enqueue_task(stocksync_domain::task::TaskKind::Reconcile)
+        .enqueue_task(stocksync_domain::task::TaskKind::Reconcile, None)
         .await
         .unwrap();
     let account = stocksync_domain::AccountId::new("sq");

@@ -12,6 +12,7 @@ on_every_backend!(
     a_pos_count_never_brings_back_units_sold_online,
     one_failing_account_does_not_stop_the_others,
     unknown_tasks_are_404,
+    one_account_can_be_synced_alone,
     status_shows_pos_calls_and_the_hiboutik_budget,
 );
 
@@ -147,6 +148,36 @@ async fn one_failing_account_does_not_stop_the_others(backend: Backend) {
     let (_, status) = app.get("/api/synchronizer").await;
     assert_eq!(status["accounts"][0]["last_sync"]["ok"], false);
     assert_eq!(status["accounts"][1]["last_sync"]["ok"], true);
+}
+
+async fn one_account_can_be_synced_alone(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (status, answer) = app
+        .post_empty(&format!(
+            "/api/synchronizer/forceUpdate?account={OTHER_ACCOUNT}"
+        ))
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["task"]["account_id"], OTHER_ACCOUNT);
+    let task = app.wait_task(answer["location"].as_str().unwrap()).await;
+    let summary = task["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(OTHER_ACCOUNT) && !summary.contains(ACCOUNT),
+        "{summary}"
+    );
+    let (_, status) = app.get("/api/synchronizer").await;
+    assert_eq!(
+        status["accounts"][0]["last_sync"],
+        serde_json::Value::Null,
+        "not synced: {status}"
+    );
+    assert_eq!(status["accounts"][1]["last_sync"]["ok"], true);
+    let (status, _) = app
+        .post_empty("/api/synchronizer/forceUpdate?account=nope")
+        .await;
+    assert_eq!(status, 404);
 }
 
 async fn unknown_tasks_are_404(backend: Backend) {

@@ -79,6 +79,7 @@ CREATE TABLE stocksync_ledger (
 CREATE TABLE stocksync_tasks (
     id VARCHAR(36) NOT NULL PRIMARY KEY,
     kind VARCHAR(32) NOT NULL,
+    account_id VARCHAR(191) NULL,
     state VARCHAR(16) NOT NULL,
     summary TEXT NULL,
     result MEDIUMTEXT NULL,

@@ -67,6 +67,8 @@ CREATE INDEX stocksync_ledger_link ON stocksync_ledger (link_id, id);
 CREATE TABLE stocksync_tasks (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
+    -- The one account a sync is for (all accounts when NULL).
+    account_id TEXT,
     state TEXT NOT NULL,
     summary TEXT,
     result TEXT,
