@@ -3,8 +3,8 @@
 
 use crate::{Result, Store, StoreError, begin_write, dispatch, now};
 use chrono::{DateTime, Utc};
-use stocksync_domain::{AccountId, TaskId};
 use stocksync_domain::task::{Task, TaskKind, TaskState};
+use stocksync_domain::{AccountId, TaskId};
 
 #[derive(sqlx::FromRow)]
 struct TaskRow {
