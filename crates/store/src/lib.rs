@@ -94,11 +94,20 @@ pub(crate) use write_ledger;
 
 pub(crate) trait WriteTx {
     type Db: sqlx::Database;
+    /// Whether rows must be locked explicitly (`SELECT … FOR UPDATE`) before a transaction
+    /// reads what it will write from. SQLite's `BEGIN IMMEDIATE` already locks the database.
+    const LOCKS_ROWS: bool;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+/// [`WriteTx::LOCKS_ROWS`] of a pool, inside a `dispatch!` body.
+pub(crate) fn locks_rows<P: WriteTx>(_pool: &P) -> bool {
+    P::LOCKS_ROWS
 }
 
 impl WriteTx for SqlitePool {
     type Db = sqlx::Sqlite;
+    const LOCKS_ROWS: bool = false;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
@@ -106,6 +115,7 @@ impl WriteTx for SqlitePool {
 
 impl WriteTx for MySqlPool {
     type Db = sqlx::MySql;
+    const LOCKS_ROWS: bool = true;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::MySql>, sqlx::Error> {
         self.begin().await
     }

@@ -4,7 +4,9 @@
 
 use crate::sales::{SaleRow, select_sales};
 use crate::shop_table::mirror_to_shop;
-use crate::{LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, write_ledger};
+use crate::{
+    LedgerLine, Result, Store, StoreError, begin_write, dispatch, locks_rows, now, write_ledger,
+};
 use chrono::{DateTime, Utc};
 use stocksync_domain::sale::{Sale, SaleState};
 use stocksync_domain::{AccountId, SaleId};
@@ -91,10 +93,12 @@ impl Store {
                 // Lock the link's row before reading its quantity, so that this ledger line
                 // takes its place after any change committed to the link meanwhile (MySQL
                 // would otherwise read a quantity a concurrent sync is replacing).
-                sqlx::query("UPDATE stock SET quantity = quantity WHERE id = ?")
-                    .bind(sale.link_id)
-                    .execute(&mut *tx)
-                    .await?;
+                if locks_rows(pool) {
+                    sqlx::query("SELECT id FROM stock WHERE id = ? FOR UPDATE")
+                        .bind(sale.link_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let (quantity,): (i64,) =
                     sqlx::query_as("SELECT COALESCE(MAX(quantity), 0) FROM stock WHERE id = ?")
                         .bind(sale.link_id)

@@ -5,7 +5,7 @@
 
 use crate::links::{LinkRow, select_links};
 use crate::shop_table::mirror_to_shop;
-use crate::{LedgerLine, Result, Store, begin_write, dispatch, now, write_ledger};
+use crate::{LedgerLine, Result, Store, begin_write, dispatch, locks_rows, now, write_ledger};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -102,10 +102,12 @@ impl Store {
             // being accepted holds its link's row until it commits, so what is read below
             // includes every sale that decremented these links (SQLite: the database is
             // already locked by BEGIN IMMEDIATE; MySQL reads committed data after the lock).
-            sqlx::query("UPDATE stock SET quantity = quantity WHERE accountID = ?")
-                .bind(account.as_str())
-                .execute(&mut *tx)
-                .await?;
+            if locks_rows(pool) {
+                sqlx::query("SELECT id FROM stock WHERE accountID = ? FOR UPDATE")
+                    .bind(account.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let links: Vec<LinkRow> = sqlx::query_as(select_links!("WHERE accountID = ?"))
                 .bind(account.as_str())
                 .fetch_all(&mut *tx)

@@ -157,6 +157,13 @@ impl Page {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
     }
+
+    /// A page of answers: `{"<name>": […], "page", "per_page", "total"}`.
+    pub fn answer(&self, name: &str, items: Vec<Value>, total: i64) -> Json<Value> {
+        let mut body = json!({ "page": self.page, "per_page": self.per_page, "total": total });
+        body[name] = Value::Array(items);
+        Json(body)
+    }
 }
 
 fn first_page() -> i64 {
@@ -180,12 +187,11 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     page.check()?;
     let found = state.store.links(page.offset(), page.per_page).await?;
-    Ok(Json(json!({
-        "items": found.links.iter().map(link_json).collect::<Vec<_>>(),
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": found.total,
-    })))
+    Ok(page.answer(
+        "items",
+        found.links.iter().map(link_json).collect(),
+        found.total,
+    ))
 }
 
 /// `GET /api/items/{key}`: the original's list of one account's links when `key` is a

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use stocksync_domain::TaskId;
 use stocksync_domain::task::{TaskKind, TaskState};
 use utoipa_axum::router::OpenApiRouter;
@@ -57,12 +57,7 @@ async fn list(
         .store
         .tasks(wanted_state, wanted_kind, page.offset(), page.per_page)
         .await?;
-    Ok(Json(json!({
-        "jobs": jobs.iter().map(task_json).collect::<Vec<_>>(),
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": total,
-    })))
+    Ok(page.answer("jobs", jobs.iter().map(task_json).collect(), total))
 }
 
 #[utoipa::path(

@@ -67,11 +67,7 @@ async fn history(
             })
         })
         .collect();
-    Ok(Json(json!({
-        "link_id": id.to_string(),
-        "entries": entries,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": total,
-    })))
+    let mut answer = page.answer("entries", entries, total);
+    answer["link_id"] = json!(id.to_string());
+    Ok(answer)
 }

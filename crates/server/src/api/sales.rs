@@ -177,12 +177,7 @@ async fn list(
         .store
         .sales(wanted, page.offset(), page.per_page)
         .await?;
-    Ok(Json(json!({
-        "sales": sales.iter().map(sale_json).collect::<Vec<_>>(),
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": total,
-    })))
+    Ok(page.answer("sales", sales.iter().map(sale_json).collect(), total))
 }
 
 #[utoipa::path(

@@ -9,12 +9,12 @@
 //!
 //! Polling stays on: a webhook that never comes changes nothing but speed.
 
-use super::extract::ApiPath;
+use super::extract::{ApiPath, ApiQuery};
 use super::{AppState, error::ApiError};
 use crate::config::WebhookConfig;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use secrecy::ExposeSecret;
@@ -139,7 +139,7 @@ struct Secret {
 async fn hiboutik(
     State(state): State<AppState>,
     ApiPath(account): ApiPath<String>,
-    Query(secret): Query<Secret>,
+    ApiQuery(secret): ApiQuery<Secret>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let account = AccountId::new(account);
