@@ -1,4 +1,5 @@
-//! Asynchronous tasks (`GET /api/itemstask/{id}`): what they do and the states they pass through.
+//! Jobs (also called tasks, as in `GET /api/itemstask/{id}`): what they do and the states they
+//! pass through.
 
 use crate::TaskId;
 use chrono::{DateTime, Utc};
@@ -12,15 +13,25 @@ pub enum TaskKind {
     Reconcile,
     /// The same report, changing nothing.
     ReconcileDryRun,
+    /// Read again the products a webhook named (the job's payload) on its account.
+    ReadItems,
 }
 
 /// Where a task is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskState {
+    /// Waits for its time (`run_at`): a retry after a failed attempt.
+    Scheduled,
+    /// Ready to run.
     Enqueued,
+    /// A worker holds its lease.
     Running,
     Succeeded,
+    /// Ended in failure and is not retried by itself: a sync (the schedule runs the next one),
+    /// unless someone retries it.
     Failed,
+    /// Failed every attempt it was allowed (or lost its worker that many times).
+    Dead,
     /// Taken out of the queue before it ran.
     Cancelled,
 }
@@ -29,14 +40,24 @@ named_enum!(TaskKind {
     SyncAll => "sync_all",
     Reconcile => "reconcile",
     ReconcileDryRun => "reconcile_dry_run",
+    ReadItems => "read_items",
 });
 named_enum!(TaskState {
+    Scheduled => "scheduled",
     Enqueued => "enqueued",
     Running => "running",
     Succeeded => "succeeded",
     Failed => "failed",
+    Dead => "dead",
     Cancelled => "cancelled",
 });
+
+impl TaskState {
+    /// Waiting to run (now or at its `run_at`).
+    pub fn is_waiting(self) -> bool {
+        matches!(self, Self::Scheduled | Self::Enqueued)
+    }
+}
 
 /// A stored task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +67,18 @@ pub struct Task {
     /// The one account it is for; every account when `None`.
     pub account: Option<crate::AccountId>,
     pub state: TaskState,
+    /// Times a worker took it.
+    pub attempts: i64,
+    /// When a `scheduled` job becomes due.
+    pub run_at: Option<DateTime<Utc>>,
+    /// The process that holds (or last held) it.
+    pub worker: Option<String>,
+    /// Until when its worker's lease runs; past it, another worker may take the job over.
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Set when a schedule's tick made it (`sync:<account>@<tick>`).
+    pub dedupe_key: Option<String>,
+    /// What it works on, as JSON (the products a webhook named).
+    pub payload: Option<String>,
     /// A one-line outcome for people (for a sync: how many links changed).
     pub summary: Option<String>,
     /// The outcome in detail, as JSON (a reconciliation's report).
@@ -63,10 +96,12 @@ mod tests {
     #[test]
     fn names_round_trip() {
         for state in [
+            TaskState::Scheduled,
             TaskState::Enqueued,
             TaskState::Running,
             TaskState::Succeeded,
             TaskState::Failed,
+            TaskState::Dead,
             TaskState::Cancelled,
         ] {
             assert_eq!(TaskState::parse(state.as_str()), Some(state));

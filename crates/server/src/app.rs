@@ -1,15 +1,17 @@
-//! Starting and stopping the service: open and migrate the database, start the task runner and
-//! the schedule, serve the API on the given listener until `shutdown` is cancelled.
+//! Starting and stopping the service: open and migrate the database, start the job workers, the
+//! scheduler and the outbox, serve the API on the given listener until `shutdown` is cancelled.
 
 use crate::accounts::{self, Accounts};
 use crate::api::{self, AppState};
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::outbox::{Outbox, OutboxWake};
-use crate::runner::Runner;
+use crate::runner::{Runner, process_name};
+use crate::scheduler::Scheduler;
+use crate::schedules::Schedules;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
 use std::sync::Arc;
-use stocksync_domain::task::TaskKind;
 use stocksync_pos::CallLog;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
@@ -39,6 +41,18 @@ pub async fn run(
     connect: Connect,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    run_with_clock(settings, listener, connect, Arc::new(SystemClock), shutdown).await
+}
+
+/// `run`, with the schedules and the jobs reading the time from `clock` (a test's hand-moved
+/// one).
+pub async fn run_with_clock(
+    settings: Settings,
+    listener: TcpListener,
+    connect: Connect,
+    clock: Arc<dyn Clock>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     for warning in &settings.warnings {
         tracing::warn!("{warning}");
     }
@@ -51,44 +65,38 @@ pub async fn run(
     let calls = CallLog::default();
     let accounts = connect(&store, &calls)
         .map_err(|e| anyhow::anyhow!("a POS account cannot be set up: {e}"))?;
-    let requeued = store.requeue_interrupted_tasks().await?;
-    if requeued > 0 {
-        tracing::info!(
-            requeued,
-            "tasks interrupted by the last stop are queued again"
-        );
-    }
     let synchronizer = Synchronizer::load(
         store.clone(),
-        settings.cron.clone(),
-        settings.reconcile_cron.clone(),
+        Schedules::new(store.clone(), &settings, &accounts),
+        clock,
         shutdown.clone(),
     )
     .await?;
+    let process = process_name();
+    tracing::info!(%process, workers = settings.jobs.workers, "this process takes jobs as");
     let background = TaskTracker::new();
     let runner = Runner {
         store: store.clone(),
         accounts: accounts.clone(),
         synchronizer: synchronizer.clone(),
         history: settings.history,
+        jobs: settings.jobs,
+        process: process.clone(),
     };
     background.spawn(runner.drive());
-    background.spawn(
-        synchronizer
-            .clone()
-            .drive_schedule(settings.cron.clone(), TaskKind::SyncAll),
-    );
-    background.spawn(
-        synchronizer
-            .clone()
-            .drive_schedule(settings.reconcile_cron.clone(), TaskKind::Reconcile),
-    );
+    let scheduler = Scheduler {
+        synchronizer: synchronizer.clone(),
+        accounts: accounts.clone(),
+    };
+    background.spawn(scheduler.drive());
     let outbox = Outbox {
         store: store.clone(),
         accounts: accounts.clone(),
         backoff: settings.sale_retries,
         wake: Arc::new(OutboxWake::new(&accounts)),
         stopping: shutdown.clone(),
+        process,
+        lease: settings.jobs.lease,
     };
     background.spawn(outbox.clone().drive());
 

@@ -3,9 +3,12 @@
 //! jitter, and after the configured number of attempts declares the sale dead. A sale the POS
 //! refuses for good (the item is gone) is dead at once and its units go back to the shop.
 //! Each account has its own loop, so a POS that is down or slow never holds up the others'
-//! sales (invariant 5). `try_push_one` is a single step; `drive` runs the loops.
+//! sales (invariant 5); across processes sharing the database, one process at a time pushes an
+//! account's sales (the lease `outbox:<account>`), and another takes over when it stops.
+//! `try_push_one` is a single step; `drive` runs the loops.
 
 use crate::accounts::{Account, Accounts};
+use crate::lease;
 use crate::runner::Step;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -33,6 +36,10 @@ pub struct Outbox {
     /// Cancelled when stocksync stops: a POS call in flight is abandoned (the sale stays
     /// accepted and is pushed again, idempotently, after the restart); database steps finish.
     pub stopping: CancellationToken,
+    /// This process, as named in the leases it holds.
+    pub process: String,
+    /// How long an account's outbox stays this process's without renewal (`JobLeaseSeconds`).
+    pub lease: Duration,
 }
 
 /// One `Notify` per configured account, so that accepting a sale wakes that account's loop.
@@ -74,9 +81,14 @@ impl Outbox {
             return Ok(Step::Empty);
         };
         let pos_sale = pos_sale(&sale);
+        let lease_name = lease_name(account);
         let pushed = tokio::select! {
             _ = self.stopping.cancelled() => return Ok(Step::Empty),
             pushed = account.connector.record_sale(&pos_sale) => pushed,
+            () = lease::keep(self.lease, &lease_name, || self.hold(&lease_name)) => {
+                tracing::warn!(sale = %sale.id, "the outbox lease was lost (this process stalled); another process pushes this account's sales");
+                return Ok(Step::Empty);
+            }
         };
         match pushed {
             Ok(receipt) => {
@@ -147,26 +159,62 @@ impl Outbox {
         while loops.join_next().await.is_some() {}
     }
 
-    /// Pushes one account's sales as they become due.
+    /// Takes or renews this process's lease on an account's outbox.
+    async fn hold(&self, lease_name: &str) -> Result<bool, StoreError> {
+        let ttl = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::MAX);
+        self.store
+            .acquire_lease(lease_name, &self.process, Utc::now(), ttl)
+            .await
+    }
+
+    /// Pushes one account's sales as they become due, while this process holds its lease.
     async fn drive_account(self, account: Account) {
         let wake = self.wake.of(&account.config.id);
+        let lease_name = lease_name(&account);
         while !self.stopping.is_cancelled() {
-            match self.try_push_one(&account).await {
-                Ok(Step::Ran) => continue,
-                Ok(Step::Empty) => {}
-                Err(err) => tracing::error!(error = %err, "outbox could not reach the database"),
-            }
-            let wait = match self.store.next_sale_due_at(&account.config.id).await {
-                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().min(IDLE),
-                _ => IDLE,
+            let wait = match self.hold(&lease_name).await {
+                Ok(true) => self.push_due(&account).await,
+                // Another process pushes them; look again before its lease would expire.
+                Ok(false) => self.lease / 3,
+                Err(err) => {
+                    tracing::error!(error = %err, "outbox could not reach the database");
+                    IDLE.min(self.lease / 3)
+                }
             };
             tokio::select! {
-                _ = self.stopping.cancelled() => return,
+                _ = self.stopping.cancelled() => break,
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+        if let Err(err) = self.store.release_lease(&lease_name, &self.process).await {
+            tracing::warn!(error = %err, "could not let the outbox lease go; it expires by itself");
+        }
     }
+
+    /// Pushes the account's due sales; returns how long to wait before looking again.
+    async fn push_due(&self, account: &Account) -> Duration {
+        loop {
+            match self.try_push_one(account).await {
+                Ok(Step::Ran) if !self.stopping.is_cancelled() => continue,
+                Ok(_) => break,
+                Err(err) => {
+                    tracing::error!(error = %err, "outbox could not reach the database");
+                    break;
+                }
+            }
+        }
+        let due = match self.store.next_sale_due_at(&account.config.id).await {
+            Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().min(IDLE),
+            _ => IDLE,
+        };
+        // The lease must be renewed before it expires, even while idle.
+        due.min(self.lease / 3)
+    }
+}
+
+fn lease_name(account: &Account) -> String {
+    format!("outbox:{}", account.config.id)
 }
 
 /// The sale as the POS connector takes it; its key is the sale's id, stable across retries.

@@ -1,16 +1,30 @@
-//! The task runner: takes enqueued tasks from the database one at a time and runs them.
-//! `try_run_one` is a single step (tests drain the queue with it); `drive` loops until shutdown.
+//! The job runner: each process runs `JobWorkers` workers, which claim due jobs from the
+//! database under a lease, keep it with a heartbeat while they work, and record how the job
+//! ended and what comes next (done, a retry later, or dead). Two jobs of the same account never
+//! run at once, whichever processes share the database; a job whose process died is taken over
+//! once its lease expires.
 
 use crate::accounts::Accounts;
+use crate::config::JobSettings;
+use crate::lease;
 use crate::sync::SyncKind;
 use crate::synchronizer::Synchronizer;
 use serde_json::{Value, json};
 use std::time::Duration;
 use stocksync_domain::task::{Task, TaskKind};
-use stocksync_store::{Store, StoreError, SyncReport, TaskOutcome};
+use stocksync_domain::{PosRef, TaskId};
+use stocksync_pos::backoff::Backoff;
+use stocksync_store::{NextStep, Store, StoreError, SyncReport, TaskOutcome};
 
 /// How often the queue is looked at when nothing wakes the runner.
 const POLL: Duration = Duration::from_secs(2);
+
+/// How failed jobs are spaced: 30 s, then 1, 2, … minutes, up to 10.
+const RETRY: Backoff = Backoff {
+    initial: Duration::from_secs(30),
+    max: Duration::from_secs(600),
+    retries: 0,
+};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Step {
@@ -26,24 +40,66 @@ pub struct Runner {
     /// How long finished jobs and webhook events are kept; older ones are purged after each
     /// reconciliation (nightly by default).
     pub history: chrono::Duration,
+    pub jobs: JobSettings,
+    /// This process, as named in the jobs it holds (`host:pid:random`).
+    pub process: String,
+}
+
+/// A name for this process that no other process shares, even after a restart.
+pub fn process_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &random[..8])
 }
 
 impl Runner {
-    /// Runs the oldest waiting task, if any.
-    pub async fn try_run_one(&self) -> Result<Step, StoreError> {
-        let Some(task) = self.store.claim_task().await? else {
+    /// Runs one due job, if any, as worker `worker`.
+    pub async fn try_run_one(&self, worker: &str) -> Result<Step, StoreError> {
+        let lease = chrono::Duration::from_std(self.jobs.lease).unwrap_or(chrono::Duration::MAX);
+        let Some(task) = self
+            .store
+            .claim_task(
+                worker,
+                self.synchronizer.clock.now(),
+                lease,
+                self.jobs.max_attempts,
+            )
+            .await?
+        else {
             return Ok(Step::Empty);
         };
-        let outcome = self.execute(&task).await;
+        tracing::info!(task = %task.id, kind = task.kind.as_str(), account = ?task.account, attempt = task.attempts, "job started");
+        let outcome = tokio::select! {
+            outcome = self.execute(&task) => outcome,
+            () = self.keep_lease(&task.id, worker) => {
+                tracing::warn!(task = %task.id, "the job's lease was lost (this process stalled); another worker has it");
+                return Ok(Step::Ran);
+            }
+        };
         if self.synchronizer.stopping.is_cancelled() {
-            // Interrupted: left `running`, queued again at the next start.
+            // Interrupted, not failed: back in the queue for whichever process runs next.
+            self.store.release_task(&task.id, worker).await?;
             return Ok(Step::Ran);
         }
-        match &outcome.error {
-            None => tracing::info!(task = %task.id, summary = %outcome.summary, "task succeeded"),
-            Some(error) => tracing::warn!(task = %task.id, %error, "task failed"),
+        let next = self.next_step(&task, &outcome);
+        match (&outcome.error, next) {
+            (None, _) => {
+                tracing::info!(task = %task.id, summary = %outcome.summary, "job succeeded")
+            }
+            (Some(error), NextStep::RetryAt(at)) => {
+                tracing::warn!(task = %task.id, %error, retry_at = %at, "job failed; will retry")
+            }
+            (Some(error), _) => {
+                tracing::warn!(task = %task.id, %error, state = ?next, "job failed")
+            }
         }
-        self.store.finish_task(&task.id, &outcome).await?;
+        if !self
+            .store
+            .finish_task(&task.id, worker, &outcome, next)
+            .await?
+        {
+            tracing::warn!(task = %task.id, "the job was taken over by another worker; its outcome is theirs to record");
+        }
         if task.kind == TaskKind::Reconcile {
             let purged = self
                 .store
@@ -56,6 +112,33 @@ impl Runner {
         Ok(Step::Ran)
     }
 
+    /// Keeps the job's lease; returns only when it is lost.
+    async fn keep_lease(&self, id: &TaskId, worker: &str) {
+        let lease = chrono::Duration::from_std(self.jobs.lease).unwrap_or(chrono::Duration::MAX);
+        lease::keep(self.jobs.lease, id.as_str(), || {
+            let until = self.synchronizer.clock.now() + lease;
+            self.store.renew_task_lease(id, worker, until)
+        })
+        .await;
+    }
+
+    /// What follows a job's attempt: a failed sync is not retried (the schedule runs the next
+    /// one); other failed jobs (reconciliations, webhook reads) are retried with growing waits
+    /// until `JobMaxAttempts`, then dead.
+    fn next_step(&self, task: &Task, outcome: &TaskOutcome) -> NextStep {
+        if outcome.error.is_none() || task.kind == TaskKind::SyncAll {
+            NextStep::Done
+        } else if task.attempts >= self.jobs.max_attempts {
+            NextStep::Dead
+        } else {
+            let wait = RETRY.ceiling(u32::try_from(task.attempts - 1).unwrap_or(0));
+            NextStep::RetryAt(
+                self.synchronizer.clock.now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+            )
+        }
+    }
+
     /// Syncs every account the way `task` asks; one failing account is reported but does not
     /// stop the others.
     async fn execute(&self, task: &Task) -> TaskOutcome {
@@ -63,6 +146,7 @@ impl Runner {
             TaskKind::SyncAll => SyncKind::Incremental,
             TaskKind::Reconcile => SyncKind::Reconcile { dry_run: false },
             TaskKind::ReconcileDryRun => SyncKind::Reconcile { dry_run: true },
+            TaskKind::ReadItems => return self.read_items(task).await,
         };
         let mut lines = Vec::new();
         let mut reports: Vec<Value> = Vec::new();
@@ -103,15 +187,49 @@ impl Runner {
         }
     }
 
-    /// Runs tasks as they come until stocksync stops; a database error is logged and retried.
+    /// Reads again the products a webhook named (the job's payload).
+    async fn read_items(&self, task: &Task) -> TaskOutcome {
+        let failed = |error: String| TaskOutcome {
+            summary: error.clone(),
+            error: Some(error),
+            result: None,
+        };
+        let Some(account) = task.account.as_ref().and_then(|id| self.accounts.get(id)) else {
+            return failed(format!("account {:?} is not configured", task.account));
+        };
+        let refs: Vec<PosRef> = match serde_json::from_str(task.payload.as_deref().unwrap_or("")) {
+            Ok(refs) => refs,
+            Err(err) => return failed(format!("the job's list of products is unreadable: {err}")),
+        };
+        match self.synchronizer.read_items(account, &refs).await {
+            Ok(report) => TaskOutcome {
+                summary: format!("{}: {}", account.config.id, report.describe()),
+                error: None,
+                result: None,
+            },
+            Err(error) => failed(format!("{}: {error}", account.config.id)),
+        }
+    }
+
+    /// Runs `JobWorkers` workers until stocksync stops.
     pub async fn drive(self) {
+        let mut workers = tokio::task::JoinSet::new();
+        for n in 1..=self.jobs.workers {
+            let worker = format!("{}/{n}", self.process);
+            workers.spawn(self.clone().drive_worker(worker));
+        }
+        while workers.join_next().await.is_some() {}
+    }
+
+    /// One worker: runs jobs as they come; a database error is logged and retried.
+    async fn drive_worker(self, worker: String) {
         let stopping = self.synchronizer.stopping.clone();
         while !stopping.is_cancelled() {
-            match self.try_run_one().await {
+            match self.try_run_one(&worker).await {
                 Ok(Step::Ran) => continue,
                 Ok(Step::Empty) => {}
                 Err(err) => {
-                    tracing::error!(error = %err, "task runner could not reach the database")
+                    tracing::error!(error = %err, "job runner could not reach the database")
                 }
             }
             tokio::select! {

@@ -7,6 +7,8 @@ use crate::accounts::Account;
 use crate::synchronizer::Synchronizer;
 use chrono::Utc;
 use std::collections::HashSet;
+use stocksync_domain::account::VendorConfig;
+use stocksync_domain::ports::CallBudget;
 use stocksync_domain::pos::{ProductQuery, StockCount};
 use stocksync_domain::{PosError, PosRef};
 use stocksync_store::{PosRead, SyncReport};
@@ -41,6 +43,7 @@ impl Synchronizer {
         kind: SyncKind,
     ) -> Result<SyncReport, String> {
         let started = std::time::Instant::now();
+        let budget_before = self.budget_used(account).await;
         let outcome = self.read_and_apply(account, kind).await;
         if self.stopping.is_cancelled() {
             // Interrupted, not failed: nothing to count or remember.
@@ -52,9 +55,48 @@ impl Synchronizer {
             .map(SyncReport::describe)
             .map_err(Clone::clone);
         if kind != (SyncKind::Reconcile { dry_run: true }) {
-            self.record_last_sync(account, line).await;
+            let calls = match (budget_before, self.budget_used(account).await) {
+                (Some(before), Some(after)) => Some(after - before),
+                _ => None,
+            };
+            self.record_last_sync(account, line, calls).await;
         }
         outcome
+    }
+
+    /// Reads the named products again and applies their counts (the job a webhook enqueues).
+    pub async fn read_items(
+        &self,
+        account: &Account,
+        refs: &[PosRef],
+    ) -> Result<SyncReport, String> {
+        let started_at = Utc::now();
+        let read = tokio::select! {
+            _ = self.stopping.cancelled() => return Err("stocksync is stopping".into()),
+            read = account.connector.read_items(refs) => read.map_err(|e| e.to_string())?,
+        };
+        self.store
+            .apply_counts(
+                &account.config.id,
+                &PosRead {
+                    counts: &read.counts,
+                    started_at,
+                    complete: false,
+                },
+                false,
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Calls counted this month against the account's monthly budget, if it has one (the
+    /// difference across a sync is what a poll costs, which spaces the polls).
+    async fn budget_used(&self, account: &Account) -> Option<i64> {
+        if !matches!(account.config.vendor, VendorConfig::Hiboutik { .. }) {
+            return None;
+        }
+        let month = Utc::now().format("%Y-%m").to_string();
+        self.store.used(&account.config.id, &month).await.ok()
     }
 
     async fn read_and_apply(

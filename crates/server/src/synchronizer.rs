@@ -1,16 +1,21 @@
-//! The synchronizer: whether periodic work runs (kept in the database, so a restart keeps it),
-//! the CRON schedules that enqueue it (the sync cycle, and the nightly reconciliation), and how
-//! each account's last sync went. One sync of one account is in `sync.rs`.
+//! The synchronizer: whether periodic work runs (kept in the database, so a restart and every
+//! process sharing it agree), the schedules it follows (`schedules.rs`; the loop that fires them
+//! is `scheduler.rs`), how each account's last sync went, and the spacing a POS budget imposes.
+//! One sync of one account is in `sync.rs`.
 
 use crate::accounts::Account;
-use crate::config::Schedule;
+use crate::clock::Clock;
 use crate::metrics::Metrics;
+use crate::schedules::Schedules;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use stocksync_domain::AccountId;
+use stocksync_domain::account::VendorConfig;
+use stocksync_domain::budget::{self, MonthlyBudget, PollSpacing};
+use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::{Task, TaskKind};
-use stocksync_store::{Store, StoreError};
+use stocksync_store::{NewJob, Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -20,10 +25,11 @@ const RUNNING_SETTING: &str = "synchronizer.running";
 #[derive(Clone)]
 pub struct Synchronizer {
     pub(crate) store: Store,
-    /// When the sync cycle runs (`Cron`).
-    pub sync_schedule: Schedule,
-    /// When the full reconciliation runs (`ReconcileCron`).
-    pub reconcile_schedule: Schedule,
+    /// When each account is synced and the reconciliation runs.
+    pub schedules: Schedules,
+    /// Rung when a schedule is changed through this process's API.
+    pub schedules_changed: Arc<Notify>,
+    pub clock: Arc<dyn Clock>,
     running: Arc<watch::Sender<bool>>,
     /// Wakes the task runner when a task is enqueued.
     pub tasks_waiting: Arc<Notify>,
@@ -39,21 +45,25 @@ pub struct LastSync {
     pub at: DateTime<Utc>,
     pub ok: bool,
     pub message: String,
+    /// POS calls it cost, where the POS has a monthly budget.
+    #[serde(default)]
+    pub calls: Option<i64>,
 }
 
 impl Synchronizer {
     /// Reads the stored started/stopped state (stopped on a new database, as the original).
     pub async fn load(
         store: Store,
-        sync_schedule: Schedule,
-        reconcile_schedule: Schedule,
+        schedules: Schedules,
+        clock: Arc<dyn Clock>,
         stopping: CancellationToken,
     ) -> Result<Self, StoreError> {
         let running = store.setting(RUNNING_SETTING).await?.as_deref() == Some("true");
         Ok(Self {
             store,
-            sync_schedule,
-            reconcile_schedule,
+            schedules,
+            schedules_changed: Arc::new(Notify::new()),
+            clock,
             running: Arc::new(watch::Sender::new(running)),
             tasks_waiting: Arc::new(Notify::new()),
             stopping,
@@ -65,13 +75,31 @@ impl Synchronizer {
         *self.running.borrow()
     }
 
-    /// Starts or stops the periodic work; doing it twice changes nothing.
+    /// Watches the started/stopped state.
+    pub fn subscribe_running(&self) -> watch::Receiver<bool> {
+        self.running.subscribe()
+    }
+
+    /// Starts or stops the periodic work; doing it twice changes nothing. Starting does not
+    /// catch up the ticks missed while stopped.
     pub async fn set_running(&self, running: bool) -> Result<(), StoreError> {
+        let was_running = self.refresh_running().await?;
+        if running && !was_running {
+            self.store.restart_schedules(self.clock.now()).await?;
+        }
         self.store
             .set_setting(RUNNING_SETTING, if running { "true" } else { "false" })
             .await?;
         self.running.send_replace(running);
         Ok(())
+    }
+
+    /// Reads the started/stopped state again (another process may have changed it).
+    pub async fn refresh_running(&self) -> Result<bool, StoreError> {
+        let running = self.store.setting(RUNNING_SETTING).await?.as_deref() == Some("true");
+        self.running
+            .send_if_modified(|was| std::mem::replace(was, running) != running);
+        Ok(running)
     }
 
     /// Enqueues a task for every account (or returns the same one already waiting) and wakes
@@ -86,33 +114,47 @@ impl Synchronizer {
         kind: TaskKind,
         account: Option<&AccountId>,
     ) -> Result<Task, StoreError> {
-        let task = self.store.enqueue_task(kind, account).await?;
+        self.request_job(NewJob::new(kind, account)).await
+    }
+
+    /// Enqueues `job` and wakes the runner.
+    pub async fn request_job(&self, job: NewJob<'_>) -> Result<Task, StoreError> {
+        let task = self.store.enqueue_job(job, self.clock.now()).await?;
         self.tasks_waiting.notify_one();
         Ok(task)
     }
 
-    /// Enqueues `kind` at every tick of `schedule` while started, until stocksync stops.
-    pub async fn drive_schedule(self, schedule: Schedule, kind: TaskKind) {
-        let shutdown = self.stopping.clone();
-        let mut running = self.running.subscribe();
-        loop {
-            let wait = if *running.borrow_and_update() {
-                schedule
-                    .next_after(Utc::now())
-                    .and_then(|next| (next - Utc::now()).to_std().ok())
-            } else {
-                None
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                changed = running.changed() => if changed.is_err() { return },
-                _ = sleep_or_forever(wait) => {
-                    if let Err(err) = self.request(kind).await {
-                        tracing::error!(error = %err, kind = kind.as_str(), "could not enqueue scheduled work");
-                    }
-                }
-            }
-        }
+    /// How far apart the polls of an account with a monthly call budget (Hiboutik) must be for
+    /// the budget to last the month; `None` for the others.
+    pub async fn poll_spacing(&self, account: &Account) -> Result<Option<PollSpacing>, StoreError> {
+        let VendorConfig::Hiboutik {
+            maximum_requests, ..
+        } = &account.config.vendor
+        else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let (month_start, _) = budget::month_bounds(now);
+        let used = self
+            .store
+            .used(&account.config.id, &now.format("%Y-%m").to_string())
+            .await
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let calls_per_poll = self
+            .last_sync(account)
+            .await
+            .and_then(|last| last.calls)
+            .unwrap_or(1);
+        Ok(Some(budget::poll_spacing(MonthlyBudget {
+            limit: *maximum_requests,
+            used,
+            calls_per_poll,
+            sales_this_month: self
+                .store
+                .sales_since(&account.config.id, month_start)
+                .await?,
+            now,
+        })))
     }
 
     pub async fn last_sync(&self, account: &Account) -> Option<LastSync> {
@@ -129,11 +171,13 @@ impl Synchronizer {
         &self,
         account: &Account,
         outcome: Result<String, String>,
+        calls: Option<i64>,
     ) {
         let last = LastSync {
             at: Utc::now(),
             ok: outcome.is_ok(),
             message: outcome.unwrap_or_else(|err| err),
+            calls,
         };
         let stored = serde_json::to_string(&last).unwrap_or_default();
         if let Err(err) = self
@@ -148,11 +192,4 @@ impl Synchronizer {
 
 fn last_sync_setting(account: &Account) -> String {
     format!("sync.last.{}", account.config.id)
-}
-
-async fn sleep_or_forever(wait: Option<std::time::Duration>) {
-    match wait {
-        Some(wait) => tokio::time::sleep(wait).await,
-        None => std::future::pending().await,
-    }
 }

@@ -6,11 +6,13 @@
 //! lives in `WriteTx`.
 //! This crate knows nothing of HTTP or of POS vendors.
 
+mod leases;
 mod ledger;
 mod links;
 mod outbox;
 mod pos_state;
 mod sales;
+mod schedules;
 mod settings;
 mod shop_table;
 mod stats;
@@ -22,9 +24,10 @@ mod webhooks;
 pub use links::{InsertedLink, LinkPage};
 pub use outbox::SaleRetry;
 pub use sales::SaleOutcome;
+pub use schedules::{ScheduleState, ScheduleTick, TickOutcome};
 pub use shop_table::{BadIdentifier, ShopTable};
 pub use sync::{Drift, Missing, PosRead, SyncReport};
-pub use tasks::TaskOutcome;
+pub use tasks::{NewJob, NextStep, TaskOutcome};
 pub use url::{Backend, DatabaseUrl, UrlError};
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};

@@ -1,6 +1,6 @@
 //! Named values that must survive a restart, such as whether the synchronizer is started.
 
-use crate::{Result, Store, dispatch};
+use crate::{Result, Store, begin_write, dispatch};
 
 impl Store {
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
@@ -21,6 +21,28 @@ impl Store {
                 .bind(value)
                 .execute(pool)
                 .await?;
+        });
+        Ok(())
+    }
+
+    /// Sets (`Some`) or removes (`None`) several values in one transaction: all or none.
+    pub async fn change_settings(&self, changes: &[(String, Option<String>)]) -> Result<()> {
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            for (name, value) in changes {
+                match value {
+                    Some(value) => sqlx::query("REPLACE INTO stocksync_settings (name, value) VALUES (?, ?)")
+                        .bind(name)
+                        .bind(value)
+                        .execute(&mut *tx)
+                        .await?,
+                    None => sqlx::query("DELETE FROM stocksync_settings WHERE name = ?")
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?,
+                };
+            }
+            tx.commit().await?;
         });
         Ok(())
     }

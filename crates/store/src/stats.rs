@@ -1,5 +1,5 @@
-//! Reading sales for the metrics (by state, the age of the oldest in the outbox) and for the
-//! sync (the products of recently confirmed sales).
+//! Reading sales for the metrics (by state, the age of the oldest in the outbox), for the sync
+//! (the products of recently confirmed sales) and for a POS budget (sales this month).
 
 use crate::{Result, Store, dispatch};
 use chrono::{DateTime, Utc};
@@ -47,5 +47,17 @@ impl Store {
                 .await?
         });
         Ok(row.map(|(at,)| at))
+    }
+
+    /// How many sales (and returns) the account was sent since `since`.
+    pub async fn sales_since(&self, account: &AccountId, since: DateTime<Utc>) -> Result<i64> {
+        let (count,): (i64,) = dispatch!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM stocksync_sales WHERE account_id = ? AND created_at >= ?")
+                .bind(account.as_str())
+                .bind(since)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(count)
     }
 }

@@ -1,8 +1,14 @@
-//! Asynchronous tasks: created by the API, claimed one at a time by the task runner, and kept so
-//! that `GET /api/itemstask/{id}` can tell how they went.
+//! Jobs (tasks): enqueued by the API, the schedules and webhooks; claimed under a lease by the
+//! workers of every process sharing the database; kept so that `GET /api/jobs` and
+//! `GET /api/itemstask/{id}` can tell how they went.
+//!
+//! A worker renews its lease while it works. A job whose lease expired (its process died) is
+//! taken over by the next claim; one that lost its worker `max_attempts` times is dead. Two jobs
+//! of the same account (or one for every account) never run at once, whichever processes hold
+//! them: claims are serialised (`lock_jobs!`).
 
-use crate::{Result, Store, StoreError, begin_write, dispatch, now};
-use chrono::{DateTime, Utc};
+use crate::{Result, Store, StoreError, begin_write, dispatch, locks_rows};
+use chrono::{DateTime, SubsecRound, Utc};
 use stocksync_domain::task::{Task, TaskKind, TaskState};
 use stocksync_domain::{AccountId, TaskId};
 
@@ -12,6 +18,12 @@ struct TaskRow {
     kind: String,
     account_id: Option<String>,
     state: String,
+    attempts: i32,
+    run_at: Option<DateTime<Utc>>,
+    worker: Option<String>,
+    lease_until: Option<DateTime<Utc>>,
+    dedupe_key: Option<String>,
+    payload: Option<String>,
     summary: Option<String>,
     result: Option<String>,
     error: Option<String>,
@@ -23,11 +35,65 @@ struct TaskRow {
 macro_rules! select_tasks {
     ($tail:literal) => {
         concat!(
-            "SELECT id, kind, account_id, state, summary, result, error, created_at, started_at, finished_at \
-             FROM stocksync_tasks ",
+            "SELECT id, kind, account_id, state, attempts, run_at, worker, lease_until, dedupe_key, payload, \
+             summary, result, error, created_at, started_at, finished_at FROM stocksync_tasks ",
             $tail
         )
     };
+}
+
+/// Serialises job claims and schedule ticks across processes: SQLite's `BEGIN IMMEDIATE`
+/// already does; on MySQL the transaction locks the one row of `stocksync_locks`.
+macro_rules! lock_jobs {
+    ($pool:ident, $tx:ident) => {
+        if locks_rows($pool) {
+            sqlx::query("SELECT name FROM stocksync_locks WHERE name = 'jobs' FOR UPDATE")
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use lock_jobs;
+
+/// Inserts a new waiting job inside `$tx`.
+macro_rules! insert_task {
+    ($tx:ident, $job:expr, $id:expr, $at:expr) => {
+        sqlx::query(
+            "INSERT INTO stocksync_tasks (id, kind, account_id, state, attempts, dedupe_key, payload, created_at) \
+             VALUES (?, ?, ?, 'enqueued', 0, ?, ?, ?)",
+        )
+        .bind($id)
+        .bind($job.kind.as_str())
+        .bind($job.account.map(AccountId::as_str))
+        .bind($job.dedupe_key.as_deref())
+        .bind($job.payload.as_deref())
+        .bind($at)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+pub(crate) use insert_task;
+
+/// A job to enqueue.
+#[derive(Debug, Clone, Copy)]
+pub struct NewJob<'a> {
+    pub kind: TaskKind,
+    /// The one account it is for; every account when `None`.
+    pub account: Option<&'a AccountId>,
+    pub payload: Option<&'a str>,
+    /// Makes the job once only, whoever asks (a schedule's tick).
+    pub dedupe_key: Option<&'a str>,
+}
+
+impl<'a> NewJob<'a> {
+    pub fn new(kind: TaskKind, account: Option<&'a AccountId>) -> Self {
+        Self {
+            kind,
+            account,
+            payload: None,
+            dedupe_key: None,
+        }
+    }
 }
 
 /// How a task ended.
@@ -38,6 +104,20 @@ pub struct TaskOutcome {
     pub error: Option<String>,
     pub result: Option<String>,
 }
+
+/// What becomes of a job after its attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// `succeeded`, or `failed` when the outcome has an error.
+    Done,
+    /// Failed; waits in `scheduled` for another attempt at this time.
+    RetryAt(DateTime<Utc>),
+    /// Failed its last allowed attempt.
+    Dead,
+}
+
+/// Why a job is dead when its worker vanished during each of its attempts.
+const LOST_WORKER: &str = "its worker stopped during every attempt (the lease expired each time)";
 
 impl TryFrom<TaskRow> for Task {
     type Error = StoreError;
@@ -50,6 +130,12 @@ impl TryFrom<TaskRow> for Task {
             state: TaskState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?,
             account: row.account_id.map(AccountId::new),
             id: TaskId::new(row.id),
+            attempts: i64::from(row.attempts),
+            run_at: row.run_at,
+            worker: row.worker,
+            lease_until: row.lease_until,
+            dedupe_key: row.dedupe_key,
+            payload: row.payload,
             summary: row.summary,
             result: row.result,
             error: row.error,
@@ -60,53 +146,59 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
+/// Two jobs may not run at once when they share an account, or when either is for every account.
+fn overlaps(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// Times as both backends store them (MySQL keeps microseconds).
+fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
 impl Store {
-    /// Enqueues a task of `kind` (for one account, or all when `None`), unless the same one is
-    /// already waiting: then that one is returned, so that pressing "sync" twice runs one sync.
+    /// Enqueues `job`. A job without payload or dedupe key is not enqueued twice: when the same
+    /// kind for the same account is already waiting, that one is returned, so that pressing
+    /// "sync" twice runs one sync.
     #[tracing::instrument(skip(self), err)]
-    pub async fn enqueue_task(&self, kind: TaskKind, account: Option<&AccountId>) -> Result<Task> {
-        let account = account.map(AccountId::as_str);
-        let at = now();
+    pub async fn enqueue_job(&self, job: NewJob<'_>, at: DateTime<Utc>) -> Result<Task> {
+        let at = stored(at);
         let id = uuid::Uuid::new_v4().to_string();
-        let row: TaskRow = dispatch!(self, pool => {
+        let plain = job.payload.is_none() && job.dedupe_key.is_none();
+        let account = job.account.map(AccountId::as_str);
+        let existing: Option<String> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
-            let waiting: Option<TaskRow> =
-                sqlx::query_as(select_tasks!(
-                    "WHERE kind = ? AND COALESCE(account_id, '') = ? AND state = 'enqueued' ORDER BY created_at LIMIT 1"
-                ))
-                    .bind(kind.as_str())
-                    .bind(account.unwrap_or_default())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match waiting {
-                Some(row) => row,
-                None => {
-                    sqlx::query(
-                        "INSERT INTO stocksync_tasks (id, kind, account_id, state, created_at) VALUES (?, ?, ?, 'enqueued', ?)",
-                    )
-                        .bind(&id)
-                        .bind(kind.as_str())
-                        .bind(account)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    TaskRow {
-                        id,
-                        kind: kind.as_str().to_owned(),
-                        account_id: account.map(str::to_owned),
-                        state: TaskState::Enqueued.as_str().to_owned(),
-                        summary: None,
-                        result: None,
-                        error: None,
-                        created_at: at,
-                        started_at: None,
-                        finished_at: None,
-                    }
-                }
+            let waiting: Option<(String,)> = if plain {
+                sqlx::query_as(
+                    "SELECT id FROM stocksync_tasks WHERE kind = ? AND COALESCE(account_id, '') = ? \
+                     AND state IN ('enqueued', 'scheduled') AND payload IS NULL ORDER BY created_at LIMIT 1",
+                )
+                .bind(job.kind.as_str())
+                .bind(account.unwrap_or_default())
+                .fetch_optional(&mut *tx)
+                .await?
+            } else {
+                None
+            };
+            if waiting.is_none() {
+                insert_task!(tx, job, &id, at)?;
+                tx.commit().await?;
             }
+            waiting.map(|(id,)| id)
         });
-        row.try_into()
+        let id = existing.unwrap_or(id);
+        self.task(&id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("task {id} vanished once enqueued")))
+    }
+
+    /// Enqueues a job of `kind` for one account (every account when `None`), as `enqueue_job`.
+    pub async fn enqueue_task(&self, kind: TaskKind, account: Option<&AccountId>) -> Result<Task> {
+        self.enqueue_job(NewJob::new(kind, account), Utc::now())
+            .await
     }
 
     pub async fn task(&self, id: &str) -> Result<Option<Task>> {
@@ -160,13 +252,28 @@ impl Store {
         Ok((tasks, total))
     }
 
-    /// Takes an enqueued task out of the queue; `false` if it is not waiting (any more).
+    /// How many jobs are in each state (for `GET /metrics`).
+    pub async fn task_counts(&self) -> Result<Vec<(TaskState, i64)>> {
+        let rows: Vec<(String, i64)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT state, COUNT(*) FROM stocksync_tasks GROUP BY state")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|(state, n)| TaskState::parse(&state).map(|state| (state, n)))
+            .collect())
+    }
+
+    /// Takes a job out of the queue before it runs (enqueued, or scheduled for a retry);
+    /// `false` if it is not waiting (any more).
     pub async fn cancel_task(&self, id: &TaskId) -> Result<bool> {
         let cancelled = dispatch!(self, pool => {
             sqlx::query(
-                "UPDATE stocksync_tasks SET state = 'cancelled', finished_at = ? WHERE id = ? AND state = 'enqueued'",
+                "UPDATE stocksync_tasks SET state = 'cancelled', run_at = NULL, finished_at = ? \
+                 WHERE id = ? AND state IN ('enqueued', 'scheduled')",
             )
-            .bind(now())
+            .bind(stored(Utc::now()))
             .bind(id.as_str())
             .execute(pool)
             .await?
@@ -175,24 +282,67 @@ impl Store {
         Ok(cancelled == 1)
     }
 
-    /// Takes the oldest enqueued task and marks it running; `None` when there is none.
-    pub async fn claim_task(&self) -> Result<Option<Task>> {
-        let at = now();
+    /// Claims the oldest job that is due and whose account is free, for `worker`, with a lease
+    /// until `at + lease`. A running job whose lease expired is due again (its worker is gone);
+    /// one that has already had `max_attempts` attempts is declared dead instead.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn claim_task(
+        &self,
+        worker: &str,
+        at: DateTime<Utc>,
+        lease: chrono::Duration,
+        max_attempts: i64,
+    ) -> Result<Option<Task>> {
+        let at = stored(at);
         let claimed: Option<String> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
-            let oldest: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM stocksync_tasks WHERE state = 'enqueued' ORDER BY created_at, id LIMIT 1")
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((id,)) = &oldest {
-                sqlx::query("UPDATE stocksync_tasks SET state = 'running', started_at = ? WHERE id = ? AND state = 'enqueued'")
-                    .bind(at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+            lock_jobs!(pool, tx);
+            let lost = sqlx::query(
+                "UPDATE stocksync_tasks SET state = 'dead', error = ?, lease_until = NULL, finished_at = ? \
+                 WHERE state = 'running' AND lease_until < ? AND attempts >= ?",
+            )
+            .bind(LOST_WORKER)
+            .bind(at)
+            .bind(at)
+            .bind(max_attempts)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if lost > 0 {
+                tracing::warn!(jobs = lost, "{LOST_WORKER}: dead");
+            }
+            let due: Vec<(String, Option<String>)> = sqlx::query_as(
+                "SELECT id, account_id FROM stocksync_tasks \
+                 WHERE state = 'enqueued' OR (state = 'scheduled' AND run_at <= ?) OR (state = 'running' AND lease_until < ?) \
+                 ORDER BY COALESCE(run_at, created_at), created_at, id LIMIT 100",
+            )
+            .bind(at)
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+            let busy: Vec<(Option<String>,)> = sqlx::query_as(
+                "SELECT account_id FROM stocksync_tasks WHERE state = 'running' AND lease_until >= ?",
+            )
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+            let free = due.into_iter().find(|(_, account)| {
+                busy.iter().all(|(running,)| !overlaps(account.as_deref(), running.as_deref()))
+            });
+            if let Some((id, _)) = &free {
+                sqlx::query(
+                    "UPDATE stocksync_tasks SET state = 'running', attempts = attempts + 1, worker = ?, \
+                     lease_until = ?, run_at = NULL, started_at = ? WHERE id = ?",
+                )
+                .bind(worker)
+                .bind(at + lease)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
-            oldest.map(|(id,)| id)
+            free.map(|(id, _)| id)
         });
         match claimed {
             Some(id) => self.task(&id).await,
@@ -200,23 +350,75 @@ impl Store {
         }
     }
 
-    /// Records how a running task ended: its one-line summary (or error) and, if any, its
-    /// detailed JSON result.
-    pub async fn finish_task(&self, id: &TaskId, outcome: &TaskOutcome) -> Result<()> {
-        let (state, summary, error) = match &outcome.error {
-            None => (TaskState::Succeeded, Some(outcome.summary.as_str()), None),
-            Some(error) => (TaskState::Failed, None, Some(error.as_str())),
-        };
-        dispatch!(self, pool => {
+    /// Extends `worker`'s lease on a running job to `until`; `false` when the job is no longer
+    /// that worker's (its lease expired and another worker took it over).
+    pub async fn renew_task_lease(
+        &self,
+        id: &TaskId,
+        worker: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let renewed = dispatch!(self, pool => {
             sqlx::query(
-                "UPDATE stocksync_tasks SET state = ?, summary = ?, result = ?, error = ?, finished_at = ? WHERE id = ?",
+                "UPDATE stocksync_tasks SET lease_until = ? WHERE id = ? AND worker = ? AND state = 'running'",
+            )
+            .bind(stored(until))
+            .bind(id.as_str())
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(renewed == 1)
+    }
+
+    /// Records how `worker`'s attempt at a running job ended and what comes next; `false` when
+    /// the job was no longer that worker's (the outcome is then dropped: the new holder reports).
+    pub async fn finish_task(
+        &self,
+        id: &TaskId,
+        worker: &str,
+        outcome: &TaskOutcome,
+        next: NextStep,
+    ) -> Result<bool> {
+        let at = stored(Utc::now());
+        let (state, run_at, finished_at) = match (next, &outcome.error) {
+            (NextStep::Done, None) => (TaskState::Succeeded, None, Some(at)),
+            (NextStep::Done, Some(_)) => (TaskState::Failed, None, Some(at)),
+            (NextStep::RetryAt(when), _) => (TaskState::Scheduled, Some(stored(when)), None),
+            (NextStep::Dead, _) => (TaskState::Dead, None, Some(at)),
+        };
+        let summary = outcome.error.is_none().then_some(outcome.summary.as_str());
+        let finished = dispatch!(self, pool => {
+            sqlx::query(
+                "UPDATE stocksync_tasks SET state = ?, summary = ?, result = ?, error = ?, run_at = ?, \
+                 lease_until = NULL, finished_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
             )
             .bind(state.as_str())
             .bind(summary)
             .bind(outcome.result.as_deref())
-            .bind(error)
-            .bind(now())
+            .bind(outcome.error.as_deref())
+            .bind(run_at)
+            .bind(finished_at)
             .bind(id.as_str())
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(finished == 1)
+    }
+
+    /// Gives a job back to the queue untouched (its worker is stopping): it does not count as
+    /// an attempt.
+    pub async fn release_task(&self, id: &TaskId, worker: &str) -> Result<()> {
+        dispatch!(self, pool => {
+            sqlx::query(
+                "UPDATE stocksync_tasks SET state = 'enqueued', attempts = attempts - 1, worker = NULL, \
+                 lease_until = NULL, started_at = NULL WHERE id = ? AND worker = ? AND state = 'running'",
+            )
+            .bind(id.as_str())
+            .bind(worker)
             .execute(pool)
             .await?;
         });
@@ -229,7 +431,7 @@ impl Store {
     pub async fn purge_history(&self, before: DateTime<Utc>) -> Result<u64> {
         let purged = dispatch!(self, pool => {
             let tasks = sqlx::query(
-                "DELETE FROM stocksync_tasks WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < ?",
+                "DELETE FROM stocksync_tasks WHERE state IN ('succeeded', 'failed', 'dead', 'cancelled') AND finished_at < ?",
             )
             .bind(before)
             .execute(pool)
@@ -243,17 +445,5 @@ impl Store {
             tasks + events
         });
         Ok(purged)
-    }
-
-    /// Puts back in the queue the tasks a stopped process left running. Called once at start-up
-    /// (one process per database until jobs get leases).
-    pub async fn requeue_interrupted_tasks(&self) -> Result<u64> {
-        let requeued = dispatch!(self, pool => {
-            sqlx::query("UPDATE stocksync_tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running'")
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        Ok(requeued)
     }
 }

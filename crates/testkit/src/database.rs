@@ -92,6 +92,17 @@ impl TestDb {
         }
     }
 
+    /// The same database, for a second app beside the first (the first one owns it: it is
+    /// dropped with the first).
+    pub fn share(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            backend: self.backend,
+            _dir: None,
+            mariadb: None,
+        }
+    }
+
     /// Runs raw SQL statements on this database, around the service (to lay out a legacy
     /// schema, say).
     pub async fn execute(&self, sql: &str) {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use stocksync::accounts::Accounts;
+use stocksync::clock::{Clock, ManualClock, SystemClock};
 use stocksync::config::Settings;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -76,6 +77,8 @@ pub struct Options {
     pub vendor_clients: bool,
     /// Listen on this port (one the caller already told a simulator about) instead of any.
     pub listen_port: Option<u16>,
+    /// The clock the schedules and jobs read (the system's when `None`).
+    pub clock: Option<Arc<ManualClock>>,
 }
 
 impl TestApp {
@@ -144,10 +147,15 @@ impl TestApp {
                 .expect("a free port");
         let address = listener.local_addr().expect("an address");
         let shutdown = CancellationToken::new();
-        let server = tokio::spawn(stocksync::app::run(
+        let clock: Arc<dyn Clock> = match &options.clock {
+            Some(clock) => clock.clone(),
+            None => Arc::new(SystemClock),
+        };
+        let server = tokio::spawn(stocksync::app::run_with_clock(
             settings,
             listener,
             connect,
+            clock,
             shutdown.clone(),
         ));
         let app = Self {
@@ -175,6 +183,23 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         panic!("stocksync did not become ready on {}", self.address);
+    }
+
+    /// What it was started with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// A second stocksync on the same database and catalogs, as another process sharing it
+    /// would be.
+    pub async fn spawn_beside(&self, options: Options) -> Self {
+        Self::start(
+            self.db.share(),
+            self.catalog.clone(),
+            self.other_catalog.clone(),
+            options,
+        )
+        .await
     }
 
     /// Stops the service (as a clean shutdown) and starts it again on the same database and
@@ -278,12 +303,12 @@ impl TestApp {
         answer["location"].as_str().expect("a location").to_owned()
     }
 
-    /// Polls a task until it has finished; returns its final JSON.
+    /// Polls a task until it has ended (succeeded, failed or dead); returns its final JSON.
     pub async fn wait_task(&self, location: &str) -> Value {
         for _ in 0..400 {
             let (status, task) = self.get(location).await;
             assert_eq!(status, 200, "{task}");
-            if task["state"] == "succeeded" || task["state"] == "failed" {
+            if ["succeeded", "failed", "dead"].contains(&task["state"].as_str().unwrap_or("")) {
                 return task;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;

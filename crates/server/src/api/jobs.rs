@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use stocksync_domain::TaskId;
 use stocksync_domain::task::{TaskKind, TaskState};
+use stocksync_store::NewJob;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -64,24 +65,30 @@ async fn list(
     post,
     path = "/api/jobs/{id}/retry",
     tag = "jobs",
-    description = "Runs a failed or cancelled job again.",
+    description = "Runs a failed, dead or cancelled job again (as a new job).",
     params(("id" = String, Path, description = "the job id")),
-    responses((status = 202, description = "enqueued"), (status = 404, description = "no such job"), (status = 409, description = "not failed or cancelled"))
+    responses((status = 202, description = "enqueued"), (status = 404, description = "no such job"), (status = 409, description = "not failed, dead or cancelled"))
 )]
 async fn retry(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let job = state.store.task(&id).await?.ok_or_else(|| no_job(&id))?;
-    if !matches!(job.state, TaskState::Failed | TaskState::Cancelled) {
+    if !matches!(
+        job.state,
+        TaskState::Failed | TaskState::Dead | TaskState::Cancelled
+    ) {
         return Err(ApiError::conflict(format!(
-            "job {id} is {}; only failed or cancelled jobs can be retried",
+            "job {id} is {}; only failed, dead or cancelled jobs can be retried",
             job.state.as_str()
         )));
     }
     let again = state
         .synchronizer
-        .request_for(job.kind, job.account.as_ref())
+        .request_job(NewJob {
+            payload: job.payload.as_deref(),
+            ..NewJob::new(job.kind, job.account.as_ref())
+        })
         .await?;
     Ok((StatusCode::ACCEPTED, Json(pending_json(&again))))
 }
@@ -90,7 +97,7 @@ async fn retry(
     delete,
     path = "/api/jobs/{id}",
     tag = "jobs",
-    description = "Cancels a job still waiting.",
+    description = "Cancels a job still waiting (enqueued, or scheduled for a retry).",
     params(("id" = String, Path, description = "the job id")),
     responses((status = 204, description = "cancelled"), (status = 404, description = "no such job"), (status = 409, description = "not waiting"))
 )]

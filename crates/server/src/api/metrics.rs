@@ -81,6 +81,16 @@ const DESCRIPTIONS: &[(&str, &str, &str)] = &[
         "gauge",
         "Age of the oldest sale not yet recorded on its POS (0 when none).",
     ),
+    (
+        "stocksync_jobs",
+        "gauge",
+        "Jobs kept in the database, by state.",
+    ),
+    (
+        "stocksync_schedule_skipped_total",
+        "counter",
+        "Schedule ticks skipped, by schedule and reason (overlap: the previous run was still going; budget: the POS's monthly budget spaces polls).",
+    ),
 ];
 
 #[utoipa::path(
@@ -156,6 +166,32 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
             &[("state", sale_state)],
             count as f64,
         );
+    }
+    for (job_state, count) in state.store.task_counts().await? {
+        sample(
+            samples.entry("stocksync_jobs").or_default(),
+            "stocksync_jobs",
+            &[("state", job_state.as_str().to_owned())],
+            count as f64,
+        );
+    }
+    for schedule in state.store.schedule_states().await? {
+        for (reason, count) in [
+            ("overlap", schedule.skipped_overlap),
+            ("budget", schedule.skipped_budget),
+        ] {
+            sample(
+                samples
+                    .entry("stocksync_schedule_skipped_total")
+                    .or_default(),
+                "stocksync_schedule_skipped_total",
+                &[
+                    ("schedule", schedule.name.clone()),
+                    ("reason", reason.to_owned()),
+                ],
+                count as f64,
+            );
+        }
     }
     let oldest = state.store.oldest_pending_sale().await?.map_or(0.0, |at| {
         (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0

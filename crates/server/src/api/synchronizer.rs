@@ -1,18 +1,22 @@
-//! `/api/synchronizer`: status, start, stop, forceUpdate and reconcile. (Its `sale` and
-//! `return` routes are in `sales.rs`.)
+//! `/api/synchronizer`: status, start, stop, schedules, forceUpdate and reconcile. (Its `sale`
+//! and `return` routes are in `sales.rs`.)
 
-use super::extract::ApiQuery;
+use super::extract::{ApiJson, ApiQuery, FlexId};
 use super::tasks::pending_json;
 use super::{AppState, error::ApiError};
+use crate::config::{Schedule, parse_time_zone};
+use crate::schedules::Change;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use stocksync_domain::AccountId;
 use stocksync_domain::account::VendorConfig;
 use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::TaskKind;
+use stocksync_store::ScheduleState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(status))
         .routes(routes!(start))
         .routes(routes!(stop))
+        .routes(routes!(set_schedule))
         .routes(routes!(force_update))
         .routes(routes!(reconcile))
 }
@@ -34,8 +39,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sync = &state.synchronizer;
-    let (running, now) = (sync.is_running(), chrono::Utc::now());
+    let now = sync.clock.now();
     let month = now.format("%Y-%m").to_string();
+    let mut schedules = schedules_json(&state).await?;
     let mut accounts = Vec::new();
     for account in state.accounts.iter() {
         let last = sync.last_sync(account).await;
@@ -51,24 +57,185 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
             }),
             _ => Value::Null,
         };
+        let spacing = sync.poll_spacing(account).await?.map(|spacing| {
+            json!({
+                "min_gap_seconds": spacing.gap.num_seconds(),
+                "polls_left": spacing.polls_left,
+                "month_end": spacing.month_end,
+            })
+        });
+        let schedule = schedules["accounts"][id].take();
         accounts.push(json!({
             "account_id": account.config.id,
             "type": account.config.kind.as_str(),
             "last_sync": last,
+            "schedule": schedule,
+            "poll_spacing": spacing,
             "calls": state.calls.total(id),
             "rate_limited": state.calls.with_status(id, 429),
             "budget": budget,
         }));
     }
     Ok(Json(json!({
-        "running": running,
-        "cron": sync.sync_schedule.expression,
-        "next_run": running.then(|| sync.sync_schedule.next_after(now)).flatten(),
-        "reconcile_cron": sync.reconcile_schedule.expression,
-        "next_reconcile": running.then(|| sync.reconcile_schedule.next_after(now)).flatten(),
+        "running": sync.refresh_running().await?,
+        "time_zone": schedules["time_zone"],
+        "cron": schedules["cron"],
+        "next_run": schedules["next_run"],
+        "reconcile_cron": schedules["reconcile_cron"],
+        "next_reconcile": schedules["next_reconcile"],
         "pending_sales": state.store.pending_sales_count().await?,
         "accounts": accounts,
     })))
+}
+
+/// The schedules in force: the time zone, the default sync `cron`, each account's, the
+/// reconciliation's, each with its source, next run (while started) and skipped ticks.
+async fn schedules_json(state: &AppState) -> Result<Value, ApiError> {
+    let sync = &state.synchronizer;
+    let (running, now) = (sync.is_running(), sync.clock.now());
+    let plan = sync.schedules.plan().await?;
+    let zone = plan.time_zone.value;
+    let states: HashMap<String, ScheduleState> = state
+        .store
+        .schedule_states()
+        .await?
+        .into_iter()
+        .map(|s| (s.name.clone(), s))
+        .collect();
+    let mut accounts = serde_json::Map::new();
+    let mut reconcile = Value::Null;
+    let mut next_run: Option<chrono::DateTime<chrono::Utc>> = None;
+    for entry in &plan.entries {
+        let next = running
+            .then(|| entry.schedule.value.next_after(now, zone))
+            .flatten();
+        let skipped = states.get(&entry.name);
+        let described = json!({
+            "cron": entry.schedule.value.expression,
+            "source": entry.schedule.source,
+            "next_run": next,
+            "skipped_overlap": skipped.map_or(0, |s| s.skipped_overlap),
+            "skipped_budget": skipped.map_or(0, |s| s.skipped_budget),
+        });
+        match &entry.account {
+            Some(account) => {
+                next_run = next.into_iter().chain(next_run).min();
+                accounts.insert(account.to_string(), described);
+            }
+            None => reconcile = described,
+        }
+    }
+    Ok(json!({
+        "time_zone": plan.time_zone.value.name(),
+        "time_zone_source": plan.time_zone.source,
+        "cron": plan.cron.value.expression,
+        "cron_source": plan.cron.source,
+        "next_run": next_run,
+        "reconcile_cron": reconcile["cron"],
+        "next_reconcile": reconcile["next_run"],
+        "reconcile": reconcile,
+        "accounts": accounts,
+    }))
+}
+
+/// A change of schedule: each field given replaces the configuration's until set to `null`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ScheduleChange {
+    /// The account whose own sync schedule `cron` sets (the default one when absent).
+    #[schema(value_type = Option<String>)]
+    account_id: Option<FlexId>,
+    /// The sync schedule (5-field CRON), `null` for the configuration's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    cron: Option<Option<String>>,
+    /// The reconciliation's schedule, `null` for the configuration's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    reconcile_cron: Option<Option<String>>,
+    /// The zone schedules are read in (`Europe/Paris`), `null` for the configuration's.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    time_zone: Option<Option<String>>,
+}
+
+/// A field that is present (even as `null`) becomes `Some`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/synchronizer/schedule",
+    tag = "synchronizer",
+    description = "Changes the schedules at run time (kept in the database, for every process and restart): \
+        `cron` (with `account_id`: that account's), `reconcile_cron`, `time_zone`; `null` goes back to the configuration's. \
+        Answers the schedules in force.",
+    request_body = ScheduleChange,
+    responses((status = 200, description = "the schedules in force"), (status = 400, description = "an invalid expression or time zone, with the reason"), (status = 404, description = "unknown account"))
+)]
+async fn set_schedule(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<ScheduleChange>,
+) -> Result<Json<Value>, ApiError> {
+    if body.cron.is_none() && body.reconcile_cron.is_none() && body.time_zone.is_none() {
+        return Err(ApiError::bad_request(
+            "nothing to change: give cron, reconcile_cron or time_zone",
+        ));
+    }
+    let account = match body.account_id {
+        Some(FlexId(id)) => {
+            let id = AccountId::new(id);
+            known_account(&state, &id)?;
+            if body.reconcile_cron.is_some() || body.time_zone.is_some() {
+                return Err(ApiError::bad_request(
+                    "reconcile_cron and time_zone are for every account: send them without account_id",
+                ));
+            }
+            Some(id)
+        }
+        None => None,
+    };
+    let cron = |field: &str, value: Option<Option<String>>| {
+        value
+            .map(|value| {
+                value
+                    .map(|expression| Schedule::parse(&expression))
+                    .transpose()
+                    .map_err(|reason| ApiError::bad_request(format!("{field}: {reason}")))
+            })
+            .transpose()
+    };
+    let change = Change {
+        cron: cron("cron", body.cron)?,
+        reconcile_cron: cron("reconcile_cron", body.reconcile_cron)?,
+        time_zone: body
+            .time_zone
+            .map(|zone| {
+                zone.map(|name| parse_time_zone(&name))
+                    .transpose()
+                    .map_err(|reason| ApiError::bad_request(format!("time_zone: {reason}")))
+            })
+            .transpose()?,
+        account,
+    };
+    state.synchronizer.schedules.change(change).await?;
+    state.synchronizer.schedules_changed.notify_one();
+    Ok(Json(schedules_json(&state).await?))
+}
+
+fn known_account(state: &AppState, id: &AccountId) -> Result<(), ApiError> {
+    if state.accounts.get(id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "no POS account '{id}' is configured (configured: {})",
+            state.accounts.ids().join(", ")
+        )));
+    }
+    Ok(())
 }
 
 #[utoipa::path(
@@ -111,12 +278,7 @@ async fn force_update(
     let account = match query.account {
         Some(id) => {
             let id = AccountId::new(id);
-            if state.accounts.get(&id).is_none() {
-                return Err(ApiError::not_found(format!(
-                    "no POS account '{id}' is configured (configured: {})",
-                    state.accounts.ids().join(", ")
-                )));
-            }
+            known_account(&state, &id)?;
             Some(id)
         }
         None => None,

@@ -4,8 +4,8 @@
 //!   the registered URL followed by the raw body, constant-time), duplicates dropped by
 //!   `event_id`; an `inventory.count.updated` event enqueues a sync, whose incremental read
 //!   brings the counts (absolute, so an old or out-of-order event can do no harm).
-//! - `POST /webhooks/hiboutik/{account}?k=SECRET`: a form-encoded sale notification; the items
-//!   it names are read from the POS and applied, in the background.
+//! - `POST /webhooks/hiboutik/{account}?k=SECRET`: a form-encoded sale notification; a job
+//!   (`read_items`) reads the items it names from the POS and applies them.
 //!
 //! Polling stays on: a webhook that never comes changes nothing but speed.
 
@@ -16,13 +16,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use chrono::Utc;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::task::TaskKind;
 use stocksync_domain::{AccountId, PosRef};
-use stocksync_store::PosRead;
+use stocksync_store::NewJob;
 use subtle::ConstantTimeEq;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -162,33 +161,15 @@ async fn hiboutik(
         .store
         .record_webhook("hiboutik", &account, None, &String::from_utf8_lossy(&body))
         .await?;
-    if let (Some(known), false) = (state.accounts.get(&account).cloned(), refs.is_empty()) {
-        let store = state.store.clone();
-        tokio::spawn(async move {
-            let started_at = Utc::now();
-            let applied = match known.connector.read_items(&refs).await {
-                Ok(read) => store
-                    .apply_counts(
-                        &account,
-                        &PosRead {
-                            counts: &read.counts,
-                            started_at,
-                            complete: false,
-                        },
-                        false,
-                    )
-                    .await
-                    .map(|report| report.describe())
-                    .map_err(|e| e.to_string()),
-                Err(err) => Err(err.to_string()),
-            };
-            match applied {
-                Ok(summary) => tracing::info!(%account, %summary, "Hiboutik webhook applied"),
-                Err(error) => {
-                    tracing::warn!(%account, %error, "Hiboutik webhook: the sold items could not be read; the next sync will")
-                }
-            }
-        });
+    if state.accounts.get(&account).is_some() && !refs.is_empty() {
+        let payload = serde_json::to_string(&refs).unwrap_or_default();
+        state
+            .synchronizer
+            .request_job(NewJob {
+                payload: Some(&payload),
+                ..NewJob::new(TaskKind::ReadItems, Some(&account))
+            })
+            .await?;
     }
     Ok((StatusCode::OK, Json(json!({ "status": "accepted" }))))
 }

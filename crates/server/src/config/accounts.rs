@@ -1,6 +1,7 @@
 //! The `PosAccess.PosConfigurations[]` entries of `appsettings.json`, one per POS account, with
 //! the original keys and ours (`BaseUrl`, `AuthUrl`).
 
+use super::Schedule;
 use super::json::{Problems, Section, kind};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -28,6 +29,10 @@ const KNOWN_KEYS: &[&str] = &[
     "BaseUrl",
     "AuthUrl",
     "FirebaseFCMID",
+    "WebhookSignatureKey",
+    "WebhookUrl",
+    "WebhookSecret",
+    "Cron",
 ];
 
 const HIBOUTIK_MONTHLY_CALLS: i64 = 10_000;
@@ -45,11 +50,16 @@ pub enum WebhookConfig {
     Hiboutik { secret: SecretString },
 }
 
-/// Reads `PosAccess.PosConfigurations`, with each account's webhook settings if any.
-pub fn parse_accounts(
-    root: &Section<'_>,
-    problems: &mut Problems,
-) -> Vec<(AccountConfig, Option<WebhookConfig>)> {
+/// One `PosConfigurations[]` entry.
+pub struct ParsedAccount {
+    pub config: AccountConfig,
+    pub webhook: Option<WebhookConfig>,
+    /// Its own sync schedule (`Cron`), if it has one.
+    pub cron: Option<Schedule>,
+}
+
+/// Reads `PosAccess.PosConfigurations`, with each account's webhook settings and schedule if any.
+pub fn parse_accounts(root: &Section<'_>, problems: &mut Problems) -> Vec<ParsedAccount> {
     let Some(access) = root.section("PosAccess", problems) else {
         return Vec::new();
     };
@@ -62,7 +72,7 @@ pub fn parse_accounts(
             return Vec::new();
         }
     };
-    let mut accounts: Vec<(AccountConfig, Option<WebhookConfig>)> = Vec::new();
+    let mut accounts: Vec<ParsedAccount> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let entry_path = format!("{path}[{i}]");
         let Value::Object(map) = entry else {
@@ -76,7 +86,7 @@ pub fn parse_accounts(
         let Some(account) = parse_account(&entry, problems) else {
             continue;
         };
-        if accounts.iter().any(|(a, _)| a.id == account.id) {
+        if accounts.iter().any(|a| a.config.id == account.id) {
             problems.error(
                 &entry_path,
                 format!("account '{}' is configured twice", account.id),
@@ -84,7 +94,16 @@ pub fn parse_accounts(
             continue;
         }
         let webhook = parse_webhook(&entry, account.kind, problems);
-        accounts.push((account, webhook));
+        let cron = entry.string("Cron", problems).and_then(|expression| {
+            Schedule::parse(&expression)
+                .map_err(|e| problems.error(&entry.path_of("Cron"), e))
+                .ok()
+        });
+        accounts.push(ParsedAccount {
+            config: account,
+            webhook,
+            cron,
+        });
     }
     accounts
 }

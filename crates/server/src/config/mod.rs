@@ -6,12 +6,13 @@
 
 mod accounts;
 mod json;
+mod schedule;
 
 pub use accounts::WebhookConfig;
+pub use schedule::{Schedule, parse_time_zone};
 pub use stocksync_domain::account::{AccountConfig, VendorConfig};
 
-use croner::Cron;
-use croner::parser::{CronParser, Seconds};
+use chrono_tz::Tz;
 use json::{Problems, Section};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt::{self, Write as _};
@@ -42,9 +43,16 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// When set, every route but the health checks needs `Authorization: Bearer <key>`.
     pub api_key: Option<SecretString>,
+    /// When each account is synced, unless it has its own (`Cron`, every minute by default).
     pub cron: Schedule,
+    /// Accounts with a schedule of their own (`PosConfigurations[].Cron`).
+    pub account_crons: Vec<(AccountId, Schedule)>,
     /// When the full reconciliation runs (`ReconcileCron`, nightly by default).
     pub reconcile_cron: Schedule,
+    /// The zone the schedules are read in (`TimeZone`, UTC by default).
+    pub time_zone: Tz,
+    /// How background jobs are run.
+    pub jobs: JobSettings,
     pub accounts: Vec<AccountConfig>,
     /// Webhook settings of the accounts that have them, by account id.
     pub webhooks: Vec<(AccountId, WebhookConfig)>,
@@ -59,40 +67,25 @@ pub struct Settings {
     pub warnings: Vec<String>,
 }
 
-/// A five-field CRON expression and its parsed form.
-#[derive(Clone)]
-pub struct Schedule {
-    pub expression: String,
-    pub cron: Cron,
+/// How background jobs are run (`JobWorkers`, `JobLeaseSeconds`, `JobMaxAttempts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JobSettings {
+    /// Jobs one process runs at once (never two of the same account, across processes).
+    pub workers: usize,
+    /// How long a job stays its worker's without a heartbeat; after a crash, another process
+    /// takes the job over once it expires.
+    pub lease: Duration,
+    /// Attempts before a failing job is dead (a periodic sync is not retried: its next tick is).
+    pub max_attempts: i64,
 }
 
-impl fmt::Debug for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Schedule({})", self.expression)
-    }
-}
-
-impl Schedule {
-    /// Parses the original's 5-field syntax (minute hour day-of-month month day-of-week).
-    pub fn parse(expression: &str) -> Result<Self, String> {
-        let expression = expression.trim();
-        let cron = CronParser::builder()
-            .seconds(Seconds::Disallowed)
-            .build()
-            .parse(expression)
-            .map_err(|e| format!("'{expression}' is not a valid 5-field CRON expression: {e}"))?;
-        Ok(Self {
-            expression: expression.to_owned(),
-            cron,
-        })
-    }
-
-    /// The first time the schedule fires after `time`, if it ever does.
-    pub fn next_after(
-        &self,
-        time: chrono::DateTime<chrono::Utc>,
-    ) -> Option<chrono::DateTime<chrono::Utc>> {
-        self.cron.find_next_occurrence(&time, false).ok()
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease: Duration::from_secs(30),
+            max_attempts: 3,
+        }
     }
 }
 
@@ -252,6 +245,30 @@ impl Settings {
         };
         let cron = schedule("Cron", DEFAULT_CRON);
         let reconcile_cron = schedule("ReconcileCron", DEFAULT_RECONCILE_CRON);
+        let time_zone = root
+            .string("TimeZone", &mut problems)
+            .map_or(Ok(Tz::UTC), |name| parse_time_zone(&name))
+            .map_err(|e| problems.error("TimeZone", e))
+            .unwrap_or(Tz::UTC);
+        let defaults = JobSettings::default();
+        let workers = root.integer("JobWorkers", &mut problems).unwrap_or(2);
+        if !(1..=16).contains(&workers) {
+            problems.error("JobWorkers", "must be from 1 to 16");
+        }
+        let lease = root
+            .seconds("JobLeaseSeconds", 1.0, 3600.0, &mut problems)
+            .map_or(defaults.lease, Duration::from_secs_f64);
+        let job_attempts = root
+            .integer("JobMaxAttempts", &mut problems)
+            .unwrap_or(defaults.max_attempts);
+        if !(1..=100).contains(&job_attempts) {
+            problems.error("JobMaxAttempts", "must be from 1 to 100");
+        }
+        let jobs = JobSettings {
+            workers: usize::try_from(workers.clamp(1, 16)).unwrap_or(1),
+            lease,
+            max_attempts: job_attempts.clamp(1, 100),
+        };
 
         let max_attempts = root
             .integer("SaleMaxAttempts", &mut problems)
@@ -296,15 +313,16 @@ impl Settings {
                     .ok()
             });
 
-        let (accounts, webhooks): (Vec<AccountConfig>, Vec<_>) =
-            accounts::parse_accounts(&root, &mut problems)
-                .into_iter()
-                .unzip();
-        let webhooks = accounts
+        let parsed = accounts::parse_accounts(&root, &mut problems);
+        let webhooks = parsed
             .iter()
-            .zip(webhooks)
-            .filter_map(|(account, webhook)| Some((account.id.clone(), webhook?)))
+            .filter_map(|p| Some((p.config.id.clone(), p.webhook.clone()?)))
             .collect();
+        let account_crons = parsed
+            .iter()
+            .filter_map(|p| Some((p.config.id.clone(), p.cron.clone()?)))
+            .collect();
+        let accounts = parsed.into_iter().map(|p| p.config).collect();
         match (
             problems.errors.is_empty(),
             database,
@@ -318,7 +336,10 @@ impl Settings {
                 listen,
                 api_key,
                 cron,
+                account_crons,
                 reconcile_cron,
+                time_zone,
+                jobs,
                 accounts,
                 webhooks,
                 shop_table,
@@ -356,7 +377,11 @@ impl Settings {
         };
         let _ = writeln!(out, "api key:     {key}");
         let _ = writeln!(out, "sync cron:   {}", self.cron.expression);
+        for (account, cron) in &self.account_crons {
+            let _ = writeln!(out, "  {account}: {}", cron.expression);
+        }
         let _ = writeln!(out, "reconcile:   {}", self.reconcile_cron.expression);
+        let _ = writeln!(out, "time zone:   {}", self.time_zone);
         let _ = writeln!(out, "sale tries:  {}", self.sale_retries.retries + 1);
         let _ = writeln!(out, "accounts:    {}", self.accounts.len());
         for account in &self.accounts {

@@ -24,11 +24,9 @@
 //! Timeouts are played by dropped connections and lost answers (plus some latency): a real
 //! timeout would take the POS clients' 30 s.
 
+use crate::process::{Stocksync, exchange};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::OpenOptions;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use stocksync_hiboutik::{HiboutikSim, HiboutikSimOptions, SaleStep};
 use stocksync_lightspeed::{LightspeedSim, LightspeedSimOptions, RateLimit};
@@ -178,173 +176,6 @@ fn hiboutik_hook(base: &str) -> String {
         "{base}/webhooks/hiboutik/{}?k={HIBOUTIK_SECRET}",
         Vendor::Hiboutik.account()
     )
-}
-
-/// Sends a request; the status and the JSON body (`null` when empty, the text when not JSON),
-/// or why no answer came.
-async fn exchange(request: reqwest::RequestBuilder) -> Result<(u16, Value), String> {
-    let response = request.send().await.map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    let text = response.text().await.map_err(|e| e.to_string())?;
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::String(text))
-    };
-    Ok((status, body))
-}
-
-/// The `stocksync serve` child process; killed when dropped, its log's tail printed if the
-/// test is failing.
-struct Stocksync {
-    child: Option<Child>,
-    config: PathBuf,
-    log: PathBuf,
-    base: String,
-    http: reqwest::Client,
-    starts: u32,
-}
-
-impl Stocksync {
-    async fn start(&mut self) {
-        assert!(self.child.is_none(), "stocksync is already running");
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("the log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
-        command.arg("serve").arg("--config").arg(&self.config);
-        for var in [
-            "STOCKSYNC_CONFIG",
-            "STOCKSYNC_DATABASE_URL",
-            "STOCKSYNC_LISTEN",
-            "STOCKSYNC_API_KEY",
-        ] {
-            command.env_remove(var);
-        }
-        let child = command
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("the log file"))
-            .stderr(log)
-            .spawn()
-            .expect("stocksync starts");
-        self.child = Some(child);
-        self.starts += 1;
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            self.check_alive();
-            if let Ok((200, _)) = self.get("/readyz").await {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "stocksync did not become ready within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Panics if the process stopped without being killed.
-    fn check_alive(&mut self) {
-        if let Some(child) = &mut self.child
-            && let Ok(Some(status)) = child.try_wait()
-        {
-            self.child = None;
-            panic!("stocksync stopped by itself ({status})");
-        }
-    }
-
-    /// SIGKILL (what `Child::kill` sends on Unix), and the process reaped.
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn up(&self) -> bool {
-        self.child.is_some()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn get(&self, path: &str) -> Result<(u16, Value), String> {
-        exchange(self.http.get(self.url(path))).await
-    }
-
-    async fn post(&self, path: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
-        let request = self.http.post(self.url(path));
-        exchange(match body {
-            Some(body) => request.json(body),
-            None => request,
-        })
-        .await
-    }
-
-    /// A GET while things are quiet: retried a few times over a transport error.
-    async fn get_ok(&self, path: &str) -> (u16, Value) {
-        let mut last = String::new();
-        for _ in 0..5 {
-            match self.get(path).await {
-                Ok(answer) => return answer,
-                Err(err) => last = err,
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("GET {path}: {last}");
-    }
-
-    async fn post_ok(&self, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut last = String::new();
-        for _ in 0..5 {
-            match self.post(path, body).await {
-                Ok(answer) => return answer,
-                Err(err) => last = err,
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("POST {path}: {last}");
-    }
-
-    /// Follows a task until it has finished.
-    async fn wait_task(&self, location: &str, within: Duration) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            let (status, task) = self.get_ok(location).await;
-            assert_eq!(status, 200, "{location}: {task}");
-            if task["state"] == "succeeded" || task["state"] == "failed" {
-                return task;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "task {location} did not finish in {within:?}: {task}"
-            );
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-    }
-
-    fn log_tail(&self, lines: usize) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
-    }
-}
-
-impl Drop for Stocksync {
-    fn drop(&mut self) {
-        self.kill();
-        if std::thread::panicking() {
-            eprintln!(
-                "--- the end of stocksync's log ({}) ---\n{}\n--- end ---",
-                self.log.display(),
-                self.log_tail(80)
-            );
-        }
-    }
 }
 
 /// A POS product, linked or not.
@@ -683,6 +514,8 @@ async fn chaos_converges(backend: Backend) {
         "SaleMaxAttempts": 6,
         "SaleRetrySeconds": 0.05,
         "SaleRetryMaxSeconds": 0.5,
+        // A job left running by a killed process is taken over quickly.
+        "JobLeaseSeconds": 2,
         "PosAccess": { "PosConfigurations": [square, hiboutik, sims.lightspeed.account_settings()] },
     });
     let config_path = dir_path.join("appsettings.json");
@@ -693,14 +526,12 @@ async fn chaos_converges(backend: Backend) {
         .pool_max_idle_per_host(0)
         .build()
         .expect("an HTTP client");
-    let mut ss = Stocksync {
-        child: None,
-        config: config_path,
-        log: dir_path.join("stocksync.log"),
-        base: base.clone(),
-        http: http.clone(),
-        starts: 0,
-    };
+    let mut ss = Stocksync::new(
+        config_path,
+        dir_path.join("stocksync.log"),
+        base.clone(),
+        http.clone(),
+    );
 
     let mut world = World {
         rng: Rng::new(seed),

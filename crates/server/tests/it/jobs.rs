@@ -104,17 +104,25 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
         .enqueue_task(stocksync_domain::task::TaskKind::SyncAll, None)
         .await
         .unwrap();
-    store.claim_task().await.unwrap();
+    let lease = chrono::Duration::seconds(30);
     store
-        .finish_task(
-            &done.id,
-            &stocksync_store::TaskOutcome {
-                summary: "ok".into(),
-                ..Default::default()
-            },
-        )
+        .claim_task("w", chrono::Utc::now(), lease, 3)
         .await
         .unwrap();
+    assert!(
+        store
+            .finish_task(
+                &done.id,
+                "w",
+                &stocksync_store::TaskOutcome {
+                    summary: "ok".into(),
+                    ..Default::default()
+                },
+                stocksync_store::NextStep::Done,
+            )
+            .await
+            .unwrap()
+    );
     let waiting = store
         .enqueue_task(stocksync_domain::task::TaskKind::Reconcile, None)
         .await

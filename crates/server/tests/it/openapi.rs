@@ -21,6 +21,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/synchronizer"),
     ("post", "/api/synchronizer/start"),
     ("post", "/api/synchronizer/stop"),
+    ("put", "/api/synchronizer/schedule"),
     ("post", "/api/synchronizer/forceUpdate"),
     ("post", "/api/synchronizer/reconcile"),
     ("post", "/api/synchronizer/sale"),
