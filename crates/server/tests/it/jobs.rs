@@ -1,12 +1,23 @@
-//! `/api/jobs` (list, cancel, retry), `/api/sales` (list by state), and the purge of old history.
+//! `/api/jobs` (list, cancel, retry), `/api/sales` (list by state), the purge of old history,
+//! and jobs under leases: taken over when their worker vanishes, never two of one account at
+//! once, retried when they fail, dead when out of attempts.
 
+use chrono::{Duration, Utc};
+use serde_json::json;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use stocksync_testkit::{Backend, TestApp, on_every_backend};
+use stocksync::clock::ManualClock;
+use stocksync_domain::AccountId;
+use stocksync_domain::task::{TaskKind, TaskState};
+use stocksync_store::{NewJob, NextStep, TaskOutcome};
+use stocksync_testkit::{Backend, Options, TestApp, TestDb, on_every_backend};
 
 on_every_backend!(
     jobs_are_listed_cancelled_and_retried,
     sales_are_listed_by_state,
     old_history_is_purged_and_waiting_jobs_kept,
+    a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires,
+    a_failing_reconciliation_is_retried_later_then_dead,
 );
 
 async fn jobs_are_listed_cancelled_and_retried(backend: Backend) {
@@ -151,4 +162,204 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
         "a waiting job stays"
     );
     assert_eq!(store.webhook_count("square", &account).await.unwrap(), 0);
+}
+
+async fn a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    let (account, lease, t0) = (AccountId::new("a"), Duration::seconds(30), Utc::now());
+    let at = |seconds: i64| t0 + Duration::seconds(seconds);
+    let ok = TaskOutcome {
+        summary: "ok".into(),
+        ..TaskOutcome::default()
+    };
+    let sync = store
+        .enqueue_job(NewJob::new(TaskKind::SyncAll, Some(&account)), t0)
+        .await
+        .unwrap();
+    let read = store
+        .enqueue_job(
+            NewJob {
+                payload: Some(r#"["p-1"]"#),
+                ..NewJob::new(TaskKind::ReadItems, Some(&account))
+            },
+            at(1),
+        )
+        .await
+        .unwrap();
+    let every_account = store
+        .enqueue_job(NewJob::new(TaskKind::Reconcile, None), at(2))
+        .await
+        .unwrap();
+
+    let claimed = store
+        .claim_task("w1", at(3), lease, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((claimed.id.clone(), claimed.attempts), (sync.id.clone(), 1));
+    assert_eq!(claimed.worker.as_deref(), Some("w1"));
+    assert!(
+        store
+            .claim_task("w2", at(10), lease, 3)
+            .await
+            .unwrap()
+            .is_none(),
+        "the account is busy, and so is every-account work"
+    );
+    assert!(
+        store
+            .renew_task_lease(&sync.id, "w1", at(40))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_task("w2", at(39), lease, 3)
+            .await
+            .unwrap()
+            .is_none(),
+        "a renewed lease holds"
+    );
+
+    // w1 stops renewing: once its lease is over, w2 takes the same job over.
+    let taken = store
+        .claim_task("w2", at(41), lease, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id.clone(), taken.attempts), (sync.id.clone(), 2));
+    assert!(
+        !store
+            .renew_task_lease(&sync.id, "w1", at(42))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_task(&sync.id, "w1", &ok, NextStep::Done)
+            .await
+            .unwrap(),
+        "the old worker's outcome is dropped"
+    );
+    assert!(
+        store
+            .finish_task(&sync.id, "w2", &ok, NextStep::Done)
+            .await
+            .unwrap()
+    );
+    let done = store.task(sync.id.as_str()).await.unwrap().unwrap();
+    assert_eq!(
+        (done.state, done.worker.as_deref()),
+        (TaskState::Succeeded, Some("w2"))
+    );
+
+    for (expected, worker) in [(&read, "w1"), (&every_account, "w2")] {
+        let next = store
+            .claim_task(worker, at(43), lease, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.id, expected.id);
+        assert!(
+            store
+                .finish_task(&next.id, worker, &ok, NextStep::Done)
+                .await
+                .unwrap()
+        );
+    }
+
+    // A job whose worker vanishes at every attempt is dead after the last.
+    let poison = store
+        .enqueue_job(NewJob::new(TaskKind::ReconcileDryRun, None), at(44))
+        .await
+        .unwrap();
+    for attempt in 0..3 {
+        let again = store
+            .claim_task("doomed", at(45 + 31 * attempt), lease, 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (again.id.clone(), again.attempts),
+            (poison.id.clone(), attempt + 1)
+        );
+    }
+    assert!(
+        store
+            .claim_task("w3", at(45 + 31 * 3), lease, 3)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let dead = store.task(poison.id.as_str()).await.unwrap().unwrap();
+    assert_eq!(dead.state, TaskState::Dead);
+    assert!(dead.error.unwrap().contains("lease expired"));
+}
+
+async fn a_failing_reconciliation_is_retried_later_then_dead(backend: Backend) {
+    let start = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0);
+    let clock = Arc::new(ManualClock::new(start));
+    let Some(app) = TestApp::spawn_with(
+        backend,
+        Options {
+            clock: Some(clock.clone()),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    app.catalog.set_down(true);
+    let (_, answer) = app.post_empty("/api/synchronizer/reconcile").await;
+    let location = answer["location"].as_str().unwrap().to_owned();
+    let id = answer["task"]["id"].as_str().unwrap().to_owned();
+    let job_state = || async {
+        let (_, job) = app.get(&location).await;
+        (
+            job["state"].as_str().unwrap_or("").to_owned(),
+            job["attempts"].as_i64().unwrap_or(0),
+            job,
+        )
+    };
+    // Retries wait 30 s, then 60 s (on the job's clock), and the third failure is the last.
+    for (attempt, wait) in [(1, 30), (2, 60)] {
+        let mut job = json!(null);
+        for _ in 0..400 {
+            let (state, attempts, seen) = job_state().await;
+            job = seen;
+            if state == "scheduled" && attempts == attempt {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(job["state"], "scheduled", "{job}");
+        assert!(job["error"].as_str().unwrap().contains("down"), "{job}");
+        let run_at: chrono::DateTime<Utc> = serde_json::from_value(job["run_at"].clone()).unwrap();
+        assert_eq!((run_at - clock_now(&clock)).num_seconds(), wait, "{job}");
+        clock.set(run_at + Duration::seconds(1));
+    }
+    let dead = app.wait_task(&location).await;
+    assert_eq!(
+        (dead["state"].clone(), dead["attempts"].clone()),
+        (json!("dead"), json!(3)),
+        "{dead}"
+    );
+    let (_, listed) = app.get("/api/jobs?state=dead").await;
+    assert_eq!(listed["total"], 1, "{listed}");
+
+    app.catalog.set_down(false);
+    let (status, again) = app.post_empty(&format!("/api/jobs/{id}/retry")).await;
+    assert_eq!(status, 202, "{again}");
+    let done = app.wait_task(again["location"].as_str().unwrap()).await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+}
+
+fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
+    use stocksync::clock::Clock;
+    clock.now()
 }
