@@ -330,13 +330,15 @@ impl Store {
                 busy.iter().all(|(running,)| !overlaps(account.as_deref(), running.as_deref()))
             });
             if let Some((id, _)) = &free {
+                // Stamped now, not at `at`: the claim may have waited for the lock while the
+                // job it follows finished.
                 sqlx::query(
                     "UPDATE stocksync_tasks SET state = 'running', attempts = attempts + 1, worker = ?, \
                      lease_until = ?, run_at = NULL, started_at = ? WHERE id = ?",
                 )
                 .bind(worker)
                 .bind(at + lease)
-                .bind(at)
+                .bind(stored(Utc::now()))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

@@ -24,7 +24,7 @@
 //! Timeouts are played by dropped connections and lost answers (plus some latency): a real
 //! timeout would take the POS clients' 30 s.
 
-use crate::process::{Stocksync, exchange};
+use crate::process::{Stocksync, exchange, free_port};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -460,11 +460,6 @@ fn quiet_dropped_connections() {
 
 /// A free port on 127.0.0.1 (bound, read, released) for stocksync, so that the simulators'
 /// webhooks can name it before it starts.
-fn free_port() -> u16 {
-    let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    socket.local_addr().expect("an address").port()
-}
-
 async fn chaos_converges(backend: Backend) {
     let seed = env_number("STOCKSYNC_CHAOS_SEED", 7);
     let sales = env_number("STOCKSYNC_CHAOS_SALES", 400).max(10);

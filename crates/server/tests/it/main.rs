@@ -15,6 +15,7 @@ mod openapi;
 mod outbox;
 mod pos_state;
 mod process;
+mod processes;
 mod races;
 mod readme;
 mod reconcile;

@@ -7,6 +7,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A port free at the moment (for a child process to listen on).
+pub fn free_port() -> u16 {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    socket.local_addr().expect("an address").port()
+}
+
 /// Sends a request; the status and the JSON body (`null` when empty, the text when not JSON),
 /// or why no answer came.
 pub async fn exchange(request: reqwest::RequestBuilder) -> Result<(u16, Value), String> {
