@@ -171,6 +171,8 @@ impl Store {
         let account = job.account.map(AccountId::as_str);
         let existing: Option<String> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
+            // Another process may be enqueueing the same job at this moment.
+            lock_jobs!(pool, tx);
             let waiting: Option<(String,)> = if plain {
                 sqlx::query_as(
                     "SELECT id FROM stocksync_tasks WHERE kind = ? AND COALESCE(account_id, '') = ? \

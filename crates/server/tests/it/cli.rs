@@ -4,16 +4,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn stocksync(args: &[&str], dir: &std::path::Path, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
+    let mut command = crate::process::stocksync_command();
     command.args(args).current_dir(dir).env_remove("RUST_LOG");
-    for var in [
-        "STOCKSYNC_CONFIG",
-        "STOCKSYNC_DATABASE_URL",
-        "STOCKSYNC_LISTEN",
-        "STOCKSYNC_API_KEY",
-    ] {
-        command.env_remove(var);
-    }
     command
         .envs(env.iter().copied())
         .output()

@@ -7,6 +7,21 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The built `stocksync` binary, with none of the `STOCKSYNC_*` variables of the environment the
+/// tests run in (they would override the configuration under test).
+pub fn stocksync_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
+    for var in [
+        "STOCKSYNC_CONFIG",
+        "STOCKSYNC_DATABASE_URL",
+        "STOCKSYNC_LISTEN",
+        "STOCKSYNC_API_KEY",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
 /// A port free at the moment (for a child process to listen on).
 pub fn free_port() -> u16 {
     let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -65,16 +80,8 @@ impl Stocksync {
             .append(true)
             .open(&self.log)
             .expect("the log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
+        let mut command = stocksync_command();
         command.arg("serve").arg("--config").arg(&self.config);
-        for var in [
-            "STOCKSYNC_CONFIG",
-            "STOCKSYNC_DATABASE_URL",
-            "STOCKSYNC_LISTEN",
-            "STOCKSYNC_API_KEY",
-        ] {
-            command.env_remove(var);
-        }
         let child = command
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

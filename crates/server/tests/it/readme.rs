@@ -1078,19 +1078,11 @@ fn readme_configuration_example_is_valid() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("appsettings.json");
     std::fs::write(&file, document.to_string()).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
+    let mut command = crate::process::stocksync_command();
     command
         .args(["check-config", "--config"])
         .arg(&file)
         .current_dir(dir.path());
-    for var in [
-        "STOCKSYNC_CONFIG",
-        "STOCKSYNC_DATABASE_URL",
-        "STOCKSYNC_LISTEN",
-        "STOCKSYNC_API_KEY",
-    ] {
-        command.env_remove(var);
-    }
     let output = command.output().expect("stocksync runs");
     let text = format!(
         "{}{}",
