@@ -80,6 +80,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         "running": sync.refresh_running().await?,
         "time_zone": schedules["time_zone"],
         "cron": schedules["cron"],
+        "cron_source": schedules["cron_source"],
         "next_run": schedules["next_run"],
         "reconcile_cron": schedules["reconcile_cron"],
         "next_reconcile": schedules["next_reconcile"],

@@ -10,17 +10,27 @@
   const JOBS_SHOWN = 8;
   const SALES_SHOWN = 20;
   const LEDGER_PER_PAGE = 50;
-  const JOB_STATES = ['enqueued', 'running', 'succeeded', 'failed', 'cancelled'];
+  const JOB_STATES = ['scheduled', 'enqueued', 'running', 'succeeded', 'failed', 'dead', 'cancelled'];
 
   const POS = { square: 'Square', hiboutik: 'Hiboutik', lightspeed: 'Lightspeed' };
   const KIND = {
     sync_all: 'Sync of every account',
     reconcile: 'Reconciliation',
     reconcile_dry_run: 'Drift check (dry run)',
+    read_items: 'Webhook read',
   };
   const JOB_STATE = {
-    enqueued: ['Waiting', 'idle'], running: ['Running', 'warn'], succeeded: ['Succeeded', 'ok'],
-    failed: ['Failed', 'bad'], cancelled: ['Cancelled', 'idle'],
+    scheduled: ['Scheduled', 'warn'], enqueued: ['Waiting', 'idle'], running: ['Running', 'warn'],
+    succeeded: ['Succeeded', 'ok'], failed: ['Failed', 'bad'], dead: ['Dead', 'bad'],
+    cancelled: ['Cancelled', 'idle'],
+  };
+  const SCHEDULE_PATH = '/api/synchronizer/schedule';
+  const ITEMS_SHOWN = 6;     // products named in a webhook read's row
+  const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+  const CRON_NICKNAMES = {
+    '@yearly': 'once a year', '@annually': 'once a year', '@monthly': 'once a month',
+    '@weekly': 'once a week', '@daily': 'every day at midnight', '@midnight': 'every day at midnight',
+    '@hourly': 'every hour',
   };
   const REASON = {
     registered: 'Linked to the shop item',
@@ -49,6 +59,8 @@
   let busy = false;          // a job waits or runs, or a sale is on its way: refresh faster
   let fastUntil = 0;         // and for a few seconds after any action
   let noticeTimer = null;
+  let lastStatus = null;     // the synchronizer's status last drawn (the schedule form reads it)
+  let cronPrefilled = false; // the CRON field was filled with the schedule in force once
 
   // ---------------------------------------------------------------- helpers
 
@@ -83,24 +95,31 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
-  async function api(path, method = 'GET') {
+  /** Calls the JSON API; `body` (when given) goes as JSON. Throws `HttpError` with the
+   * server's `error_message` when the answer is not a success. */
+  async function api(path, method = 'GET', body = undefined) {
+    const init = {
+      method, credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'application/json' },
+    };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
     let response;
     try {
-      response = await fetch(path, {
-        method, credentials: 'same-origin', cache: 'no-store',
-        headers: { Accept: 'application/json' },
-      });
+      response = await fetch(path, init);
     } catch (err) {
       throw new HttpError(0, 'stocksync does not answer');
     }
     if (response.status === 204) return null;
-    let body = null;
-    try { body = await response.json(); } catch (err) { body = null; }
+    let answer = null;
+    try { answer = await response.json(); } catch (err) { answer = null; }
     if (!response.ok) {
-      const message = body && body.error_message ? body.error_message : `HTTP ${response.status}`;
+      const message = answer && answer.error_message ? answer.error_message : `HTTP ${response.status}`;
       throw new HttpError(response.status, message);
     }
-    return body;
+    return answer;
   }
 
   const number = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString());
@@ -125,6 +144,85 @@
     return el('time', {
       datetime: iso, 'data-rel': '', title: new Date(iso).toLocaleString(), text: relative(iso),
     });
+  }
+
+  /** "14:05", or with the day when it is not within the next or last 20 hours (this
+   * browser's time, like every time on the page). */
+  function clockAt(iso) {
+    const date = new Date(iso);
+    const far = Math.abs(date.getTime() - Date.now()) > 20 * 3600 * 1000;
+    return date.toLocaleString([], far
+      ? { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }
+      : { hour: '2-digit', minute: '2-digit' });
+  }
+
+  /** "1 Dec": the day an instant falls on in UTC (a budget month ends at midnight UTC). */
+  function dayOf(iso) {
+    return new Date(iso).toLocaleDateString([], { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  }
+
+  /** A length of time in words: "40 s", "42 min", "3 h 12 min", "2 days 4 h". */
+  function span(seconds) {
+    const s = Math.max(0, Math.round(seconds));
+    if (s < 90) return `${s} s`;
+    const minutes = Math.round(s / 60);
+    if (minutes < 90) return `${minutes} min`;
+    const [hours, min] = [Math.floor(minutes / 60), minutes % 60];
+    if (hours < 48) return min ? `${hours} h ${min} min` : `${hours} h`;
+    const [days, h] = [Math.floor(hours / 24), hours % 24];
+    return h ? `${days} days ${h} h` : `${days} days`;
+  }
+
+  const plural = (n, noun) => `${number(n)} ${noun}${n === 1 ? '' : 's'}`;
+  const hhmm = (h, m) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+
+  /** The common CRON expressions in words ("every 5 minutes", "every day at 03:00");
+   * `null` for the others, which are then shown as they are. */
+  function cronWords(expression) {
+    const text = String(expression || '').trim();
+    if (CRON_NICKNAMES[text.toLowerCase()]) return CRON_NICKNAMES[text.toLowerCase()];
+    const fields = text.split(/\s+/);
+    if (fields.length !== 5) return null;
+    const [min, hour, dom, month, dow] = fields;
+    if (dom !== '*' || month !== '*') return null;
+    const int = (f) => (/^\d{1,2}$/.test(f) && Number(f) < 60 ? Number(f) : null);
+    const step = (f) => { const m = f.match(/^\*\/(\d{1,2})$/); return m ? Number(m[1]) : null; };
+    const range = (f) => { const m = f.match(/^(\d{1,2})-(\d{1,2})$/); return m ? [Number(m[1]), Number(m[2])] : null; };
+    let days = '';
+    if (dow === '1-5' || /^mon-fri$/i.test(dow)) days = ' on weekdays';
+    else if (dow === '1-6' || /^mon-sat$/i.test(dow)) days = ', Monday to Saturday';
+    else if (int(dow) !== null && int(dow) <= 7) days = ` on ${WEEKDAYS[int(dow)]}s`;
+    else if (dow !== '*') return null;
+    const often = min === '*' || step(min) === 1 ? 'every minute'
+      : step(min) ? `every ${step(min)} minutes` : null;
+    if (hour === '*') {
+      if (often) return often + days;
+      if (int(min) === 0) return `every hour, on the hour${days}`;
+      if (int(min) !== null) return `every hour at :${String(int(min)).padStart(2, '0')}${days}`;
+      return null;
+    }
+    if (range(hour)) {
+      const [from, to] = range(hour);
+      if (often) return `${often} from ${hhmm(from, 0)} to ${hhmm(to, 59)}${days}`;
+      if (int(min) !== null) return `every hour from ${hhmm(from, int(min))} to ${hhmm(to, int(min))}${days}`;
+      return null;
+    }
+    if (int(min) === null) return null;
+    if (step(hour)) {
+      const at = int(min) === 0 ? ', on the hour' : ` at :${String(int(min)).padStart(2, '0')}`;
+      return `every ${step(hour) === 1 ? 'hour' : `${step(hour)} hours`}${at}${days}`;
+    }
+    if (int(hour) !== null) return days ? `at ${hhmm(int(hour), int(min))}${days}` : `every day at ${hhmm(int(hour), int(min))}`;
+    return null;
+  }
+
+  /** A schedule as people read it: its words (when known), then the expression itself. */
+  function cronText(expression, fromHere) {
+    const words = cronWords(expression);
+    return el('span', { class: 'cron-text' },
+      words ? `${words} ` : null,
+      el('code', { class: 'cron', text: expression }),
+      fromHere ? el('span', { class: 'muted', text: ' (set here)' }) : null);
   }
 
   function retickTimes() {
@@ -234,8 +332,10 @@
     ]);
     const byState = Object.fromEntries(JOB_STATES.map((state, i) => [state, counts[i].total]));
     busy = byState.enqueued + byState.running + status.pending_sales > 0;
+    lastStatus = status;
     drawHeader(status);
     if (changed('summary', [status, links.total, dead.total, byState])) drawSummary(status, links.total, dead.total, byState);
+    if (changed('schedule', status)) drawSchedule(status);
     if (changed('accounts', status)) drawAccounts(status);
     if (changed('links', links)) drawLinks(links);
     if (changed('sales', [accepted, dead])) drawSales(accepted, dead);
@@ -277,7 +377,7 @@
       tile(number(failing), 'accounts with errors', failing > 0, 'h-accounts'),
       tile(number(status.pending_sales), 'web sales on their way', false, 'h-sales'),
       tile(number(dead), 'dead sales waiting for you', dead > 0, 'h-sales'),
-      tile(number(byState.failed), 'failed jobs', byState.failed > 0, 'h-jobs'),
+      tile(number(byState.failed + byState.dead), 'failed jobs', byState.failed + byState.dead > 0, 'h-jobs'),
       tile(number(links), 'links kept in step', false, 'h-links'),
     );
   }
@@ -308,6 +408,49 @@
     return facts;
   }
 
+  /** The account's schedule and its next tick, as `dt`/`dd` pairs. */
+  function scheduleFacts(account, status) {
+    const schedule = account.schedule;
+    const next = schedule ? schedule.next_run : status.next_run;
+    const facts = [];
+    if (schedule) {
+      facts.push(el('dt', { text: 'Schedule' }),
+        el('dd', { 'data-field': 'schedule' }, cronText(schedule.cron, schedule.source === 'api')));
+    }
+    let nextText;
+    if (!status.running) nextText = 'none while stopped';
+    else if (next) nextText = [clockAt(next), ' (', when(next), ')'];
+    else nextText = 'none planned';
+    facts.push(el('dt', { text: 'Next sync' }), el('dd', { 'data-field': 'next-sync' }, nextText));
+    return facts;
+  }
+
+  /** Short notes under an account's facts: ticks skipped, and the monthly budget's pace. */
+  function scheduleNotes(account) {
+    const notes = [];
+    const schedule = account.schedule || {};
+    if (schedule.skipped_overlap > 0) {
+      notes.push(el('p', {
+        class: 'note', 'data-field': 'skipped-overlap',
+        text: `${plural(schedule.skipped_overlap, 'tick')} skipped because the previous sync was still running.`,
+      }));
+    }
+    const spacing = account.poll_spacing;
+    if (spacing) {
+      const until = dayOf(spacing.month_end);
+      const spent = spacing.polls_left <= 0;
+      let text = spent
+        ? `Monthly budget spent: no more polls until ${until}; webhooks keep stock current.`
+        : `Monthly budget: polls at least every ${span(spacing.min_gap_seconds)} so it lasts until ${until} (webhooks fill the gaps).`;
+      if (schedule.skipped_budget > 0) text += ` ${plural(schedule.skipped_budget, 'tick')} skipped for the budget.`;
+      notes.push(el('p', {
+        class: `note${spent ? ' warn' : ''}`, 'data-field': 'poll-spacing',
+        title: spent ? null : `${number(spacing.polls_left)} polls left this month`, text,
+      }));
+    }
+    return notes;
+  }
+
   function drawAccounts(status) {
     const cards = status.accounts.map((account) => el('article', { class: 'card', 'data-account': account.account_id },
       el('div', { class: 'card-head' },
@@ -316,9 +459,115 @@
       account.last_sync ? el('p', { class: 'message', text: account.last_sync.message }) : null,
       el('dl', { class: 'facts' },
         el('dt', { text: 'Last sync' }), el('dd', {}, account.last_sync ? when(account.last_sync.at) : 'never'),
-        el('dt', { text: 'Next sync' }), el('dd', {}, status.running && status.next_run ? when(status.next_run) : 'stopped'),
-        ...callsFacts(account))));
+        ...scheduleFacts(account, status),
+        ...callsFacts(account)),
+      scheduleNotes(account)));
     $('accounts').replaceChildren(...(cards.length ? cards : [empty('No POS account is configured.')]));
+  }
+
+  // ---------------------------------------------------------------- the schedule
+
+  /** The CRON expression in force for the form's choice ('' = the default of every account). */
+  function cronInForce(accountId) {
+    if (!lastStatus) return '';
+    if (!accountId) return lastStatus.cron || '';
+    const account = lastStatus.accounts.find((a) => a.account_id === accountId);
+    return account && account.schedule ? account.schedule.cron : '';
+  }
+
+  /** What the schedule panel says, and the form's account choices (the form itself stays as
+   * the person left it: a refresh never changes what they are typing). */
+  function drawSchedule(status) {
+    const select = $('schedule-account');
+    const choices = status.accounts.map((a) => [a.account_id, a.type]);
+    if (changed('schedule-choices', choices)) {
+      const chosen = select.value;
+      select.replaceChildren(el('option', { value: '', text: 'All accounts' }),
+        ...status.accounts.map((a) => el('option', { value: a.account_id, text: `${a.account_id} (${POS[a.type] || a.type})` })));
+      select.value = choices.some(([id]) => id === chosen) ? chosen : '';
+    }
+    if (!cronPrefilled) {
+      cronPrefilled = true;
+      if (!$('schedule-cron').value) $('schedule-cron').value = cronInForce(select.value);
+    }
+    const own = status.accounts.filter((a) => a.schedule && a.schedule.cron !== status.cron);
+    const browserZone = (() => {
+      try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (err) { return null; }
+    })();
+    const zone = status.time_zone || 'UTC';
+    const facts = [
+      el('dt', { text: 'Every account' }), el('dd', { 'data-field': 'default-cron' }, status.cron ? cronText(status.cron, status.cron_source === 'api') : '—',
+        own.length ? el('span', { class: 'muted', text: ` · own schedule: ${own.map((a) => a.account_id).join(', ')}` }) : null),
+      el('dt', { text: 'Reconciliation' }), el('dd', {}, status.reconcile_cron ? cronText(status.reconcile_cron) : '—',
+        status.running && status.next_reconcile ? [' · next ', clockAt(status.next_reconcile)] : null),
+      el('dt', { text: 'Time zone' }), el('dd', { 'data-field': 'time-zone' }, zone,
+        browserZone && browserZone !== zone
+          ? el('span', { class: 'muted', text: ` (schedules are read there; times on this page are this device's, ${browserZone})` })
+          : null),
+    ];
+    $('schedule-info').replaceChildren(...facts);
+  }
+
+  /** Says how a schedule change went, under the form, until the next change. */
+  function scheduleMessage(text, failed) {
+    const box = $('schedule-message');
+    box.className = failed ? 'problem' : 'notice';
+    box.setAttribute('role', failed ? 'alert' : 'status');
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  /** Sends `cron` (`null`: back to the configuration's) for the chosen account or all. */
+  async function changeSchedule(cron) {
+    const accountId = $('schedule-account').value;
+    const buttons = [$('schedule-save'), $('schedule-reset')];
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const answer = await api(SCHEDULE_PATH, 'PUT', accountId ? { account_id: accountId, cron } : { cron });
+      const now = accountId ? answer.accounts[accountId] : { cron: answer.cron, source: answer.cron_source };
+      const words = cronWords(now.cron);
+      const said = words ? `${words} (${now.cron})` : now.cron;
+      let text;
+      if (cron === null) {
+        text = `${accountId || 'Every account'} is back to the configured schedule: ${said}.`;
+      } else {
+        text = `Saved: ${accountId || 'every account'} syncs ${said}.`;
+      }
+      if (!accountId) {
+        const others = Object.entries(answer.accounts || {}).filter(([, s]) => s.cron !== now.cron).map(([id]) => id);
+        if (others.length) {
+          text += ` ${others.join(', ')} ${others.length === 1 ? 'keeps its' : 'keep their'} own: choose ${others.length === 1 ? 'it' : 'one'} under "For" to change it.`;
+        }
+      }
+      $('schedule-cron').value = now.cron;
+      scheduleMessage(text, false);
+      fastUntil = Date.now() + 5000;
+    } catch (err) {
+      if (err.status === 401) return signOut();
+      scheduleMessage(`Not saved: ${err.message}`, true);
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+    refresh();
+  }
+
+  function startScheduleForm() {
+    const field = $('schedule-cron');
+    $('schedule-account').addEventListener('change', (e) => {
+      field.value = cronInForce(e.currentTarget.value);
+      $('schedule-message').hidden = true;
+    });
+    $('schedule-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const cron = field.value.trim().replace(/\s+/g, ' ');
+      if (!cron) {
+        scheduleMessage('Type a CRON expression first (five fields, such as */5 * * * *), or press Reset to go back to the configured schedule.', true);
+        field.focus();
+        return;
+      }
+      changeSchedule(cron);
+    });
+    $('schedule-reset').addEventListener('click', () => changeSchedule(null));
   }
 
   function drift(link) {
@@ -398,6 +647,14 @@
     $('sales-dead').replaceChildren(...list(dead, 'None: no sale needs you.'));
   }
 
+  /** The products a webhook read names ("12, 40/3 and 5 more"). */
+  function jobItems(job) {
+    if (!Array.isArray(job.items) || !job.items.length) return '';
+    const names = job.items.slice(0, ITEMS_SHOWN).map((item) => (typeof item === 'string' ? item : JSON.stringify(item)));
+    const more = job.items.length - names.length;
+    return `${job.items.length === 1 ? 'Product' : 'Products'} ${names.join(', ')}${more > 0 ? ` and ${number(more)} more` : ''}`;
+  }
+
   function jobOutcome(job) {
     if (job.error) return job.error;
     const accounts = job.result && Array.isArray(job.result.accounts) ? job.result.accounts : null;
@@ -411,28 +668,70 @@
     return job.summary || '';
   }
 
+  /** A worker's name made short: "host:pid #n" from "host:pid:random/n" (in full on hover). */
+  function shortWorker(worker) {
+    const slash = worker.lastIndexOf('/');
+    const [proc, n] = slash < 0 ? [worker, null] : [worker.slice(0, slash), worker.slice(slash + 1)];
+    const parts = proc.split(':');
+    let host = parts.length >= 3 ? parts.slice(0, -2).join(':') : proc;
+    if (host.length > 18) host = `${host.slice(0, 17)}…`;
+    const pid = parts.length >= 3 ? `:${parts[parts.length - 2]}` : '';
+    return `${host}${pid}${n ? ` #${n}` : ''}`;
+  }
+
+  function jobTitle(job) {
+    if (job.kind === 'sync_all' && job.account_id) return `Sync of ${job.account_id}`;
+    const kind = KIND[job.kind] || job.kind;
+    return job.account_id ? `${kind} on ${job.account_id}` : kind;
+  }
+
+  /** When and where a job ran, or when it runs again. */
+  function jobTimes(job) {
+    const parts = [];
+    if (job.state === 'scheduled' && job.run_at) {
+      parts.push(el('span', { class: 'due', 'data-field': 'retry' },
+        `retry at ${clockAt(job.run_at)}, attempt ${job.attempts + 1}`));
+    } else if (job.finished_at) {
+      parts.push('finished ', when(job.finished_at));
+    } else if (job.started_at) {
+      parts.push('started ', when(job.started_at));
+    } else {
+      parts.push('asked ', when(job.created_at));
+    }
+    if (job.scheduled) parts.push(' · by the schedule');
+    if (job.worker) {
+      parts.push(' · ', el('span', { 'data-field': 'worker', title: `worker ${job.worker}` },
+        `${job.state === 'running' ? 'on' : 'ran on'} ${shortWorker(job.worker)}`));
+    }
+    if (job.state === 'dead') parts.push(` · gave up after ${plural(job.attempts, 'attempt')}`);
+    else if (job.attempts > 1 && job.state !== 'scheduled') parts.push(` · ${plural(job.attempts, 'attempt')}`);
+    if (job.state === 'running' && job.lease_until && new Date(job.lease_until).getTime() < Date.now()) {
+      parts.push(' · its worker stopped answering: another takes it over');
+    }
+    return parts;
+  }
+
   function jobRow(job) {
     const [label, tone] = JOB_STATE[job.state] || [job.state, 'idle'];
     const buttons = [];
-    if (job.state === 'failed' || job.state === 'cancelled') {
+    if (job.state === 'failed' || job.state === 'dead' || job.state === 'cancelled') {
       buttons.push(el('button', {
         type: 'button', class: 'small', 'aria-label': `Retry job ${job.id}`,
         onclick: (e) => act(e.currentTarget, () => api(`/api/jobs/${encodeURIComponent(job.id)}/retry`, 'POST'), 'Job asked again.'),
       }, 'Retry'));
     }
-    if (job.state === 'enqueued') {
+    if (job.state === 'enqueued' || job.state === 'scheduled') {
       buttons.push(el('button', {
         type: 'button', class: 'small', 'aria-label': `Cancel job ${job.id}`,
         onclick: (e) => act(e.currentTarget, () => api(`/api/jobs/${encodeURIComponent(job.id)}`, 'DELETE'), 'Job cancelled.'),
       }, 'Cancel'));
     }
-    const times = job.finished_at ? ['finished ', when(job.finished_at)]
-      : job.started_at ? ['started ', when(job.started_at)] : ['asked ', when(job.created_at)];
-    return el('li', { class: 'row', 'data-job-id': job.id, 'data-state': job.state },
-      el('div', {}, el('span', { class: 'what', text: KIND[job.kind] || job.kind }), ' ',
-        badge(label, tone), ' ', el('span', { class: 'muted small' }, times)),
+    const details = [jobItems(job), jobOutcome(job)].filter(Boolean);
+    return el('li', { class: `row${job.state === 'dead' ? ' dead' : ''}`, 'data-job-id': job.id, 'data-state': job.state, 'data-kind': job.kind },
+      el('div', {}, el('span', { class: 'what', text: jobTitle(job) }), ' ',
+        badge(label, tone), ' ', el('span', { class: 'muted small' }, jobTimes(job))),
       el('div', { class: 'buttons' }, buttons),
-      jobOutcome(job) ? el('div', { class: 'detail', text: jobOutcome(job) }) : null);
+      details.map((d) => el('div', { class: 'detail', text: d })));
   }
 
   function drawJobs(page, byState) {
@@ -525,6 +824,7 @@
       () => api('/api/synchronizer/start', 'POST'), 'Started: syncs run on schedule.'));
     $('stop').addEventListener('click', (e) => act(e.currentTarget,
       () => api('/api/synchronizer/stop', 'POST'), 'Stopped: no scheduled sync until you press Start.'));
+    startScheduleForm();
     document.addEventListener('visibilitychange', () => { if (!document.hidden) refresh(); });
     refresh();
   }

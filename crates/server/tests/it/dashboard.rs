@@ -1,7 +1,9 @@
 //! The dashboard: plain HTTP checks (login, cookie, redirects, assets, no secret on the page),
 //! and a real headless Chromium driven over WebDriver (fantoccini → a `chromedriver` child
-//! process): log in, see the accounts, press "Sync now", see the job succeed and the
-//! quantity change, read the item's ledger, fit a phone's width.
+//! process): log in, see the accounts and their schedules, change the schedule through the
+//! form (and see a wrong expression refused with the reason), press "Sync now", see the job
+//! succeed and the quantity change, read the item's ledger, fit a phone's width; and the job
+//! states met when something fails (a retry waiting for its time, a dead job, a webhook's read).
 //!
 //! Without `chromedriver` the browser test is skipped with a notice, unless
 //! `STOCKSYNC_TEST_BROWSER` is set (as `.ci/run` does): then a missing browser is a failure.
@@ -13,10 +15,13 @@ use fantoccini::Locator;
 use secrecy::SecretString;
 use serde_json::json;
 use std::io::Write as _;
+use std::sync::Arc;
 use std::time::Instant;
 use stocksync::api::auth::session_token;
+use stocksync::clock::ManualClock;
 use stocksync_testkit::{
-    ACCOUNT, Backend, OTHER_ACCOUNT, Options, SECRETS, TestApp, on_every_backend,
+    ACCOUNT, Backend, HIBOUTIK_WEBHOOK_SECRET, OTHER_ACCOUNT, Options, SECRETS, TestApp,
+    http_client, on_every_backend, send,
 };
 
 const KEY: &str = "dashboard-k3y-0123456789";
@@ -288,6 +293,12 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
         hiboutik.contains("of 10,000 calls this month"),
         "{hiboutik}"
     );
+    assert!(
+        hiboutik.contains("Monthly budget: polls at least every")
+            && hiboutik.contains("(webhooks fill the gaps)"),
+        "{hiboutik}"
+    );
+    change_the_schedule_through_the_form(&app, c).await;
     eventually("the link at 5", async || {
         text(c, &quantity).await.filter(|q| q == "5")
     })
@@ -311,6 +322,7 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
         job.contains("Sync of every account") && job.contains("1 link(s) changed"),
         "{job}"
     );
+    assert!(job.contains("ran on "), "the worker that ran it: {job}");
     eventually("the link at 3", async || {
         text(c, &quantity).await.filter(|q| q == "3")
     })
@@ -418,4 +430,212 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
         "dashboard browser test: {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// The schedule in words on each card; the form sets `*/5 * * * *` for every account (seen on
+/// the cards and in the API), then refuses `61 * * * *` with the server's reason on the page.
+async fn change_the_schedule_through_the_form(app: &TestApp, c: &fantoccini::Client) {
+    let schedule = format!("[data-account='{ACCOUNT}'] [data-field='schedule']");
+    let said = eventually("the account's schedule", async || text(c, &schedule).await).await;
+    assert!(
+        said.contains("every minute") && said.contains("* * * * *") && !said.contains("set here"),
+        "{said}"
+    );
+    let next = text(
+        c,
+        &format!("[data-account='{ACCOUNT}'] [data-field='next-sync']"),
+    )
+    .await;
+    assert_eq!(next.as_deref(), Some("none while stopped"));
+    let zone = text(c, "#schedule-info [data-field='time-zone']").await;
+    assert!(
+        zone.as_deref().is_some_and(|z| z.starts_with("UTC")),
+        "{zone:?}"
+    );
+    let field = c.find(Locator::Id("schedule-cron")).await.unwrap();
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some("* * * * *"),
+        "the form starts from the schedule in force"
+    );
+
+    field.clear().await.unwrap();
+    field.send_keys("*/5 * * * *").await.unwrap();
+    click(c, "#schedule-save").await;
+    for account in [ACCOUNT, OTHER_ACCOUNT] {
+        let said = eventually("the new schedule on the cards", async || {
+            text(
+                c,
+                &format!("[data-account='{account}'] [data-field='schedule']"),
+            )
+            .await
+            .filter(|t| t.contains("*/5 * * * *"))
+        })
+        .await;
+        assert!(
+            said.contains("every 5 minutes") && said.contains("(set here)"),
+            "{said}"
+        );
+    }
+    let saved = text(c, "#schedule-message").await.unwrap_or_default();
+    assert!(saved.starts_with("Saved: every account syncs"), "{saved}");
+    let (status, body) = app.get("/api/synchronizer").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["cron"], "*/5 * * * *", "{body}");
+    for account in body["accounts"].as_array().unwrap() {
+        assert_eq!(
+            (&account["schedule"]["cron"], &account["schedule"]["source"]),
+            (&json!("*/5 * * * *"), &json!("api")),
+            "{account}"
+        );
+    }
+
+    field.clear().await.unwrap();
+    field.send_keys("61 * * * *").await.unwrap();
+    click(c, "#schedule-save").await;
+    let refused = eventually("the reason the expression is refused", async || {
+        text(c, "#schedule-message")
+            .await
+            .filter(|t| t.contains("is not a valid 5-field CRON expression"))
+    })
+    .await;
+    assert!(
+        refused.starts_with("Not saved: cron: '61 * * * *'"),
+        "{refused}"
+    );
+    let role = c
+        .find(Locator::Id("schedule-message"))
+        .await
+        .unwrap()
+        .attr("role")
+        .await
+        .unwrap();
+    assert_eq!(role.as_deref(), Some("alert"), "the refusal is announced");
+    let (_, body) = app.get("/api/synchronizer").await;
+    assert_eq!(body["cron"], "*/5 * * * *", "nothing changed: {body}");
+}
+
+/// What the jobs list shows when a job fails: a reconciliation whose POS is down waits for its
+/// retry ("retry at …, attempt 2", with Cancel), is dead after its last attempt (in red, with
+/// Retry), and succeeds when retried; a Hiboutik webhook's read says so and names its product.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_jobs_wait_for_their_retry_die_and_come_back() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let start = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0);
+    let clock = Arc::new(ManualClock::new(start));
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        Options {
+            clock: Some(clock.clone()),
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("SQLite");
+    let c = &browser.client;
+    app.catalog.set_down(true);
+    let (status, answer) = app.post_empty("/api/synchronizer/reconcile").await;
+    assert_eq!(status, 202, "{answer}");
+    let location = answer["location"].as_str().unwrap().to_owned();
+    c.goto(&app.url("/dashboard")).await.unwrap();
+
+    let waiting = eventually("the reconciliation waiting for its retry", async || {
+        text(c, "#jobs li[data-state='scheduled']").await
+    })
+    .await;
+    assert!(
+        waiting.contains("Reconciliation")
+            && waiting.contains("Scheduled")
+            && waiting.contains("retry at ")
+            && waiting.contains(", attempt 2")
+            && waiting.contains("ran on "),
+        "{waiting}"
+    );
+    let button = text(c, "#jobs li[data-state='scheduled'] button").await;
+    assert_eq!(button.as_deref(), Some("Cancel"));
+    show_jobs(c).await;
+    browser.screenshot("job-scheduled").await;
+
+    // The retries' times come (on the service's clock): the third failure is the last.
+    for attempt in [1, 2] {
+        let run_at = eventually("the job scheduled again", async || {
+            let (_, job) = app.get(&location).await;
+            (job["state"] == "scheduled" && job["attempts"] == attempt).then(|| {
+                serde_json::from_value::<chrono::DateTime<chrono::Utc>>(job["run_at"].clone())
+                    .unwrap()
+            })
+        })
+        .await;
+        clock.set(run_at + chrono::Duration::seconds(1));
+    }
+    let dead = eventually("the dead job", async || {
+        text(c, "#jobs li[data-state='dead']").await
+    })
+    .await;
+    assert!(
+        dead.contains("Dead")
+            && dead.contains("gave up after 3 attempts")
+            && dead.contains("Retry"),
+        "{dead}"
+    );
+    let class = c
+        .find(Locator::Css("#jobs li[data-state='dead']"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap();
+    assert_eq!(class.as_deref(), Some("row dead"));
+    eventually("the failed job counted", async || {
+        text(c, "#summary")
+            .await
+            .filter(|t| t.contains("1\nfailed jobs"))
+    })
+    .await;
+    show_jobs(c).await;
+    browser.screenshot("job-dead").await;
+
+    app.catalog.set_down(false);
+    click(c, "#jobs li[data-state='dead'] button").await;
+    let again = eventually("the retried reconciliation", async || {
+        text(c, "#jobs li[data-state='succeeded']").await
+    })
+    .await;
+    assert!(again.contains("Reconciliation"), "{again}");
+
+    // A Hiboutik webhook: its read is a job of its own, named as such.
+    app.other_catalog.put("77", "Cup", None, 5);
+    let webhook = http_client()
+        .post(app.url(&format!(
+            "/webhooks/hiboutik/{OTHER_ACCOUNT}?k={HIBOUTIK_WEBHOOK_SECRET}"
+        )))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            "sale_id=91&line_items%5B0%5D%5Bproduct_id%5D=77&line_items%5B0%5D%5Bproduct_size%5D=0",
+        );
+    assert_eq!(send(webhook).await.0, 200);
+    let read = eventually("the webhook's read", async || {
+        text(
+            c,
+            "#jobs li[data-kind='read_items'][data-state='succeeded']",
+        )
+        .await
+    })
+    .await;
+    assert!(
+        read.contains(&format!("Webhook read on {OTHER_ACCOUNT}")) && read.contains("Product 77"),
+        "{read}"
+    );
+    show_jobs(c).await;
+    browser.screenshot("jobs").await;
+    browser.close().await;
+}
+
+/// Scrolls the jobs into view (for the screenshots).
+async fn show_jobs(c: &fantoccini::Client) {
+    c.execute("document.getElementById('h-jobs').scrollIntoView()", vec![])
+        .await
+        .unwrap();
 }
