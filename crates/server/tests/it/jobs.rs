@@ -329,7 +329,8 @@ async fn a_failing_reconciliation_is_retried_later_then_dead(backend: Backend) {
     // Retries wait 30 s, then 60 s (on the job's clock), and the third failure is the last.
     for (attempt, wait) in [(1, 30), (2, 60)] {
         let mut job = json!(null);
-        for _ in 0..400 {
+        // Up to 30 s: the suite runs beside two real processes and the chaos test.
+        for _ in 0..1200 {
             let (state, attempts, seen) = job_state().await;
             job = seen;
             if state == "scheduled" && attempts == attempt {
