@@ -2,7 +2,7 @@
 //! before anything else, and answered at once:
 //! - `POST /webhooks/square/{account}`: `x-square-hmacsha256-signature` checked (HMAC-SHA256 of
 //!   the registered URL followed by the raw body, constant-time), duplicates dropped by
-//!   `event_id`; an `inventory.count.updated` event enqueues a sync, whose incremental read
+//!   `event_id`; an `inventory.count.updated` event enqueues a sync of its account, whose incremental read
 //!   brings the counts (absolute, so an old or out-of-order event can do no harm).
 //! - `POST /webhooks/hiboutik/{account}?k=SECRET`: a form-encoded sale notification; a job
 //!   (`read_items`) reads the items it names from the POS and applies them.
@@ -116,7 +116,10 @@ async fn square(
     }
     count(&state, "square", "accepted");
     if event.kind == "inventory.count.updated" {
-        state.synchronizer.request(TaskKind::SyncAll).await?;
+        state
+            .synchronizer
+            .request_for(TaskKind::SyncAll, Some(&account))
+            .await?;
     }
     Ok((StatusCode::OK, Json(json!({ "status": "accepted" }))))
 }

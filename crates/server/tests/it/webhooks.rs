@@ -90,6 +90,12 @@ async fn a_signed_square_event_syncs_once(backend: Backend) {
     let (status, answer) = post_square(&app, &body, &sign(SQUARE_WEBHOOK_URL, &body)).await;
     assert_eq!((status, answer), (200, json!({ "status": "accepted" })));
     wait_quantity(&app, ACCOUNT, 2).await;
+    let (_, jobs) = app.get("/api/jobs?kind=sync_all").await;
+    assert_eq!(jobs["total"], 1, "{jobs}");
+    assert_eq!(
+        jobs["jobs"][0]["account_id"], ACCOUNT,
+        "a sync of its account only"
+    );
     let (status, answer) = post_square(&app, &body, &sign(SQUARE_WEBHOOK_URL, &body)).await;
     assert_eq!(
         (status, answer),
@@ -150,6 +156,11 @@ async fn a_hiboutik_sale_notification_reads_the_sold_items(backend: Backend) {
     let (status, answer) = send(post(HIBOUTIK_WEBHOOK_SECRET, form)).await;
     assert_eq!((status, answer), (200, json!({ "status": "accepted" })));
     wait_quantity(&app, OTHER_ACCOUNT, 4).await;
+    // The read was a job of its own, for the items the sale named.
+    let (_, jobs) = app.get("/api/jobs?kind=read_items").await;
+    assert_eq!(jobs["total"], 1, "{jobs}");
+    assert_eq!(jobs["jobs"][0]["account_id"], OTHER_ACCOUNT);
+    assert_eq!(jobs["jobs"][0]["items"], json!(["77", "78/2"]));
     let store = app.db.store().await;
     assert_eq!(
         store
