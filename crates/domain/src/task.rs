@@ -52,13 +52,6 @@ named_enum!(TaskState {
     Cancelled => "cancelled",
 });
 
-impl TaskState {
-    /// Waiting to run (now or at its `run_at`).
-    pub fn is_waiting(self) -> bool {
-        matches!(self, Self::Scheduled | Self::Enqueued)
-    }
-}
-
 /// A stored task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {

@@ -42,10 +42,6 @@ impl ManualClock {
     pub fn set(&self, at: DateTime<Utc>) {
         self.now.send_replace(at);
     }
-
-    pub fn advance(&self, by: chrono::Duration) {
-        self.now.send_modify(|now| *now += by);
-    }
 }
 
 impl Clock for ManualClock {

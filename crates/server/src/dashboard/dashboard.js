@@ -233,13 +233,19 @@
 
   function empty(text) { return el('p', { class: 'empty', text }); }
 
-  /** Says how an action went, for a few seconds. */
-  function notice(text, failed) {
-    const box = $('notice');
+  /** Shows `text` in the message box `id`, as a problem when `failed`. */
+  function say(id, text, failed) {
+    const box = $(id);
     box.className = failed ? 'problem' : 'notice';
     box.setAttribute('role', failed ? 'alert' : 'status');
     box.textContent = text;
     box.hidden = false;
+    return box;
+  }
+
+  /** Says how an action went, for a few seconds. */
+  function notice(text, failed) {
+    const box = say('notice', text, failed);
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(() => { box.hidden = true; }, 8000);
   }
@@ -510,11 +516,7 @@
 
   /** Says how a schedule change went, under the form, until the next change. */
   function scheduleMessage(text, failed) {
-    const box = $('schedule-message');
-    box.className = failed ? 'problem' : 'notice';
-    box.setAttribute('role', failed ? 'alert' : 'status');
-    box.textContent = text;
-    box.hidden = false;
+    say('schedule-message', text, failed);
   }
 
   /** Sends `cron` (`null`: back to the configuration's) for the chosen account or all. */
