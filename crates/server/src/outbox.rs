@@ -24,6 +24,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The longest the worker sleeps without looking at the outbox.
 const IDLE: Duration = Duration::from_secs(30);
+/// How often the process holding an account's outbox looks for sales that other processes
+/// accepted (its own sales wake it at once).
+const OTHERS: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct Outbox {
@@ -171,15 +174,29 @@ impl Outbox {
     async fn drive_account(self, account: Account) {
         let wake = self.wake.of(&account.config.id);
         let lease_name = lease_name(&account);
+        // The lease is renewed every third of its length, not at every look at the outbox.
+        let mut held_until: Option<std::time::Instant> = None;
         while !self.stopping.is_cancelled() {
-            let wait = match self.hold(&lease_name).await {
-                Ok(true) => self.push_due(&account).await,
+            let now = std::time::Instant::now();
+            if held_until.is_none_or(|until| now >= until) {
+                held_until = match self.hold(&lease_name).await {
+                    Ok(true) => Some(now + self.lease / 3),
+                    Ok(false) => None,
+                    Err(err) => {
+                        tracing::error!(error = %err, "outbox could not reach the database");
+                        None
+                    }
+                };
+            }
+            let wait = match held_until {
+                // Sales accepted by another process ring no bell here: look every few seconds.
+                Some(until) => self
+                    .push_due(&account)
+                    .await
+                    .min(OTHERS)
+                    .min(until.saturating_duration_since(std::time::Instant::now())),
                 // Another process pushes them; look again before its lease would expire.
-                Ok(false) => self.lease / 3,
-                Err(err) => {
-                    tracing::error!(error = %err, "outbox could not reach the database");
-                    IDLE.min(self.lease / 3)
-                }
+                None => self.lease / 3,
             };
             tokio::select! {
                 _ = self.stopping.cancelled() => break,
@@ -204,12 +221,10 @@ impl Outbox {
                 }
             }
         }
-        let due = match self.store.next_sale_due_at(&account.config.id).await {
+        match self.store.next_sale_due_at(&account.config.id).await {
             Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().min(IDLE),
             _ => IDLE,
-        };
-        // The lease must be renewed before it expires, even while idle.
-        due.min(self.lease / 3)
+        }
     }
 }
 
