@@ -175,7 +175,13 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
             count as f64,
         );
     }
+    // Schedules of accounts no longer configured keep their row, but are not shown.
+    let plan = state.synchronizer.schedules.plan().await?;
+    let in_force = |name: &str| plan.entries.iter().any(|entry| entry.name == name);
     for schedule in state.store.schedule_states().await? {
+        if !in_force(&schedule.name) {
+            continue;
+        }
         for (reason, count) in [
             ("overlap", schedule.skipped_overlap),
             ("budget", schedule.skipped_budget),
