@@ -1,6 +1,6 @@
 //! The `stocksync` binary itself: `check-config`, `migrate`, and `serve`'s refusals and logs.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 fn stocksync(args: &[&str], dir: &std::path::Path, env: &[(&str, &str)]) -> Output {
@@ -121,12 +121,16 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
         ]}
     });
     std::fs::write(dir.path().join("appsettings.json"), config.to_string()).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_stocksync"))
+    // The log goes to a file: a pipe read only at the end would fill up (debug logs every
+    // query) and stall the service mid-test.
+    let log_path = dir.path().join("stocksync.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = crate::process::stocksync_command()
         .args(["--log-format", "json", "serve"])
         .current_dir(dir.path())
         .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -165,9 +169,9 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
     });
     agent.join().expect("the requests");
     unsafe_kill_term(child.id());
-    let output = child.wait_with_output().unwrap();
-    let logs = text(&output);
-    assert!(output.status.success(), "{logs}");
+    let status = child.wait().unwrap();
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(status.success(), "{logs}");
     let lines: Vec<serde_json::Value> = logs
         .lines()
         .map(|line| {
