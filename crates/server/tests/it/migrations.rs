@@ -1,5 +1,6 @@
 //! Taking over the original program's MySQL database: its `stock` rows are kept, and a table
-//! that links one POS product twice is refused with the rows named.
+//! that links one POS product twice is refused with the rows named. And upgrading a database of
+//! an earlier stocksync: jobs it left running are queued again.
 
 use stocksync_domain::AccountId;
 use stocksync_store::Store;
@@ -74,4 +75,55 @@ async fn a_table_linking_one_product_twice_is_refused_with_the_rows_named() {
         .to_string();
     assert!(error.contains("account sq product A1 (2 rows)"), "{error}");
     assert!(error.contains("keep one row each"), "{error}");
+}
+
+stocksync_testkit::on_every_backend!(jobs_left_running_by_an_earlier_version_are_queued_again);
+
+async fn jobs_left_running_by_an_earlier_version_are_queued_again(backend: Backend) {
+    use sqlx::Connection;
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    // The schema as the version before job leases left it (migrations 1 and 2).
+    let folder = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::MariaDb => "mysql",
+    };
+    let migrations = std::path::PathBuf::from(format!(
+        "{}/../store/migrations/{folder}",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let migrator = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    match backend {
+        Backend::Sqlite => {
+            let options: sqlx::sqlite::SqliteConnectOptions = db.url.expose().parse().unwrap();
+            let mut conn = sqlx::SqliteConnection::connect_with(&options.create_if_missing(true))
+                .await
+                .unwrap();
+            migrator.run_to(2, &mut conn).await.unwrap();
+        }
+        Backend::MariaDb => {
+            let mut conn = sqlx::MySqlConnection::connect(db.url.expose())
+                .await
+                .unwrap();
+            migrator.run_to(2, &mut conn).await.unwrap();
+        }
+    }
+    db.execute(
+        "INSERT INTO stocksync_tasks (id, kind, account_id, state, created_at, started_at) \
+         VALUES ('t-1', 'reconcile', NULL, 'running', '2026-11-01 10:00:00', '2026-11-01 10:00:01')",
+    )
+    .await;
+
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    let task = store.task("t-1").await.unwrap().unwrap();
+    assert_eq!(task.state, stocksync_domain::task::TaskState::Enqueued);
+    assert_eq!(task.started_at, None);
+    let claimed = store
+        .claim_task("w", chrono::Utc::now(), chrono::Duration::seconds(30), 3)
+        .await
+        .unwrap()
+        .expect("the job runs again");
+    assert_eq!(claimed.id.as_str(), "t-1");
 }

@@ -36,3 +36,7 @@ CREATE TABLE stocksync_schedules (
     skipped_overlap BIGINT NOT NULL DEFAULT 0,
     skipped_budget BIGINT NOT NULL DEFAULT 0
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+-- Jobs an earlier version left running (it re-queued them at start-up) have no lease to expire:
+-- queue them again.
+UPDATE stocksync_tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running';

@@ -28,3 +28,7 @@ CREATE TABLE stocksync_schedules (
     skipped_overlap INTEGER NOT NULL DEFAULT 0,
     skipped_budget INTEGER NOT NULL DEFAULT 0
 );
+
+-- Jobs an earlier version left running (it re-queued them at start-up) have no lease to expire:
+-- queue them again.
+UPDATE stocksync_tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running';
