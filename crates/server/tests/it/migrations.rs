@@ -77,7 +77,24 @@ async fn a_table_linking_one_product_twice_is_refused_with_the_rows_named() {
     assert!(error.contains("keep one row each"), "{error}");
 }
 
-stocksync_testkit::on_every_backend!(jobs_left_running_by_an_earlier_version_are_queued_again);
+stocksync_testkit::on_every_backend!(
+    jobs_left_running_by_an_earlier_version_are_queued_again,
+    a_setting_named_after_the_longest_account_id_fits,
+);
+
+async fn a_setting_named_after_the_longest_account_id_fits(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    let name = format!("schedule.cron.{}", "a".repeat(191));
+    store.set_setting(&name, "*/5 * * * *").await.unwrap();
+    assert_eq!(
+        store.setting(&name).await.unwrap().as_deref(),
+        Some("*/5 * * * *")
+    );
+}
 
 async fn jobs_left_running_by_an_earlier_version_are_queued_again(backend: Backend) {
     use sqlx::Connection;

@@ -40,3 +40,6 @@ CREATE TABLE stocksync_schedules (
 -- Jobs an earlier version left running (it re-queued them at start-up) have no lease to expire:
 -- queue them again.
 UPDATE stocksync_tasks SET state = 'enqueued', started_at = NULL WHERE state = 'running';
+
+-- Setting names carry an account id (up to 191 characters), as in `schedule.cron.<account>`.
+ALTER TABLE stocksync_settings MODIFY name VARCHAR(255) NOT NULL;
