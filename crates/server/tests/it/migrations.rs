@@ -79,20 +79,46 @@ async fn a_table_linking_one_product_twice_is_refused_with_the_rows_named() {
 
 stocksync_testkit::on_every_backend!(
     jobs_left_running_by_an_earlier_version_are_queued_again,
-    a_setting_named_after_the_longest_account_id_fits,
+    names_made_of_the_longest_account_id_fit,
 );
 
-async fn a_setting_named_after_the_longest_account_id_fits(backend: Backend) {
+async fn names_made_of_the_longest_account_id_fit(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else {
         return;
     };
     let store = db.store().await;
     store.migrate().await.unwrap();
-    let name = format!("schedule.cron.{}", "a".repeat(191));
+    let account = stocksync_domain::AccountId::new("a".repeat(191));
+    let name = format!("schedule.cron.{account}");
     store.set_setting(&name, "*/5 * * * *").await.unwrap();
     assert_eq!(
         store.setting(&name).await.unwrap().as_deref(),
         Some("*/5 * * * *")
+    );
+    // Its outbox lease, its schedule and a tick's job, named after it too.
+    let now = chrono::Utc::now();
+    let lease = chrono::Duration::seconds(30);
+    assert!(
+        store
+            .acquire_lease(&format!("outbox:{account}"), "p", now, lease)
+            .await
+            .unwrap()
+    );
+    let schedule = format!("sync:{account}");
+    store.begin_schedule(&schedule, now).await.unwrap();
+    let tick = stocksync_store::ScheduleTick {
+        name: &schedule,
+        tick: now + chrono::Duration::minutes(1),
+        job: stocksync_store::NewJob::new(
+            stocksync_domain::task::TaskKind::SyncAll,
+            Some(&account),
+        ),
+        min_gap: None,
+    };
+    let fired = store.fire_schedule(tick, now).await.unwrap();
+    assert!(
+        matches!(fired, stocksync_store::TickOutcome::Fired(_)),
+        "{fired:?}"
     );
 }
 

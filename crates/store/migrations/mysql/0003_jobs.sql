@@ -7,7 +7,7 @@ ALTER TABLE stocksync_tasks
     ADD COLUMN run_at DATETIME(6) NULL,
     ADD COLUMN worker VARCHAR(191) NULL,
     ADD COLUMN lease_until DATETIME(6) NULL,
-    ADD COLUMN dedupe_key VARCHAR(191) NULL,
+    ADD COLUMN dedupe_key VARCHAR(255) NULL,
     -- What the job works on, as JSON (the products a webhook named).
     ADD COLUMN payload MEDIUMTEXT NULL,
     ADD UNIQUE KEY stocksync_tasks_dedupe (dedupe_key);
@@ -21,7 +21,7 @@ INSERT INTO stocksync_locks (name) VALUES ('jobs');
 
 -- Named leases (one outbox pusher per account across processes).
 CREATE TABLE stocksync_leases (
-    name VARCHAR(191) NOT NULL PRIMARY KEY,
+    name VARCHAR(255) NOT NULL PRIMARY KEY,
     owner VARCHAR(191) NOT NULL,
     expires_at DATETIME(6) NOT NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
@@ -30,7 +30,7 @@ CREATE TABLE stocksync_leases (
 -- and the ticks skipped because a run of the same work was still going or the POS budget asked
 -- for a longer wait.
 CREATE TABLE stocksync_schedules (
-    name VARCHAR(191) NOT NULL PRIMARY KEY,
+    name VARCHAR(255) NOT NULL PRIMARY KEY,
     last_tick DATETIME(6) NOT NULL,
     last_fired DATETIME(6) NULL,
     skipped_overlap BIGINT NOT NULL DEFAULT 0,
