@@ -8,7 +8,6 @@ use crate::synchronizer::Synchronizer;
 use chrono::Utc;
 use std::collections::HashSet;
 use stocksync_domain::account::VendorConfig;
-use stocksync_domain::ports::CallBudget;
 use stocksync_domain::pos::{ProductQuery, StockCount};
 use stocksync_domain::{PosError, PosRef};
 use stocksync_store::{PosRead, SyncReport};
@@ -96,7 +95,7 @@ impl Synchronizer {
             return None;
         }
         let month = Utc::now().format("%Y-%m").to_string();
-        self.store.used(&account.config.id, &month).await.ok()
+        self.store.calls_used(&account.config.id, &month).await.ok()
     }
 
     async fn read_and_apply(

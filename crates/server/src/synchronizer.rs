@@ -13,7 +13,6 @@ use std::sync::Arc;
 use stocksync_domain::AccountId;
 use stocksync_domain::account::VendorConfig;
 use stocksync_domain::budget::{self, MonthlyBudget, PollSpacing};
-use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::{Task, TaskKind};
 use stocksync_store::{NewJob, Store, StoreError};
 use tokio::sync::{Notify, watch};
@@ -137,9 +136,8 @@ impl Synchronizer {
         let (month_start, _) = budget::month_bounds(now);
         let used = self
             .store
-            .used(&account.config.id, &now.format("%Y-%m").to_string())
-            .await
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .calls_used(&account.config.id, &now.format("%Y-%m").to_string())
+            .await?;
         let calls_per_poll = self
             .last_sync(account)
             .await

@@ -79,13 +79,23 @@ impl CallBudget for Store {
     }
 
     async fn used(&self, account: &AccountId, month: &str) -> Result<i64, PosError> {
+        self.calls_used(account, month).await.map_err(|err| {
+            PosError::Unavailable(format!(
+                "the database could not read the POS call count: {err}"
+            ))
+        })
+    }
+}
+
+impl Store {
+    /// Calls counted against `account`'s budget for `month` (`YYYY-MM`).
+    pub async fn calls_used(&self, account: &AccountId, month: &str) -> crate::Result<i64> {
         let row: Option<(i64,)> = dispatch!(self, pool => {
             sqlx::query_as("SELECT calls FROM stocksync_pos_calls WHERE account_id = ? AND month = ?")
                 .bind(account.as_str())
                 .bind(month)
                 .fetch_optional(pool)
-                .await
-                .map_err(storage_error("read the POS call count"))?
+                .await?
         });
         Ok(row.map_or(0, |(calls,)| calls))
     }
