@@ -146,14 +146,6 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
-/// Two jobs may not run at once when they share an account, or when either is for every account.
-fn overlaps(a: Option<&str>, b: Option<&str>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => a == b,
-        _ => true,
-    }
-}
-
 /// Times as both backends store them (MySQL keeps microseconds).
 fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
@@ -195,12 +187,6 @@ impl Store {
         self.task(&id)
             .await?
             .ok_or_else(|| StoreError::Corrupt(format!("task {id} vanished once enqueued")))
-    }
-
-    /// Enqueues a job of `kind` for one account (every account when `None`), as `enqueue_job`.
-    pub async fn enqueue_task(&self, kind: TaskKind, account: Option<&AccountId>) -> Result<Task> {
-        self.enqueue_job(NewJob::new(kind, account), Utc::now())
-            .await
     }
 
     pub async fn task(&self, id: &str) -> Result<Option<Task>> {
@@ -313,25 +299,22 @@ impl Store {
             if lost > 0 {
                 tracing::warn!(jobs = lost, "{LOST_WORKER}: dead");
             }
-            let due: Vec<(String, Option<String>)> = sqlx::query_as(
-                "SELECT id, account_id FROM stocksync_tasks \
-                 WHERE state = 'enqueued' OR (state = 'scheduled' AND run_at <= ?) OR (state = 'running' AND lease_until < ?) \
-                 ORDER BY COALESCE(run_at, created_at), created_at, id LIMIT 100",
+            // The oldest due job with no live job of its account (or of every account) running;
+            // a running job whose lease expired is due itself and busies nothing.
+            let free: Option<(String,)> = sqlx::query_as(
+                "SELECT t.id FROM stocksync_tasks t \
+                 WHERE (t.state = 'enqueued' OR (t.state = 'scheduled' AND t.run_at <= ?) \
+                        OR (t.state = 'running' AND t.lease_until < ?)) \
+                 AND NOT EXISTS (SELECT 1 FROM stocksync_tasks r WHERE r.state = 'running' AND r.lease_until >= ? \
+                        AND (r.account_id IS NULL OR t.account_id IS NULL OR r.account_id = t.account_id)) \
+                 ORDER BY COALESCE(t.run_at, t.created_at), t.created_at, t.id LIMIT 1",
             )
             .bind(at)
             .bind(at)
-            .fetch_all(&mut *tx)
-            .await?;
-            let busy: Vec<(Option<String>,)> = sqlx::query_as(
-                "SELECT account_id FROM stocksync_tasks WHERE state = 'running' AND lease_until >= ?",
-            )
             .bind(at)
-            .fetch_all(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            let free = due.into_iter().find(|(_, account)| {
-                busy.iter().all(|(running,)| !overlaps(account.as_deref(), running.as_deref()))
-            });
-            if let Some((id, _)) = &free {
+            if let Some((id,)) = &free {
                 // Stamped now, not at `at`: the claim may have waited for the lock while the
                 // job it follows finished.
                 sqlx::query(
@@ -346,7 +329,7 @@ impl Store {
                 .await?;
             }
             tx.commit().await?;
-            free.map(|(id, _)| id)
+            free.map(|(id,)| id)
         });
         match claimed {
             Some(id) => self.task(&id).await,

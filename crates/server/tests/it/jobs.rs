@@ -18,6 +18,7 @@ on_every_backend!(
     old_history_is_purged_and_waiting_jobs_kept,
     a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires,
     a_failing_reconciliation_is_retried_later_then_dead,
+    a_backlog_of_one_busy_account_does_not_hold_up_the_others,
 );
 
 async fn jobs_are_listed_cancelled_and_retried(backend: Backend) {
@@ -112,7 +113,7 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
     let store = db.store().await;
     store.migrate().await.unwrap();
     let done = store
-        .enqueue_task(stocksync_domain::task::TaskKind::SyncAll, None)
+        .enqueue_job(NewJob::new(TaskKind::SyncAll, None), Utc::now())
         .await
         .unwrap();
     let lease = chrono::Duration::seconds(30);
@@ -135,7 +136,7 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
             .unwrap()
     );
     let waiting = store
-        .enqueue_task(stocksync_domain::task::TaskKind::Reconcile, None)
+        .enqueue_job(NewJob::new(TaskKind::Reconcile, None), Utc::now())
         .await
         .unwrap();
     let account = stocksync_domain::AccountId::new("sq");
@@ -363,4 +364,46 @@ async fn a_failing_reconciliation_is_retried_later_then_dead(backend: Backend) {
 fn clock_now(clock: &ManualClock) -> chrono::DateTime<Utc> {
     use stocksync::clock::Clock;
     clock.now()
+}
+
+async fn a_backlog_of_one_busy_account_does_not_hold_up_the_others(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    let (busy, other, t0) = (AccountId::new("busy"), AccountId::new("other"), Utc::now());
+    let lease = Duration::seconds(30);
+    store
+        .enqueue_job(NewJob::new(TaskKind::SyncAll, Some(&busy)), t0)
+        .await
+        .unwrap();
+    let running = store.claim_task("w1", t0, lease, 3).await.unwrap().unwrap();
+    assert_eq!(running.account.as_ref(), Some(&busy));
+    // A burst of webhooks for the busy account, older than the other account's job.
+    for i in 0..150 {
+        let payload = format!(r#"["p-{i}"]"#);
+        store
+            .enqueue_job(
+                NewJob {
+                    payload: Some(&payload),
+                    ..NewJob::new(TaskKind::ReadItems, Some(&busy))
+                },
+                t0 + Duration::milliseconds(i + 1),
+            )
+            .await
+            .unwrap();
+    }
+    let waiting = store
+        .enqueue_job(
+            NewJob::new(TaskKind::SyncAll, Some(&other)),
+            t0 + Duration::seconds(1),
+        )
+        .await
+        .unwrap();
+    let next = store
+        .claim_task("w2", t0 + Duration::seconds(2), lease, 3)
+        .await
+        .unwrap();
+    assert_eq!(next.map(|t| t.id), Some(waiting.id));
 }
