@@ -12,6 +12,8 @@ use stocksync_domain::AccountId;
 use stocksync_domain::task::TaskKind;
 use stocksync_store::{Store, StoreError};
 
+/// The prefix of every setting below.
+const SCHEDULE_SETTINGS: &str = "schedule.";
 const CRON: &str = "schedule.cron";
 const RECONCILE_CRON: &str = "schedule.reconcile_cron";
 const TIME_ZONE: &str = "schedule.time_zone";
@@ -91,7 +93,9 @@ impl Schedules {
 
     /// The schedules in force now (the database's changes over the configuration).
     pub async fn plan(&self) -> Result<Plan, StoreError> {
-        let stored = |name: String| async move { self.store.setting(&name).await };
+        // Every run-time change, in one read.
+        let changes = self.store.settings_with_prefix(SCHEDULE_SETTINGS).await?;
+        let stored = |name: &str| changes.get(name).cloned();
         let pick = |stored: Option<String>, name: &str, configured: &Schedule| match stored
             .map(|expression| Schedule::parse(&expression))
         {
@@ -105,7 +109,7 @@ impl Schedules {
             }
             None => configured_choice(configured),
         };
-        let time_zone = match stored(TIME_ZONE.into()).await?.map(|n| parse_time_zone(&n)) {
+        let time_zone = match stored(TIME_ZONE).map(|n| parse_time_zone(&n)) {
             Some(Ok(value)) => Chosen {
                 value,
                 source: Source::Api,
@@ -115,11 +119,11 @@ impl Schedules {
                 source: Source::Config,
             },
         };
-        let cron = pick(stored(CRON.into()).await?, CRON, &self.cron);
+        let cron = pick(stored(CRON), CRON, &self.cron);
         let mut entries = Vec::new();
         for account in &self.accounts {
             let name = account_cron(account);
-            let schedule = match (stored(name.clone()).await?, self.account_crons.get(account)) {
+            let schedule = match (stored(&name), self.account_crons.get(account)) {
                 (None, None) => cron.clone(),
                 (stored, own) => pick(stored, &name, own.unwrap_or(&cron.value)),
             };
@@ -134,11 +138,7 @@ impl Schedules {
             name: "reconcile".into(),
             kind: TaskKind::Reconcile,
             account: None,
-            schedule: pick(
-                stored(RECONCILE_CRON.into()).await?,
-                RECONCILE_CRON,
-                &self.reconcile,
-            ),
+            schedule: pick(stored(RECONCILE_CRON), RECONCILE_CRON, &self.reconcile),
         });
         Ok(Plan {
             time_zone,

@@ -13,6 +13,21 @@ impl Store {
         Ok(row.map(|(value,)| value))
     }
 
+    /// Every value whose name starts with `prefix`, by name.
+    pub async fn settings_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let rows: Vec<(String, String)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT name, value FROM stocksync_settings WHERE SUBSTR(name, 1, ?) = ?")
+                .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
+                .bind(prefix)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
     /// Sets a value, replacing any previous one (`REPLACE` is understood by both backends).
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
         dispatch!(self, pool => {
