@@ -42,6 +42,7 @@ impl Scheduler {
                 }
             };
             let wake = next.map_or(now + RECHECK, |next| next.min(now + RECHECK));
+            // Seen: only a change after this pass wakes the loop early.
             running.borrow_and_update();
             tokio::select! {
                 _ = sync.stopping.cancelled() => return,

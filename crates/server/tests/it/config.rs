@@ -280,3 +280,58 @@ fn the_summary_and_debug_output_hide_secrets() {
         "ids are not secret: {shown}"
     );
 }
+
+#[test]
+fn schedules_and_jobs_follow_their_keys_and_bad_values_are_refused() {
+    let mut document = original();
+    document["ecommerceDatabaseConnectionString"] = json!("sqlite://test.db");
+    document["TimeZone"] = json!("Europe/Paris");
+    document["JobWorkers"] = json!("4");
+    document["JobLeaseSeconds"] = json!(12.5);
+    document["JobMaxAttempts"] = json!(5);
+    document["PosAccess"]["PosConfigurations"][1]["Cron"] = json!("*/10 8-20 * * MON-SAT");
+    let settings = load(&document, &[]).unwrap();
+    assert_eq!(settings.time_zone.name(), "Europe/Paris");
+    assert_eq!(settings.jobs.workers, 4);
+    assert_eq!(
+        settings.jobs.lease,
+        std::time::Duration::from_millis(12_500)
+    );
+    assert_eq!(settings.jobs.max_attempts, 5);
+    let own: Vec<(&str, &str)> = settings
+        .account_crons
+        .iter()
+        .map(|(id, cron)| (id.as_str(), cron.expression.as_str()))
+        .collect();
+    assert_eq!(
+        own,
+        [("your_hibouik_account_name", "*/10 8-20 * * MON-SAT")]
+    );
+    assert!(
+        settings.warnings.iter().all(|w| !w.contains("Cron")),
+        "an account's Cron is a known key: {:?}",
+        settings.warnings
+    );
+    let defaults = load(&json!({}), &[]).unwrap();
+    assert_eq!(defaults.time_zone.name(), "UTC");
+    assert_eq!(defaults.jobs, stocksync::config::JobSettings::default());
+
+    document["TimeZone"] = json!("Paris");
+    document["JobWorkers"] = json!(0);
+    document["JobLeaseSeconds"] = json!(0);
+    document["JobMaxAttempts"] = json!(101);
+    document["PosAccess"]["PosConfigurations"][1]["Cron"] = json!("0 25 * * *");
+    let problems = refusals(&document);
+    for want in [
+        "TimeZone: 'Paris' is not a time zone name",
+        "JobWorkers: must be from 1 to 16",
+        "JobLeaseSeconds: must be",
+        "JobMaxAttempts: must be from 1 to 100",
+        "PosAccess.PosConfigurations[1].Cron: '0 25 * * *' is not a valid 5-field CRON expression",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(want)),
+            "missing '{want}' in {problems:#?}"
+        );
+    }
+}

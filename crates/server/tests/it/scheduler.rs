@@ -16,6 +16,7 @@ use stocksync_testkit::{
 on_every_backend!(
     accounts_follow_their_own_schedules_in_the_configured_time_zone,
     a_tick_that_would_overlap_a_running_sync_is_skipped_and_counted,
+    a_tick_missed_while_down_runs_once_at_start,
     schedules_change_at_run_time_and_bad_ones_are_refused,
     a_spent_hiboutik_budget_spaces_its_polls,
     two_processes_make_one_job_per_tick,
@@ -217,6 +218,34 @@ async fn a_tick_that_would_overlap_a_running_sync_is_skipped_and_counted(backend
         all_succeeded(&app, ACCOUNT, 2)
     })
     .await;
+}
+
+async fn a_tick_missed_while_down_runs_once_at_start(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(utc(10, 10, 0, 30)));
+    let roomy = json!({ "MaximumRequests": ROOMY });
+    let Some(mut app) = spawn(backend, &clock, json!({}), roomy).await else {
+        return;
+    };
+    start(&app).await;
+    clock.set(utc(10, 10, 1, 0));
+    eventually("the first tick's sync", || all_succeeded(&app, ACCOUNT, 1)).await;
+
+    // Down from 10:01 to 10:05:30: the four ticks missed make one sync at start.
+    app.stop().await;
+    clock.set(utc(10, 10, 5, 30));
+    let app = app.restart().await;
+    for account in [ACCOUNT, OTHER_ACCOUNT] {
+        eventually("the missed tick caught up", || {
+            all_succeeded(&app, account, 2)
+        })
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sync_jobs(&app, ACCOUNT).await.len(),
+        2,
+        "once, not once per missed tick"
+    );
 }
 
 async fn put_schedule(app: &TestApp, body: Value) -> (u16, Value) {
