@@ -77,7 +77,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         }));
     }
     Ok(Json(json!({
-        "running": sync.refresh_running().await?,
+        "running": sync.is_running(),
         "time_zone": schedules["time_zone"],
         "cron": schedules["cron"],
         "cron_source": schedules["cron_source"],
@@ -93,7 +93,8 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 /// reconciliation's, each with its source, next run (while started) and skipped ticks.
 async fn schedules_json(state: &AppState) -> Result<Value, ApiError> {
     let sync = &state.synchronizer;
-    let (running, now) = (sync.is_running(), sync.clock.now());
+    // Another process may have started or stopped it.
+    let (running, now) = (sync.refresh_running().await?, sync.clock.now());
     let plan = sync.schedules.plan().await?;
     let zone = plan.time_zone.value;
     let states: HashMap<String, ScheduleState> = state
