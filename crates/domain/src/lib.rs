@@ -20,6 +20,7 @@ macro_rules! named_enum {
 }
 
 pub mod account;
+pub mod bounds;
 pub mod budget;
 pub mod ids;
 pub mod ledger;

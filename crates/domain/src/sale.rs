@@ -1,17 +1,18 @@
 //! Web sales: the validated request, and the states a sale goes through on its way to the POS.
 
+use crate::bounds::{Cents, Units};
 use crate::{EcommerceId, SaleId};
 use chrono::{DateTime, Utc};
 use std::fmt;
 
-/// A web-shop sale that passed validation: a known shape, a positive quantity, a non-negative
-/// amount. Whether the item exists and has stock is decided by the store, atomically.
+/// A web-shop sale that passed validation: a known shape, a quantity and an amount within their
+/// bounds (`crate::bounds`). Whether the item exists and has stock is decided by the store, atomically.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SaleRequest {
     pub ecommerce_id: EcommerceId,
-    /// Units sold (at least 1), or, for a return, units given back as a negative number.
+    /// Units sold (1 to `MAX_UNITS`), or, for a return, units given back as a negative number.
     pub delta: i64,
-    /// Amount paid by the customer, in cents.
+    /// Amount paid by the customer, in cents (0 to `MAX_CENTS`).
     pub balance_cents: i64,
     /// Makes a retried request harmless: the same key answers the first result.
     pub idempotency_key: Option<String>,
@@ -22,32 +23,22 @@ pub struct SaleRequest {
 pub enum SaleRequestError {
     #[error("item_ecommerce_id must not be empty")]
     EmptyItem,
-    #[error("delta must be a positive number of units (got {0})")]
-    NonPositiveDelta(i64),
-    #[error("balance must be zero or more cents (got {0})")]
-    NegativeBalance(i64),
     #[error("the idempotency key must be 1 to 128 characters (got {0})")]
     BadIdempotencyKey(usize),
 }
 
 impl SaleRequest {
-    /// Checks a sale's fields; the idempotency key comes from the `Idempotency-Key` header or the
-    /// `order_id` field.
+    /// Checks a sale's fields (its numbers were bounded when they were read); the idempotency key
+    /// comes from the `Idempotency-Key` header or the `order_id` field.
     pub fn parse(
         ecommerce_id: &str,
-        delta: i64,
-        balance_cents: i64,
+        delta: Units,
+        balance: Cents,
         idempotency_key: Option<&str>,
     ) -> Result<Self, SaleRequestError> {
         let ecommerce_id = ecommerce_id.trim();
         if ecommerce_id.is_empty() {
             return Err(SaleRequestError::EmptyItem);
-        }
-        if delta <= 0 {
-            return Err(SaleRequestError::NonPositiveDelta(delta));
-        }
-        if balance_cents < 0 {
-            return Err(SaleRequestError::NegativeBalance(balance_cents));
         }
         let idempotency_key = match idempotency_key.map(str::trim) {
             Some(key) if key.is_empty() || key.chars().count() > 128 => {
@@ -57,8 +48,8 @@ impl SaleRequest {
         };
         Ok(Self {
             ecommerce_id: EcommerceId::new(ecommerce_id),
-            delta,
-            balance_cents,
+            delta: delta.get(),
+            balance_cents: balance.get(),
             idempotency_key,
         })
     }
@@ -67,11 +58,12 @@ impl SaleRequest {
     /// as a sale; the movement is stored with a negative delta.
     pub fn parse_return(
         ecommerce_id: &str,
-        delta: i64,
-        balance_cents: i64,
+        delta: Units,
+        balance: Cents,
         idempotency_key: Option<&str>,
     ) -> Result<Self, SaleRequestError> {
-        let mut request = Self::parse(ecommerce_id, delta, balance_cents, idempotency_key)?;
+        let mut request = Self::parse(ecommerce_id, delta, balance, idempotency_key)?;
+        // Bounded to MAX_UNITS, so negating cannot overflow.
         request.delta = -request.delta;
         Ok(request)
     }
@@ -132,57 +124,48 @@ pub struct Sale {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bounds::MAX_UNITS;
+
+    fn units(n: i64) -> Units {
+        Units::try_from(n).unwrap()
+    }
+
+    fn cents(n: i64) -> Cents {
+        Cents::try_from(n).unwrap()
+    }
 
     #[test]
     fn accepts_a_plain_sale_and_trims_the_item() {
-        let sale = SaleRequest::parse(" 42 ", 2, 1990, None).unwrap();
+        let sale = SaleRequest::parse(" 42 ", units(2), cents(1990), None).unwrap();
         assert_eq!(sale.ecommerce_id.as_str(), "42");
         assert_eq!(sale.delta, 2);
         assert_eq!(sale.idempotency_key, None);
     }
 
     #[test]
-    fn refuses_zero_and_negative_deltas() {
+    fn refuses_an_empty_item_and_bad_keys() {
         assert_eq!(
-            SaleRequest::parse("1", 0, 0, None),
-            Err(SaleRequestError::NonPositiveDelta(0))
-        );
-        assert_eq!(
-            SaleRequest::parse("1", -3, 0, None),
-            Err(SaleRequestError::NonPositiveDelta(-3))
-        );
-    }
-
-    #[test]
-    fn refuses_negative_balance_empty_item_and_bad_keys() {
-        assert_eq!(
-            SaleRequest::parse("1", 1, -1, None),
-            Err(SaleRequestError::NegativeBalance(-1))
-        );
-        assert_eq!(
-            SaleRequest::parse("  ", 1, 0, None),
+            SaleRequest::parse("  ", units(1), cents(0), None),
             Err(SaleRequestError::EmptyItem)
         );
         let long = "k".repeat(129);
         assert_eq!(
-            SaleRequest::parse("1", 1, 0, Some(&long)),
+            SaleRequest::parse("1", units(1), cents(0), Some(&long)),
             Err(SaleRequestError::BadIdempotencyKey(129))
         );
         assert_eq!(
-            SaleRequest::parse("1", 1, 0, Some(" ")),
+            SaleRequest::parse("1", units(1), cents(0), Some(" ")),
             Err(SaleRequestError::BadIdempotencyKey(0))
         );
     }
 
     #[test]
     fn returns_follow_the_sale_rules_with_a_negative_delta() {
-        let back = SaleRequest::parse_return("42", 2, 500, Some("r-1")).unwrap();
+        let back = SaleRequest::parse_return("42", units(2), cents(500), Some("r-1")).unwrap();
         assert_eq!(back.delta, -2);
         assert!(back.is_return());
-        assert_eq!(
-            SaleRequest::parse_return("42", -2, 0, None),
-            Err(SaleRequestError::NonPositiveDelta(-2))
-        );
+        let most = SaleRequest::parse_return("42", units(MAX_UNITS), cents(0), None).unwrap();
+        assert_eq!(most.delta, -MAX_UNITS);
     }
 
     #[test]

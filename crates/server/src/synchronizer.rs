@@ -39,7 +39,7 @@ pub struct Synchronizer {
 }
 
 /// How the last sync of an account went, kept in the settings table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LastSync {
     pub at: DateTime<Utc>,
     pub ok: bool,

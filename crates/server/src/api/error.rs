@@ -7,7 +7,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use stocksync_domain::PosError;
 use stocksync_store::StoreError;
 
@@ -65,17 +66,32 @@ impl ApiError {
     }
 }
 
+/// The one error shape, as sent.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// `error`.
+    status: &'static str,
+    /// What went wrong, for programs: `invalid_request`, `invalid_json`, `not_found`, …
+    code: &'static str,
+    /// What went wrong, for people: names the field at fault and, for a number, its bounds.
+    error_message: String,
+    /// Always `null` here (the original's field).
+    #[schema(value_type = Option<String>)]
+    location: Option<()>,
+    /// More to show (candidates, the existing link), where there is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Value>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({
-            "status": "error",
-            "code": self.code,
-            "error_message": self.message,
-            "location": null,
-        });
-        if let Some(details) = self.details {
-            body["details"] = details;
-        }
+        let body = ErrorBody {
+            status: "error",
+            code: self.code,
+            error_message: self.message,
+            location: None,
+            details: self.details,
+        };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -109,8 +125,9 @@ impl From<PosError> for ApiError {
     }
 }
 
-/// Malformed JSON, wrong types, a missing `Content-Type` or an oversized body: the status axum
-/// chose (400, 413, 415, 422) and its explanation, which names the field at fault.
+/// Malformed JSON, wrong types, a number out of its bounds, a missing `Content-Type` or an
+/// oversized body: the status axum chose (400, 413, 415, 422) and its explanation, which names
+/// the field at fault (and a number's bounds).
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let code = match rejection.status() {
@@ -122,6 +139,7 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// A query parameter of the wrong type or, for a number, out of its bounds (named with them).
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         Self::bad_request(rejection.body_text())

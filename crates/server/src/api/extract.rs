@@ -4,6 +4,9 @@
 use super::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts};
 use serde::{Deserialize, Deserializer};
+use std::borrow::Cow;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 /// `Json<T>`, rejecting in the API's error shape.
 #[derive(FromRequest)]
@@ -23,6 +26,28 @@ pub struct ApiPath<T>(pub T);
 /// An identifier given as a JSON string or a whole number (`"42"` and `42` are the same id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlexId(pub String);
+
+/// Longest id taken (the `stock` table's key columns are 191 characters).
+const MAX_ID_CHARS: usize = 191;
+
+impl utoipa::PartialSchema for FlexId {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Array(vec![Type::String, Type::Integer]))
+            .min_length(Some(1))
+            .max_length(Some(MAX_ID_CHARS))
+            .description(Some(
+                "An id, as a string or a whole number (`42` and `\"42\"` are the same id)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FlexId {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Id")
+    }
+}
 
 impl<'de> Deserialize<'de> for FlexId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -44,8 +69,10 @@ impl serde::de::Visitor<'_> for FlexIdVisitor {
         if text.is_empty() {
             return Err(E::custom("an id must not be empty"));
         }
-        if text.len() > 191 {
-            return Err(E::custom("an id must be at most 191 characters"));
+        if text.len() > MAX_ID_CHARS {
+            return Err(E::custom(format!(
+                "an id must be at most {MAX_ID_CHARS} characters"
+            )));
         }
         Ok(FlexId(text.to_owned()))
     }

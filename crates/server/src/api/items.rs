@@ -5,17 +5,21 @@
 //! `quantity`, `limitQuantitySale`, `name`) plus `accountID` and `primary`, and never with any
 //! credential.
 
+use super::AppState;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
-use super::{AppState, error::ApiError, link_view};
+use super::link_view::{self, LinkDetail};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use stocksync_domain::bounds::{LimitQuantity, PageNumber, PerPage};
 use stocksync_domain::link::{Link, NewLink};
 use stocksync_domain::pos::{PosProduct, ProductQuery};
 use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
 use stocksync_store::InsertedLink;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,18 +32,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// How many name candidates an error lists at most.
 const MAX_CANDIDATES: usize = 20;
 
-#[derive(Deserialize)]
+/// A link to register: the POS product by `item_pos_id`, `item_sku` or exact `item_name` (that
+/// order wins), on `account_id`, for the shop item `item_ecommerce_id`.
+#[derive(Deserialize, ToSchema)]
 struct RegisterBody {
     item_pos_id: Option<FlexId>,
     item_sku: Option<FlexId>,
     item_name: Option<String>,
     item_ecommerce_id: FlexId,
     account_id: FlexId,
-    #[serde(default)]
-    limit_quantity: i64,
+    /// Web sales stop before the quantity goes below it (default 0).
+    #[serde(default = "no_limit")]
+    limit_quantity: LimitQuantity,
     /// Web sales of the shop item go to this link first.
     #[serde(default)]
     primary: bool,
+}
+
+fn no_limit() -> LimitQuantity {
+    LimitQuantity::LOWEST
 }
 
 #[utoipa::path(
@@ -47,15 +58,13 @@ struct RegisterBody {
     path = "/api/items",
     tag = "items",
     description = "Registers a link: `item_pos_id`, `item_sku` or `item_name`, with `item_ecommerce_id`, `account_id`, `limit_quantity`, `primary`.",
-    responses((status = 201, description = "the link"), (status = 400, description = "invalid request"), (status = 404, description = "unknown account or product (with candidates)"), (status = 409, description = "ambiguous name or already linked"), (status = 422, description = "malformed body"), (status = 503, description = "the POS cannot be reached"))
+    request_body = RegisterBody,
+    responses((status = 201, description = "the link", body = LinkView), (status = 400, description = "invalid request", body = ErrorBody), (status = 404, description = "unknown account or product (with candidates)", body = ErrorBody), (status = 409, description = "ambiguous name or already linked", body = ErrorBody), (status = 422, description = "malformed body, or a number out of its bounds", body = ErrorBody), (status = 503, description = "the POS cannot be reached", body = ErrorBody))
 )]
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if body.limit_quantity < 0 {
-        return Err(ApiError::bad_request("limit_quantity must be 0 or more"));
-    }
+) -> Result<(StatusCode, Json<LinkView>), ApiError> {
     let query = match (&body.item_pos_id, &body.item_sku, &body.item_name) {
         (Some(id), _, _) => ProductQuery::Id(PosRef::new(&id.0)),
         (None, Some(sku), _) => ProductQuery::Sku(sku.0.clone()),
@@ -81,16 +90,16 @@ async fn register(
         quantity: product.quantity,
         account_id,
         description: product.name,
-        limit_quantity: body.limit_quantity,
+        limit_quantity: body.limit_quantity.get(),
         primary: body.primary,
     };
     match state.store.insert_link(&new).await? {
-        InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(link_json(&link)))),
+        InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(LinkView::from(&link)))),
         InsertedLink::AlreadyLinked(existing) => Err(ApiError::conflict(format!(
             "POS product {} of account {} is already linked (link {})",
             existing.pos_ref, existing.account_id, existing.id
         ))
-        .with_details(json!({ "existing": link_json(&existing) }))),
+        .with_details(json!({ "existing": LinkView::from(&existing) }))),
     }
 }
 
@@ -135,63 +144,88 @@ fn choose(query: &ProductQuery, found: Vec<PosProduct>) -> Result<PosProduct, Ap
     }
 }
 
-/// `?page=&per_page=`, 1-based.
-#[derive(Deserialize)]
+/// `?page=&per_page=`, 1-based (`page` 1 to 1 000 000, `per_page` 1 to 1000, default 100).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     #[serde(default = "first_page")]
-    pub page: i64,
+    #[param(inline)]
+    pub page: PageNumber,
     #[serde(default = "default_per_page")]
-    pub per_page: i64,
+    #[param(inline)]
+    pub per_page: PerPage,
 }
 
 impl Page {
-    pub fn check(&self) -> Result<(), ApiError> {
-        if self.page < 1 || !(1..=MAX_PER_PAGE).contains(&self.per_page) {
-            return Err(ApiError::bad_request(format!(
-                "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
-            )));
-        }
-        Ok(())
-    }
-
+    /// Rows before this page (at most 999 999 000: the bounds keep it far from overflowing).
     pub fn offset(&self) -> i64 {
-        (self.page - 1) * self.per_page
+        (self.page.get() - 1) * self.per_page.get()
     }
 
-    /// A page of answers: `{"<name>": […], "page", "per_page", "total"}`.
-    pub fn answer(&self, name: &str, items: Vec<Value>, total: i64) -> Json<Value> {
-        let mut body = json!({ "page": self.page, "per_page": self.per_page, "total": total });
-        body[name] = Value::Array(items);
-        Json(body)
+    pub fn limit(&self) -> i64 {
+        self.per_page.get()
+    }
+
+    /// Where this page is in a list of `total` rows.
+    pub fn paging(&self, total: i64) -> Paging {
+        Paging {
+            page: self.page,
+            per_page: self.per_page,
+            total,
+        }
     }
 }
 
-fn first_page() -> i64 {
-    1
+fn first_page() -> PageNumber {
+    PageNumber::LOWEST
 }
-fn default_per_page() -> i64 {
-    100
+
+fn default_per_page() -> PerPage {
+    PerPage::DEFAULT
 }
-const MAX_PER_PAGE: i64 = 1000;
+
+/// Where a page is in its list (flattened into each page's answer).
+#[derive(Serialize, ToSchema)]
+pub struct Paging {
+    page: PageNumber,
+    per_page: PerPage,
+    /// Rows in the whole list.
+    total: i64,
+}
+
+/// A page of links.
+#[derive(Serialize, ToSchema)]
+struct LinkPage {
+    items: Vec<LinkView>,
+    #[serde(flatten)]
+    paging: Paging,
+}
 
 #[utoipa::path(
     get,
     path = "/api/items",
     tag = "items",
-    description = "Links, paginated (`page`, `per_page` 1–1000).",
-    responses((status = 200, description = "a page of links"), (status = 400, description = "bad paging"))
+    description = "Links, paginated.",
+    params(Page),
+    responses((status = 200, description = "a page of links", body = LinkPage), (status = 400, description = "`page` or `per_page` out of bounds", body = ErrorBody))
 )]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(page): ApiQuery<Page>,
-) -> Result<Json<Value>, ApiError> {
-    page.check()?;
-    let found = state.store.links(page.offset(), page.per_page).await?;
-    Ok(page.answer(
-        "items",
-        found.links.iter().map(link_json).collect(),
-        found.total,
-    ))
+) -> Result<Json<LinkPage>, ApiError> {
+    let found = state.store.links(page.offset(), page.limit()).await?;
+    Ok(Json(LinkPage {
+        items: found.links.iter().map(LinkView::from).collect(),
+        paging: page.paging(found.total),
+    }))
+}
+
+/// `GET /api/items/{key}`'s answer: an account's links, or one link seen closely.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum LinksOrLink {
+    Account(Vec<LinkView>),
+    Link(Box<LinkDetail>),
 }
 
 /// `GET /api/items/{key}`: the original's list of one account's links when `key` is a
@@ -203,31 +237,35 @@ async fn list(
     tag = "items",
     description = "An account's links (the original route) or, for a link id, that link seen closely.",
     params(("id" = String, Path, description = "an account id or a link id")),
-    responses((status = 200, description = "links, or one link"), (status = 404, description = "neither an account nor a link"))
+    responses((status = 200, description = "links, or one link", body = LinksOrLink), (status = 404, description = "neither an account nor a link", body = ErrorBody))
 )]
 async fn show(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LinksOrLink>, ApiError> {
     let account = AccountId::new(&key);
     let links = state.store.links_of_account(&account).await?;
     if !links.is_empty() || state.accounts.get(&account).is_some() {
-        return Ok(Json(links.iter().map(link_json).collect()));
+        return Ok(Json(LinksOrLink::Account(
+            links.iter().map(LinkView::from).collect(),
+        )));
     }
     if let Ok(id) = key.parse::<LinkId>()
         && let Some(link) = state.store.link(id).await?
     {
-        return link_view::show(&state, link).await;
+        let detail = link_view::detail(&state, link).await?;
+        return Ok(Json(LinksOrLink::Link(Box::new(detail))));
     }
     Err(ApiError::not_found(format!(
         "'{key}' is neither a configured POS account nor a link id"
     )))
 }
 
-#[derive(Deserialize)]
+/// What a link may change: its sale limit and whether it is the item's primary link.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    limit_quantity: Option<i64>,
+    limit_quantity: Option<LimitQuantity>,
     primary: Option<bool>,
 }
 
@@ -236,25 +274,23 @@ struct UpdateBody {
     path = "/api/items/{id}",
     tag = "items",
     description = "Changes `limit_quantity` and/or `primary` of a link.",
-    params(("id" = String, Path, description = "the link id")),
-    responses((status = 200, description = "the link"), (status = 400, description = "invalid request"), (status = 404, description = "no such link"))
+    params(("id" = i64, Path, description = "the link id")),
+    request_body = UpdateBody,
+    responses((status = 200, description = "the link", body = LinkView), (status = 400, description = "invalid request", body = ErrorBody), (status = 404, description = "no such link", body = ErrorBody), (status = 422, description = "an unknown field, or a number out of its bounds", body = ErrorBody))
 )]
 async fn update(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LinkId>,
     ApiJson(body): ApiJson<UpdateBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<LinkView>, ApiError> {
     if body.limit_quantity.is_none() && body.primary.is_none() {
         return Err(ApiError::bad_request("give limit_quantity or primary"));
-    }
-    if body.limit_quantity.is_some_and(|limit| limit < 0) {
-        return Err(ApiError::bad_request("limit_quantity must be 0 or more"));
     }
     let mut link = state.store.link(id).await?.ok_or_else(|| no_link(id))?;
     if let Some(limit) = body.limit_quantity {
         link = state
             .store
-            .set_limit_quantity(id, limit)
+            .set_limit_quantity(id, limit.get())
             .await?
             .ok_or_else(|| no_link(id))?;
     }
@@ -265,7 +301,7 @@ async fn update(
             .await?
             .ok_or_else(|| no_link(id))?;
     }
-    Ok(Json(link_json(&link)))
+    Ok(Json(LinkView::from(&link)))
 }
 
 #[utoipa::path(
@@ -273,8 +309,8 @@ async fn update(
     path = "/api/items/{id}",
     tag = "items",
     description = "Removes a link (its ledger and sales stay).",
-    params(("id" = String, Path, description = "the link id")),
-    responses((status = 204, description = "removed"), (status = 404, description = "no such link"))
+    params(("id" = i64, Path, description = "the link id")),
+    responses((status = 204, description = "removed"), (status = 404, description = "no such link", body = ErrorBody))
 )]
 async fn remove(
     State(state): State<AppState>,
@@ -292,15 +328,37 @@ fn no_link(id: LinkId) -> ApiError {
 }
 
 /// A link in the original program's field names (ids as strings, as it sent them).
-pub fn link_json(link: &Link) -> Value {
-    json!({
-        "id": link.id.to_string(),
-        "posID": link.pos_ref,
-        "ecommerceID": link.ecommerce_id,
-        "quantity": link.quantity,
-        "limitQuantitySale": link.limit_quantity,
-        "name": link.description,
-        "accountID": link.account_id,
-        "primary": link.primary,
-    })
+#[derive(Serialize, ToSchema)]
+pub struct LinkView {
+    id: String,
+    #[serde(rename = "posID")]
+    pos_id: String,
+    #[serde(rename = "ecommerceID")]
+    ecommerce_id: String,
+    /// Units the web shop may sell.
+    quantity: i64,
+    /// Web sales stop before `quantity` goes below it.
+    #[serde(rename = "limitQuantitySale")]
+    limit_quantity_sale: i64,
+    /// The product's name on the POS when it was linked.
+    name: String,
+    #[serde(rename = "accountID")]
+    account_id: String,
+    /// Web sales of the shop item go to this link first.
+    primary: bool,
+}
+
+impl From<&Link> for LinkView {
+    fn from(link: &Link) -> Self {
+        Self {
+            id: link.id.to_string(),
+            pos_id: link.pos_ref.to_string(),
+            ecommerce_id: link.ecommerce_id.to_string(),
+            quantity: link.quantity,
+            limit_quantity_sale: link.limit_quantity,
+            name: link.description.clone(),
+            account_id: link.account_id.to_string(),
+            primary: link.primary,
+        }
+    }
 }

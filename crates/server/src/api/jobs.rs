@@ -1,15 +1,15 @@
 //! `/api/jobs`: the background work (syncs, reconciliations) with filters, and the actions on
 //! one job: retry a failed or cancelled one, cancel one still waiting.
 
+use super::error::ErrorBody;
 use super::extract::{ApiPath, ApiQuery, filter};
 use super::items::Page;
-use super::tasks::{pending_json, task_json};
+use super::tasks::{JobPage, Pending, TaskView};
 use super::{AppState, error::ApiError};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
 use stocksync_domain::TaskId;
 use stocksync_domain::task::{TaskKind, TaskState};
 use stocksync_store::NewJob;
@@ -23,7 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(retry))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Filter {
     state: Option<String>,
     kind: Option<String>,
@@ -34,14 +35,14 @@ struct Filter {
     path = "/api/jobs",
     tag = "jobs",
     description = "Jobs, newest first, filtered by `state` and `kind`, paginated.",
-    responses((status = 200, description = "a page of jobs"), (status = 400, description = "unknown state or kind"))
+    params(Filter, Page),
+    responses((status = 200, description = "a page of jobs", body = JobPage), (status = 400, description = "unknown state or kind, or `page` or `per_page` out of bounds", body = ErrorBody))
 )]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<Filter>,
     ApiQuery(page): ApiQuery<Page>,
-) -> Result<Json<Value>, ApiError> {
-    page.check()?;
+) -> Result<Json<JobPage>, ApiError> {
     let wanted_state = filter(
         "state",
         query.state.as_deref(),
@@ -56,9 +57,12 @@ async fn list(
     )?;
     let (jobs, total) = state
         .store
-        .tasks(wanted_state, wanted_kind, page.offset(), page.per_page)
+        .tasks(wanted_state, wanted_kind, page.offset(), page.limit())
         .await?;
-    Ok(page.answer("jobs", jobs.iter().map(task_json).collect(), total))
+    Ok(Json(JobPage {
+        jobs: jobs.iter().map(TaskView::from).collect(),
+        paging: page.paging(total),
+    }))
 }
 
 #[utoipa::path(
@@ -67,12 +71,12 @@ async fn list(
     tag = "jobs",
     description = "Runs a failed, dead or cancelled job again (as a new job).",
     params(("id" = String, Path, description = "the job id")),
-    responses((status = 202, description = "enqueued"), (status = 404, description = "no such job"), (status = 409, description = "not failed, dead or cancelled"))
+    responses((status = 202, description = "enqueued", body = Pending), (status = 404, description = "no such job", body = ErrorBody), (status = 409, description = "not failed, dead or cancelled", body = ErrorBody))
 )]
 async fn retry(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Pending>), ApiError> {
     let job = state.store.task(&id).await?.ok_or_else(|| no_job(&id))?;
     if !matches!(
         job.state,
@@ -90,7 +94,7 @@ async fn retry(
             ..NewJob::new(job.kind, job.account.as_ref())
         })
         .await?;
-    Ok((StatusCode::ACCEPTED, Json(pending_json(&again))))
+    Ok((StatusCode::ACCEPTED, Json(Pending::from(&again))))
 }
 
 #[utoipa::path(
@@ -99,7 +103,7 @@ async fn retry(
     tag = "jobs",
     description = "Cancels a job still waiting (enqueued, or scheduled for a retry).",
     params(("id" = String, Path, description = "the job id")),
-    responses((status = 204, description = "cancelled"), (status = 404, description = "no such job"), (status = 409, description = "not waiting"))
+    responses((status = 204, description = "cancelled"), (status = 404, description = "no such job", body = ErrorBody), (status = 409, description = "not waiting", body = ErrorBody))
 )]
 async fn cancel(
     State(state): State<AppState>,

@@ -271,7 +271,7 @@ async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     path = "/api/synchronizer/forceUpdate",
     tag = "synchronizer",
     description = "Enqueues a sync of every account now (or of one: `?account=ID`).",
-    responses((status = 202, description = "enqueued: location of the task"), (status = 404, description = "unknown account"))
+    responses((status = 202, description = "enqueued: location of the task", body = super::tasks::Pending), (status = 404, description = "unknown account", body = super::error::ErrorBody))
 )]
 async fn force_update(
     State(state): State<AppState>,
@@ -310,7 +310,7 @@ struct ReconcileQuery {
     path = "/api/synchronizer/reconcile",
     tag = "synchronizer",
     description = "Enqueues a full read of every account that reports drift and fixes it unless `dry_run=true`.",
-    responses((status = 202, description = "enqueued: location of the task"), (status = 400, description = "bad query"))
+    responses((status = 202, description = "enqueued: location of the task", body = super::tasks::Pending), (status = 400, description = "bad query", body = super::error::ErrorBody))
 )]
 async fn reconcile(
     State(state): State<AppState>,

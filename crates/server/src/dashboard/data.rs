@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::LinkId;
+use stocksync_domain::bounds::PageNumber;
 use stocksync_domain::link::Link;
 
 pub fn router() -> Router<AppState> {
@@ -23,7 +24,7 @@ const MAX_PER_PAGE: i64 = 200;
 
 #[derive(Deserialize)]
 struct PageQuery {
-    page: Option<i64>,
+    page: Option<PageNumber>,
     per_page: Option<i64>,
 }
 
@@ -32,11 +33,11 @@ async fn links(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(query) = query?;
-    let page = query.page.unwrap_or(1);
+    let page = query.page.unwrap_or(PageNumber::LOWEST).get();
     let per_page = query.per_page.unwrap_or(25);
-    if page < 1 || !(1..=MAX_PER_PAGE).contains(&per_page) {
+    if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(ApiError::bad_request(format!(
-            "page starts at 1 and per_page is 1 to {MAX_PER_PAGE}"
+            "per_page must be 1 to {MAX_PER_PAGE}"
         )));
     }
     let found = state.store.links((page - 1) * per_page, per_page).await?;

@@ -14,28 +14,9 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
         return;
     };
     let client = stocksync_testkit::http_client();
-    let routes = [
-        ("GET", "/api/items"),
-        ("GET", "/api/items/sq-main"),
-        ("POST", "/api/items"),
-        ("PATCH", "/api/items/1"),
-        ("DELETE", "/api/items/1"),
-        ("GET", "/api/synchronizer"),
-        ("POST", "/api/synchronizer/start"),
-        ("POST", "/api/synchronizer/stop"),
-        ("POST", "/api/synchronizer/forceUpdate"),
-        ("POST", "/api/synchronizer/sale"),
-        ("GET", "/api/sales/x"),
-        ("GET", "/api/itemstask/x"),
-        ("GET", "/metrics"),
-        ("POST", "/api/synchronizer/return"),
-        ("POST", "/api/synchronizer/reconcile"),
-        ("POST", "/api/sales/x/retry"),
-        ("GET", "/api/items/1/history"),
-        ("GET", "/no/such/route"),
-    ];
+    let routes = routes_needing_the_key(&app).await;
     for (method, path) in routes {
-        let method: reqwest::Method = method.parse().unwrap();
+        let path = path.as_str();
         for auth in [
             None,
             Some("Bearer wrong"),
@@ -92,6 +73,68 @@ async fn every_route_but_health_needs_the_key(backend: Backend) {
     assert_eq!(status, 200);
     let (status, _) = send(client.get(app.url("/readyz"))).await;
     assert_eq!(status, 200);
+}
+
+/// Routes that answer without the API key: the health checks and the webhooks (which carry their
+/// own signature or secret).
+const OPEN_ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/webhooks/square/{account}",
+    "/webhooks/hiboutik/{account}",
+];
+
+/// The keys of an OpenAPI path item that are operations.
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Every path × method of the OpenAPI description but [`OPEN_ROUTES`], with `1` for each
+/// `{placeholder}`, plus the routes that are not described: the description itself, the
+/// dashboard's data, and a route that does not exist.
+async fn routes_needing_the_key(app: &TestApp) -> Vec<(reqwest::Method, String)> {
+    let (status, spec) = app.get("/api/openapi.json").await;
+    assert_eq!(status, 200, "{spec}");
+    let mut routes = Vec::new();
+    let mut open = Vec::new();
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        if OPEN_ROUTES.contains(&path.as_str()) {
+            open.push(path.as_str());
+            continue;
+        }
+        let concrete = with_placeholder_ids(path);
+        for method in operations.as_object().unwrap().keys() {
+            if METHODS.contains(&method.as_str()) {
+                let method = method.to_uppercase().parse().unwrap();
+                routes.push((method, concrete.clone()));
+            }
+        }
+    }
+    open.sort_unstable();
+    let mut expected = OPEN_ROUTES.to_vec();
+    expected.sort_unstable();
+    assert_eq!(open, expected, "each open route is still described");
+    assert!(
+        routes.len() >= 20,
+        "the description lists too few routes to mean anything: {routes:?}"
+    );
+    for path in [
+        "/api/openapi.json",
+        "/dashboard/data/links",
+        "/dashboard/data/links/1",
+        "/no/such/route",
+    ] {
+        routes.push((reqwest::Method::GET, path.to_owned()));
+    }
+    routes
+}
+
+/// `/api/items/{id}/history` → `/api/items/1/history`.
+fn with_placeholder_ids(path: &str) -> String {
+    path.split('/')
+        .map(|part| if part.starts_with('{') { "1" } else { part })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 async fn health_checks_answer(backend: Backend) {

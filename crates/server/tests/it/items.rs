@@ -177,7 +177,7 @@ async fn bad_registration_bodies_are_refused_and_write_nothing(backend: Backend)
         ),
         (
             json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1", "account_id": ACCOUNT, "limit_quantity": -1 }),
-            400,
+            422,
             "limit_quantity",
         ),
         (
@@ -267,7 +267,7 @@ async fn changes_the_limit_and_removes_links(backend: Backend) {
     let (status, _) = app
         .patch(&format!("/api/items/{id}"), json!({ "limit_quantity": -2 }))
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422, "out of its bounds");
     let (status, _) = app
         .patch(&format!("/api/items/{id}"), json!({ "quantity": 2 }))
         .await;

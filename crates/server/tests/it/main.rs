@@ -2,6 +2,7 @@
 //! MariaDB when `STOCKSYNC_TEST_MARIADB_URL` is set), spoken to over HTTP.
 
 mod auth;
+mod bounds;
 mod chaos;
 mod cli;
 mod config;

@@ -1,7 +1,9 @@
 //! `GET /api/openapi.json`: an OpenAPI 3 description built from the routes themselves; every
-//! route of the API is in it.
+//! route of the API is in it, request and response bodies are typed schemas with the bounds of
+//! `stocksync_domain::bounds`, and real answers of the running service fit those schemas.
 
-use stocksync_testkit::{Backend, TestApp};
+use serde_json::{Value, json};
+use stocksync_testkit::{ACCOUNT, Backend, TestApp};
 
 /// Every route of the HTTP API (the dashboard's pages are not part of it).
 const ROUTES: &[(&str, &str)] = &[
@@ -74,4 +76,192 @@ async fn every_route_is_described() {
         let body = response.text().await.unwrap();
         assert!(!body.contains("no such route"), "{method} {path}: {body}");
     }
+}
+
+/// The request bodies and query parameters that carry numbers state their bounds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn number_bounds_are_in_the_description() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, spec) = app.get("/api/openapi.json").await;
+    let schemas = &spec["components"]["schemas"];
+    let bounds = |name: &str| {
+        let schema = &schemas[name];
+        assert_eq!(schema["type"], "integer", "{name}: {schema}");
+        (schema["minimum"].as_i64(), schema["maximum"].as_i64())
+    };
+    assert_eq!(bounds("Units"), (Some(1), Some(1_000_000)));
+    assert_eq!(bounds("Cents"), (Some(0), Some(1_000_000_000)));
+    assert_eq!(bounds("LimitQuantity"), (Some(0), Some(1_000_000_000)));
+    let movement = &schemas["MovementBody"]["properties"];
+    assert_eq!(movement["delta"]["$ref"], "#/components/schemas/Units");
+    assert_eq!(movement["balance"]["$ref"], "#/components/schemas/Cents");
+    for body in ["RegisterBody", "UpdateBody"] {
+        let limit = schemas[body]["properties"]["limit_quantity"].to_string();
+        assert!(limit.contains("LimitQuantity"), "{body}: {limit}");
+    }
+    for (path, operation) in [
+        ("/api/synchronizer/sale", "post"),
+        ("/api/synchronizer/return", "post"),
+    ] {
+        let body = &spec["paths"][path][operation]["requestBody"];
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/MovementBody",
+            "{path}: {body}"
+        );
+    }
+    for list in [
+        "/api/items",
+        "/api/sales",
+        "/api/jobs",
+        "/api/items/{id}/history",
+    ] {
+        let params = spec["paths"][list]["get"]["parameters"].as_array().unwrap();
+        let param = |name: &str| {
+            let found = params.iter().find(|p| p["name"] == name);
+            let schema = &found.unwrap_or_else(|| panic!("{list} has no {name}"))["schema"];
+            (schema["minimum"].as_i64(), schema["maximum"].as_i64())
+        };
+        assert_eq!(param("page"), (Some(1), Some(1_000_000)), "{list}");
+        assert_eq!(param("per_page"), (Some(1), Some(1000)), "{list}");
+    }
+}
+
+/// Validates JSON answers against the schemas the description gives for them.
+struct Schemas {
+    spec: Value,
+    checked: Vec<String>,
+}
+
+impl Schemas {
+    /// Checks that `body`, answered `status` by `method path` (`path` as described, with its
+    /// `{placeholders}`), fits the response schema described for it.
+    fn check(&mut self, method: &str, path: &str, status: u16, body: &Value) {
+        let what = format!("{method} {path} → {status}");
+        let response = &self.spec["paths"][path][method]["responses"][status.to_string()];
+        assert!(response.is_object(), "{what} is not described");
+        let schema = &response["content"]["application/json"]["schema"];
+        assert!(schema.is_object(), "{what} has no body schema: {response}");
+        let mut root = schema.clone();
+        root["components"] = self.spec["components"].clone();
+        let validator = jsonschema::draft202012::new(&root)
+            .unwrap_or_else(|e| panic!("{what}: the schema does not compile: {e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{what}: the answer does not fit its schema: {errors:#?}\n{body:#}"
+        );
+        self.checked.push(format!("{method} {path} {status}"));
+    }
+}
+
+/// The README's path through the API, each JSON answer checked against its described schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_answers_fit_their_schemas() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, spec) = app.get("/api/openapi.json").await;
+    let mut schemas = Schemas {
+        spec,
+        checked: Vec::new(),
+    };
+    app.catalog
+        .put("VAR-1", "Red mug", Some("5410000000017"), 7);
+    app.catalog.put("VAR-2", "Blue mug", None, 3);
+
+    let (status, link) = app
+        .post(
+            "/api/items",
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": 42, "account_id": ACCOUNT }),
+        )
+        .await;
+    schemas.check("post", "/api/items", status, &link);
+    let id = link["id"].as_str().unwrap().to_owned();
+    let (status, other) = app
+        .post(
+            "/api/items",
+            json!({ "item_sku": "5410000000017", "item_ecommerce_id": 43, "account_id": ACCOUNT }),
+        )
+        .await;
+    assert_eq!(status, 409, "{other}");
+    schemas.check("post", "/api/items", status, &other);
+    let (status, second) = app
+        .post(
+            "/api/items",
+            json!({ "item_name": "Blue mug", "item_ecommerce_id": "44", "account_id": ACCOUNT, "limit_quantity": 1, "primary": true }),
+        )
+        .await;
+    schemas.check("post", "/api/items", status, &second);
+
+    for (path, described) in [
+        ("/api/items?page=1&per_page=100".to_owned(), "/api/items"),
+        (format!("/api/items/{ACCOUNT}"), "/api/items/{id}"),
+        (format!("/api/items/{id}"), "/api/items/{id}"),
+        (
+            format!("/api/items/{id}/history"),
+            "/api/items/{id}/history",
+        ),
+        ("/api/items/not-a-link".to_owned(), "/api/items/{id}"),
+    ] {
+        let (status, body) = app.get(&path).await;
+        schemas.check("get", described, status, &body);
+    }
+    let (status, patched) = app
+        .patch(&format!("/api/items/{id}"), json!({ "limit_quantity": 2 }))
+        .await;
+    schemas.check("patch", "/api/items/{id}", status, &patched);
+
+    let (status, sale) = app
+        .request(reqwest::Method::POST, "/api/synchronizer/sale")
+        .header("Idempotency-Key", "order-1001")
+        .json(&json!({ "item_ecommerce_id": 42, "delta": 1, "balance": 1990 }))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    let sale: Value = sale.json().await.unwrap();
+    schemas.check("post", "/api/synchronizer/sale", status, &sale);
+    let (status, refused) = app
+        .post(
+            "/api/synchronizer/sale",
+            json!({ "item_ecommerce_id": 42, "delta": 100, "balance": 0 }),
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    schemas.check("post", "/api/synchronizer/sale", status, &refused);
+    let (status, returned) = app
+        .post(
+            "/api/synchronizer/return",
+            json!({ "item_ecommerce_id": 42, "delta": 1, "balance": 1990, "order_id": 77 }),
+        )
+        .await;
+    schemas.check("post", "/api/synchronizer/return", status, &returned);
+    let location = sale["location"].as_str().unwrap();
+    let stored = app.wait_sale(location).await;
+    schemas.check("get", "/api/sales/{id}", 200, &stored);
+    let (status, sales) = app.get("/api/sales?state=confirmed").await;
+    schemas.check("get", "/api/sales", status, &sales);
+    let (status, retry) = app.post_empty(&format!("{location}/retry")).await;
+    schemas.check("post", "/api/sales/{id}/retry", status, &retry);
+
+    let (status, pending) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    schemas.check("post", "/api/synchronizer/forceUpdate", status, &pending);
+    let (status, reconcile) = app
+        .post_empty("/api/synchronizer/reconcile?dry_run=true")
+        .await;
+    schemas.check("post", "/api/synchronizer/reconcile", status, &reconcile);
+    let task = app.wait_task(reconcile["location"].as_str().unwrap()).await;
+    schemas.check("get", "/api/itemstask/{id}", 200, &task);
+    let (status, jobs) = app.get("/api/jobs?per_page=10").await;
+    schemas.check("get", "/api/jobs", status, &jobs);
+    let (status, again) = app.post_empty("/api/jobs/nope/retry").await;
+    schemas.check("post", "/api/jobs/{id}/retry", status, &again);
+
+    let (status, gone) = app.delete(&format!("/api/items/{id}")).await;
+    assert_eq!(status, 204, "{gone}");
+    let (status, gone) = app.delete(&format!("/api/items/{id}")).await;
+    schemas.check("delete", "/api/items/{id}", status, &gone);
+    assert!(schemas.checked.len() >= 20, "{:#?}", schemas.checked);
 }

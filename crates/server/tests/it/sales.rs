@@ -104,15 +104,15 @@ async fn refuses_unknown_items_and_bad_sales_without_writing(backend: Backend) {
         ),
         (
             sale(json!(42), json!(0), json!(0)),
-            400,
-            "delta must be a positive",
+            422,
+            "delta: must be a whole number from 1 to 1000000",
         ),
         (
             sale(json!(42), json!(-2), json!(0)),
-            400,
-            "delta must be a positive",
+            422,
+            "delta: must be a whole number from 1 to 1000000",
         ),
-        (sale(json!(42), json!(1), json!(-5)), 400, "balance"),
+        (sale(json!(42), json!(1), json!(-5)), 422, "balance"),
         (sale(json!(42), json!("1"), json!(0)), 422, "delta"),
         (sale(json!(42), json!(1.5), json!(0)), 422, "delta"),
         (
@@ -371,11 +371,11 @@ async fn a_return_puts_units_back_on_both_sides_once(backend: Backend) {
     for (body, status) in [
         (
             json!({ "item_ecommerce_id": 7, "delta": 0, "balance": 0 }),
-            400,
+            422,
         ),
         (
             json!({ "item_ecommerce_id": 7, "delta": -1, "balance": 0 }),
-            400,
+            422,
         ),
         (
             json!({ "item_ecommerce_id": "nope", "delta": 1, "balance": 0 }),
