@@ -134,9 +134,9 @@ struct Schemas {
 }
 
 impl Schemas {
-    /// Checks that `body`, answered `status` by `method path` (`path` as described, with its
-    /// `{placeholders}`), fits the response schema described for it.
-    fn check(&mut self, method: &str, path: &str, status: u16, body: &Value) {
+    /// What keeps `body`, answered `status` by `method path` (`path` as described, with its
+    /// `{placeholders}`), from fitting the response schema described for it.
+    fn misfits(&self, method: &str, path: &str, status: u16, body: &Value) -> Vec<String> {
         let what = format!("{method} {path} → {status}");
         let response = &self.spec["paths"][path][method]["responses"][status.to_string()];
         assert!(response.is_object(), "{what} is not described");
@@ -146,13 +146,17 @@ impl Schemas {
         root["components"] = self.spec["components"].clone();
         let validator = jsonschema::draft202012::new(&root)
             .unwrap_or_else(|e| panic!("{what}: the schema does not compile: {e}"));
-        let errors: Vec<String> = validator
+        validator
             .iter_errors(body)
             .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+            .collect()
+    }
+
+    fn check(&mut self, method: &str, path: &str, status: u16, body: &Value) {
+        let errors = self.misfits(method, path, status, body);
         assert!(
             errors.is_empty(),
-            "{what}: the answer does not fit its schema: {errors:#?}\n{body:#}"
+            "{method} {path} → {status}: the answer does not fit its schema: {errors:#?}\n{body:#}"
         );
         self.checked.push(format!("{method} {path} {status}"));
     }
@@ -178,6 +182,21 @@ async fn real_answers_fit_their_schemas() {
         )
         .await;
     schemas.check("post", "/api/items", status, &link);
+    // The check can fail: a link with a numeric id, or without its quantity, does not fit.
+    let mut wrong = link.clone();
+    wrong["id"] = json!(1);
+    assert!(
+        !schemas
+            .misfits("post", "/api/items", 201, &wrong)
+            .is_empty()
+    );
+    wrong = link.clone();
+    wrong.as_object_mut().unwrap().remove("quantity");
+    assert!(
+        !schemas
+            .misfits("post", "/api/items", 201, &wrong)
+            .is_empty()
+    );
     let id = link["id"].as_str().unwrap().to_owned();
     let (status, other) = app
         .post(
