@@ -64,7 +64,8 @@ impl Store {
         Ok((rows.into_iter().map(LedgerEntry::from).collect(), total))
     }
 
-    /// The last observation and the sales in flight of a link.
+    /// The last observation and the sales in flight of a link's product (its sales from an
+    /// earlier link of the same product included).
     pub async fn link_state(&self, link: LinkId) -> Result<LinkState> {
         let (observation, (in_flight, dead_sales)): (Option<Observation>, (i64, i64)) = dispatch!(self, pool => {
             let observation = sqlx::query_as(
@@ -76,7 +77,8 @@ impl Store {
             let sales = sqlx::query_as(
                 "SELECT CAST(COALESCE(SUM(CASE WHEN state = 'accepted' THEN delta ELSE 0 END), 0) AS SIGNED), \
                         CAST(COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS SIGNED) \
-                 FROM stocksync_sales WHERE link_id = ?",
+                 FROM stocksync_sales JOIN stock ON stock.id = ? \
+                 WHERE account_id = stock.accountID AND pos_ref = stock.idProductPOS",
             )
             .bind(link)
             .fetch_one(pool)

@@ -95,22 +95,33 @@ macro_rules! write_ledger {
 }
 pub(crate) use write_ledger;
 
-pub(crate) trait WriteTx {
-    type Db: sqlx::Database;
+/// What differs between the backends beyond their SQL types.
+pub(crate) trait Dialect: sqlx::Database {
     /// Whether rows must be locked explicitly (`SELECT … FOR UPDATE`) before a transaction
     /// reads what it will write from. SQLite's `BEGIN IMMEDIATE` already locks the database.
     const LOCKS_ROWS: bool;
+}
+
+impl Dialect for sqlx::Sqlite {
+    const LOCKS_ROWS: bool = false;
+}
+
+impl Dialect for sqlx::MySql {
+    const LOCKS_ROWS: bool = true;
+}
+
+pub(crate) trait WriteTx {
+    type Db: Dialect;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
 }
 
-/// [`WriteTx::LOCKS_ROWS`] of a pool, inside a `dispatch!` body.
+/// [`Dialect::LOCKS_ROWS`] of a pool, inside a `dispatch!` body.
 pub(crate) fn locks_rows<P: WriteTx>(_pool: &P) -> bool {
-    P::LOCKS_ROWS
+    P::Db::LOCKS_ROWS
 }
 
 impl WriteTx for SqlitePool {
     type Db = sqlx::Sqlite;
-    const LOCKS_ROWS: bool = false;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
         self.begin_with("BEGIN IMMEDIATE").await
     }
@@ -118,7 +129,6 @@ impl WriteTx for SqlitePool {
 
 impl WriteTx for MySqlPool {
     type Db = sqlx::MySql;
-    const LOCKS_ROWS: bool = true;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::MySql>, sqlx::Error> {
         self.begin().await
     }
@@ -134,8 +144,8 @@ pub(crate) enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
-    /// The `UPDATE` that mirrors quantities into the shop's own table, if one is configured.
-    shop_update: Option<String>,
+    /// The shop's own table, into which quantities are mirrored, if one is configured.
+    shop_table: Option<ShopTable>,
 }
 
 /// Why a storage call failed. Messages never contain a password.
@@ -203,13 +213,13 @@ impl Store {
         };
         Ok(Self {
             pool,
-            shop_update: None,
+            shop_table: None,
         })
     }
 
     /// Mirrors every change of a shop item's quantity into the shop's own table too.
     pub fn with_shop_table(mut self, shop_table: &ShopTable) -> Self {
-        self.shop_update = Some(shop_table.update_sql());
+        self.shop_table = Some(shop_table.clone());
         self
     }
 
@@ -280,10 +290,10 @@ impl Store {
     /// Checks that the shop table of [`Store::with_shop_table`] exists with its columns, by
     /// setting nothing in it.
     pub async fn check_shop_table(&self) -> Result<()> {
-        let Some(sql) = &self.shop_update else {
+        let Some(shop_table) = &self.shop_table else {
             return Ok(());
         };
-        let probe = format!("{sql} AND 1 = 0");
+        let probe = format!("{} AND 1 = 0", shop_table.update_sql());
         dispatch!(self, pool => {
             sqlx::query(sqlx::AssertSqlSafe(probe))
                 .bind(0i64)
@@ -314,6 +324,53 @@ impl Store {
     }
 }
 
+/// How many times a write transaction runs at most when InnoDB keeps rolling it back.
+const WRITE_TRIES: u32 = 5;
+
+/// Runs the write transaction `transaction` makes, and runs it again from the start when InnoDB
+/// rolled it back as a deadlock victim or after a lock wait timeout ([`lock_conflict`]): at most
+/// [`WRITE_TRIES`] times, after a short random pause ([`conflict_pause`]) so that the
+/// transactions that collided do not collide again.
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut transaction: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 1;
+    loop {
+        match transaction().await {
+            Err(StoreError::Database(err)) if tries < WRITE_TRIES && lock_conflict(&err) => {
+                let pause = conflict_pause(tries, uuid::Uuid::new_v4().as_u128() as u64);
+                tracing::info!(error = %err, tries, ?pause, "a write transaction was rolled back by the database; running it again");
+                tokio::time::sleep(pause).await;
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// Whether InnoDB rolled the transaction back for a deadlock (1213) or a lock wait timeout
+/// (1205): nothing was written, and running it again may well succeed.
+fn lock_conflict(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .is_some_and(|mysql| is_lock_conflict_code(mysql.number()))
+}
+
+fn is_lock_conflict_code(number: u16) -> bool {
+    matches!(number, 1205 | 1213)
+}
+
+/// The pause before try `tries + 1`: a random share (from `random` bits) between half and all
+/// of 20 ms × 2^(tries − 1).
+fn conflict_pause(tries: u32, random: u64) -> Duration {
+    let ceiling = 20u64 << tries.saturating_sub(1).min(8);
+    Duration::from_millis(ceiling / 2 + random % (ceiling / 2 + 1))
+}
+
 /// Whether an error is a unique-key violation.
 pub(crate) fn unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -324,4 +381,27 @@ pub(crate) fn unique_violation(err: &sqlx::Error) -> bool {
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{SubsecRound, Utc};
     Utc::now().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlocks_and_lock_wait_timeouts_are_run_again() {
+        assert!(is_lock_conflict_code(1213));
+        assert!(is_lock_conflict_code(1205));
+        assert!(!is_lock_conflict_code(1062), "a duplicate key is an answer");
+        assert!(!lock_conflict(&sqlx::Error::RowNotFound));
+    }
+
+    #[test]
+    fn pauses_grow_and_stay_jittered() {
+        assert_eq!(conflict_pause(1, 0), Duration::from_millis(10));
+        assert_eq!(conflict_pause(1, 10), Duration::from_millis(20));
+        assert_eq!(conflict_pause(1, 11), Duration::from_millis(10));
+        assert_eq!(conflict_pause(4, 0), Duration::from_millis(80));
+        assert!(conflict_pause(4, u64::MAX) <= Duration::from_millis(160));
+        assert!(conflict_pause(u32::MAX, u64::MAX) <= Duration::from_millis(5120));
+    }
 }

@@ -1,9 +1,10 @@
 //! Links: rows of the `stock` table, with their registration recorded in the ledger.
 
 use crate::shop_table::mirror_to_shop;
+use crate::sync::select_in_flight;
 use crate::{
-    LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, unique_violation,
-    write_ledger,
+    LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, retry_conflicts,
+    unique_violation, write_ledger,
 };
 use stocksync_domain::link::{Link, NewLink};
 use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
@@ -86,19 +87,33 @@ pub struct LinkPage {
 
 impl Store {
     /// Registers a link, records its starting quantity in the ledger and as the first
-    /// observation, all in one transaction.
+    /// observation, all in one transaction. The shop's quantity is the POS count less the
+    /// product's sales still on their way (from an earlier link of the same product).
     #[tracing::instrument(skip_all, fields(account = %new.account_id, pos_ref = %new.pos_ref), err)]
     pub async fn insert_link(&self, new: &NewLink) -> Result<InsertedLink> {
+        retry_conflicts(|| self.insert_link_once(new)).await
+    }
+
+    async fn insert_link_once(&self, new: &NewLink) -> Result<InsertedLink> {
         let at = now();
         let inserted: Result<Option<i64>> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
+            let in_flight: Option<(String, i64)> = sqlx::query_as(select_in_flight!("AND pos_ref = ?"))
+                .bind(new.account_id.as_str())
+                .bind(at)
+                .bind(false)
+                .bind(new.pos_ref.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let in_flight = in_flight.map_or(0, |(_, units)| units);
+            let quantity = new.quantity - in_flight;
             let insert = sqlx::query(
                 "INSERT INTO stock (idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity) \
                  VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(new.pos_ref.as_str())
             .bind(new.ecommerce_id.as_str())
-            .bind(new.quantity)
+            .bind(quantity)
             .bind(new.account_id.as_str())
             .bind(&new.description)
             .bind(new.limit_quantity)
@@ -126,15 +141,22 @@ impl Store {
                         at,
                         reason: "registered",
                         before: 0,
-                        after: new.quantity,
+                        after: quantity,
                         sale_id: None,
                         pos_ref: new.pos_ref.as_str(),
-                        detail: format!("linked to shop item {}", new.ecommerce_id),
+                        detail: if in_flight == 0 {
+                            format!("linked to shop item {}", new.ecommerce_id)
+                        } else {
+                            format!(
+                                "linked to shop item {}; the POS counts {}, {in_flight} unit(s) sold online not yet counted by the POS",
+                                new.ecommerce_id, new.quantity
+                            )
+                        },
                     })?;
                     if new.primary {
                         mark_primary!(tx, id, new.ecommerce_id.as_str());
                     }
-                    mirror_to_shop!(self, tx, new.ecommerce_id.as_str());
+                    mirror_to_shop(self, &mut tx, new.ecommerce_id.as_str()).await?;
                     tx.commit().await?;
                     Ok(Some(id))
                 }
@@ -229,6 +251,10 @@ impl Store {
     /// Makes a link its shop item's primary one (and no other), or not primary. `None` if there
     /// is no such link.
     pub async fn set_primary(&self, id: LinkId, primary: bool) -> Result<Option<Link>> {
+        retry_conflicts(|| self.set_primary_once(id, primary)).await
+    }
+
+    async fn set_primary_once(&self, id: LinkId, primary: bool) -> Result<Option<Link>> {
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             let item: Option<(String,)> = sqlx::query_as("SELECT idProductEcommerce FROM stock WHERE id = ?")
@@ -255,6 +281,10 @@ impl Store {
     /// there was no such link.
     #[tracing::instrument(skip(self), err)]
     pub async fn delete_link(&self, id: LinkId) -> Result<bool> {
+        retry_conflicts(|| self.delete_link_once(id)).await
+    }
+
+    async fn delete_link_once(&self, id: LinkId) -> Result<bool> {
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             let item: Option<(String,)> = sqlx::query_as("SELECT idProductEcommerce FROM stock WHERE id = ?")
@@ -276,7 +306,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            mirror_to_shop!(self, tx, item.as_str());
+            mirror_to_shop(self, &mut tx, item.as_str()).await?;
             tx.commit().await?;
             Ok(true)
         })

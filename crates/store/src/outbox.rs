@@ -5,7 +5,8 @@
 use crate::sales::{SaleRow, select_sales};
 use crate::shop_table::mirror_to_shop;
 use crate::{
-    LedgerLine, Result, Store, StoreError, begin_write, dispatch, locks_rows, now, write_ledger,
+    LedgerLine, Result, Store, StoreError, begin_write, dispatch, locks_rows, now, retry_conflicts,
+    write_ledger,
 };
 use chrono::{DateTime, Utc};
 use stocksync_domain::sale::{Sale, SaleState};
@@ -70,6 +71,10 @@ impl Store {
     /// The POS recorded the sale.
     #[tracing::instrument(skip(self), err)]
     pub async fn confirm_sale(&self, id: &SaleId, pos_reference: &str) -> Result<()> {
+        retry_conflicts(|| self.confirm_sale_once(id, pos_reference)).await
+    }
+
+    async fn confirm_sale_once(&self, id: &SaleId, pos_reference: &str) -> Result<()> {
         let at = now();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
@@ -90,30 +95,36 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let (1, Some(sale)) = (updated, row.map(Sale::try_from).transpose()?) {
-                // Lock the link's row before reading its quantity, so that this ledger line
+                // Lock the product's link before reading its quantity, so that this ledger line
                 // takes its place after any change committed to the link meanwhile (MySQL
                 // would otherwise read a quantity a concurrent sync is replacing).
                 if locks_rows(pool) {
-                    sqlx::query("SELECT id FROM stock WHERE id = ? FOR UPDATE")
-                        .bind(sale.link_id)
+                    sqlx::query("SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ? FOR UPDATE")
+                        .bind(sale.account_id.as_str())
+                        .bind(sale.pos_ref.as_str())
                         .execute(&mut *tx)
                         .await?;
                 }
-                let (quantity,): (i64,) =
-                    sqlx::query_as("SELECT COALESCE(MAX(quantity), 0) FROM stock WHERE id = ?")
-                        .bind(sale.link_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                write_ledger!(tx, LedgerLine {
-                    link_id: sale.link_id,
-                    at,
-                    reason: "sale_confirmed",
-                    before: quantity,
-                    after: quantity,
-                    sale_id: Some(id.as_str()),
-                    pos_ref: sale.pos_ref.as_str(),
-                    detail: format!("recorded on the POS as {pos_reference}"),
-                })?;
+                // The product's link now (it may have been removed and added again since).
+                let link: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?",
+                )
+                .bind(sale.account_id.as_str())
+                .bind(sale.pos_ref.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((link_id, quantity)) = link {
+                    write_ledger!(tx, LedgerLine {
+                        link_id,
+                        at,
+                        reason: "sale_confirmed",
+                        before: quantity,
+                        after: quantity,
+                        sale_id: Some(id.as_str()),
+                        pos_ref: sale.pos_ref.as_str(),
+                        detail: format!("recorded on the POS as {pos_reference}"),
+                    })?;
+                }
             }
             tx.commit().await?;
         });
@@ -142,64 +153,83 @@ impl Store {
         Ok(())
     }
 
-    /// Gives up on a sale. With `restore`, the POS refused it for good (the item is gone, say):
-    /// its units go back to the shop's quantity, with a ledger line. Without, the units stay
-    /// sold online and the sale waits for a retry from the API.
+    /// Gives up on a sale, if it is still waiting for its POS (a confirmation that came first
+    /// wins: nothing changes). With `restore`, the POS refused it for good (the item is gone,
+    /// say): its units go back to the shop's quantity of its product's link, with a ledger line.
+    /// Without, the units stay sold online and the sale waits for a retry from the API.
     #[tracing::instrument(skip(self), err)]
     pub async fn kill_sale(&self, id: &SaleId, error: &str, restore: bool) -> Result<()> {
+        retry_conflicts(|| self.kill_sale_once(id, error, restore)).await
+    }
+
+    async fn kill_sale_once(&self, id: &SaleId, error: &str, restore: bool) -> Result<()> {
         let at = now();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
-            let row: Option<SaleRow> = sqlx::query_as(select_sales!("WHERE id = ? AND state = 'accepted'"))
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(sale) = row.map(Sale::try_from).transpose()? else {
-                return Ok(());
-            };
-            sqlx::query(
+            // The transition itself decides: on MySQL it waits for a concurrent confirmation
+            // and then finds the sale no longer accepted.
+            let killed = sqlx::query(
                 "UPDATE stocksync_sales SET state = 'dead', attempts = attempts + 1, last_error = ?, \
-                 restored = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+                 restored = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ? AND state = 'accepted'",
             )
             .bind(error)
             .bind(restore)
             .bind(at)
             .bind(id.as_str())
             .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if killed != 1 || !restore {
+                tx.commit().await?;
+                return Ok(());
+            }
+            let row: Option<SaleRow> = sqlx::query_as(select_sales!("WHERE id = ?"))
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(sale) = row.map(Sale::try_from).transpose()? else {
+                return Err(StoreError::Corrupt(format!("sale {id} vanished while killed")));
+            };
+            sqlx::query("UPDATE stock SET quantity = quantity + ? WHERE accountID = ? AND idProductPOS = ?")
+                .bind(sale.request.delta)
+                .bind(sale.account_id.as_str())
+                .bind(sale.pos_ref.as_str())
+                .execute(&mut *tx)
+                .await?;
+            let link: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?",
+            )
+            .bind(sale.account_id.as_str())
+            .bind(sale.pos_ref.as_str())
+            .fetch_optional(&mut *tx)
             .await?;
-            if restore {
-                sqlx::query("UPDATE stock SET quantity = quantity + ? WHERE id = ?")
-                    .bind(sale.request.delta)
-                    .bind(sale.link_id)
-                    .execute(&mut *tx)
-                    .await?;
-                let after: Option<(i64,)> = sqlx::query_as("SELECT quantity FROM stock WHERE id = ?")
-                    .bind(sale.link_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some((after,)) = after {
-                    write_ledger!(tx, LedgerLine {
-                        link_id: sale.link_id,
-                        at,
-                        reason: "sale_refused",
-                        before: after - sale.request.delta,
-                        after,
-                        sale_id: Some(id.as_str()),
-                        pos_ref: sale.pos_ref.as_str(),
-                        detail: format!("the POS refused the sale for good ({error}); units given back"),
-                    })?;
-                }
-                mirror_to_shop!(self, tx, sale.request.ecommerce_id.as_str());
+            if let Some((link_id, after)) = link {
+                write_ledger!(tx, LedgerLine {
+                    link_id,
+                    at,
+                    reason: "sale_refused",
+                    before: after - sale.request.delta,
+                    after,
+                    sale_id: Some(id.as_str()),
+                    pos_ref: sale.pos_ref.as_str(),
+                    detail: format!("the POS refused the sale for good ({error}); units given back"),
+                })?;
+                mirror_to_shop(self, &mut tx, sale.request.ecommerce_id.as_str()).await?;
             }
             tx.commit().await?;
         });
         Ok(())
     }
 
-    /// Puts a dead sale back in the outbox. If its units had been given back, they are taken
-    /// again first, under the same rule as a new sale (never below the limit).
+    /// Puts a dead sale back in the outbox, once however many ask at the same time. If its
+    /// units had been given back, they are taken again first from its product's link, under
+    /// the same rule as a new sale (never below the limit).
     #[tracing::instrument(skip(self), err)]
     pub async fn retry_sale(&self, id: &SaleId) -> Result<SaleRetry> {
+        retry_conflicts(|| self.retry_sale_once(id)).await
+    }
+
+    async fn retry_sale_once(&self, id: &SaleId) -> Result<SaleRetry> {
         let at = now();
         let outcome: Result<Option<SaleRetry>> = dispatch!(self, pool => async {
             let mut tx = begin_write!(pool).await?;
@@ -213,12 +243,35 @@ impl Store {
             if sale.state != SaleState::Dead {
                 return Ok(Some(SaleRetry::NotDead(sale)));
             }
+            // The transition first: a concurrent retry waits for it (MySQL) and then finds the
+            // sale no longer dead; what was read above may be stale.
+            let requeued = sqlx::query(
+                "UPDATE stocksync_sales SET state = 'accepted', attempts = 0, restored = ?, next_attempt_at = NULL, \
+                 updated_at = ? WHERE id = ? AND state = 'dead' AND restored = ?",
+            )
+            .bind(false)
+            .bind(at)
+            .bind(id.as_str())
+            .bind(sale.restored)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if requeued != 1 {
+                let now: Option<SaleRow> = sqlx::query_as(select_sales!("WHERE id = ?"))
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let now = now.map(Sale::try_from).transpose()?.unwrap_or(sale);
+                return Ok(Some(SaleRetry::NotDead(now)));
+            }
             if sale.restored {
                 let taken = sqlx::query(
-                    "UPDATE stock SET quantity = quantity - ? WHERE id = ? AND quantity - ? >= limitQuantity",
+                    "UPDATE stock SET quantity = quantity - ? \
+                     WHERE accountID = ? AND idProductPOS = ? AND quantity - ? >= limitQuantity",
                 )
                 .bind(sale.request.delta)
-                .bind(sale.link_id)
+                .bind(sale.account_id.as_str())
+                .bind(sale.pos_ref.as_str())
                 .bind(sale.request.delta)
                 .execute(&mut *tx)
                 .await?
@@ -226,12 +279,15 @@ impl Store {
                 if taken == 0 {
                     return Ok(Some(SaleRetry::NotEnoughStock));
                 }
-                let (after,): (i64,) = sqlx::query_as("SELECT quantity FROM stock WHERE id = ?")
-                    .bind(sale.link_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let (link_id, after): (i64, i64) = sqlx::query_as(
+                    "SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?",
+                )
+                .bind(sale.account_id.as_str())
+                .bind(sale.pos_ref.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
                 write_ledger!(tx, LedgerLine {
-                    link_id: sale.link_id,
+                    link_id,
                     at,
                     reason: "sale_retried",
                     before: after + sale.request.delta,
@@ -240,17 +296,8 @@ impl Store {
                     pos_ref: sale.pos_ref.as_str(),
                     detail: "a dead sale retried: its units taken again".into(),
                 })?;
-                mirror_to_shop!(self, tx, sale.request.ecommerce_id.as_str());
+                mirror_to_shop(self, &mut tx, sale.request.ecommerce_id.as_str()).await?;
             }
-            sqlx::query(
-                "UPDATE stocksync_sales SET state = 'accepted', attempts = 0, restored = ?, next_attempt_at = NULL, \
-                 updated_at = ? WHERE id = ?",
-            )
-            .bind(false)
-            .bind(at)
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
             tx.commit().await?;
             Ok(None)
         }.await);

@@ -4,8 +4,8 @@
 use crate::links::{LinkRow, select_links};
 use crate::shop_table::mirror_to_shop;
 use crate::{
-    LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, unique_violation,
-    write_ledger,
+    LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, retry_conflicts,
+    unique_violation, write_ledger,
 };
 use chrono::{DateTime, Utc};
 use stocksync_domain::link::Link;
@@ -106,6 +106,10 @@ impl Store {
     /// are written in the same transaction, before the caller answers.
     #[tracing::instrument(skip_all, fields(item = %request.ecommerce_id, delta = request.delta), err)]
     pub async fn accept_sale(&self, request: &SaleRequest) -> Result<SaleOutcome> {
+        retry_conflicts(|| self.accept_sale_once(request)).await
+    }
+
+    async fn accept_sale_once(&self, request: &SaleRequest) -> Result<SaleOutcome> {
         let at = now();
         let sale_id = SaleId::new(uuid::Uuid::new_v4().to_string());
         let accepted: Result<Accepted> = dispatch!(self, pool => async {
@@ -208,7 +212,7 @@ impl Store {
                             format!("web sale of {} unit(s) of shop item {}", request.delta, request.ecommerce_id)
                         },
                     })?;
-                    mirror_to_shop!(self, tx, request.ecommerce_id.as_str());
+                    mirror_to_shop(self, &mut tx, request.ecommerce_id.as_str()).await?;
                     tx.commit().await?;
                     Ok(Accepted::Done(Sale {
                         id: sale_id.clone(),

@@ -2,6 +2,7 @@
 //! kept equal to the sum of the shop item's links, in the same transaction as every change of
 //! a link's quantity. A value of -1 there means "unlimited" and is never overwritten.
 
+use crate::{Dialect, Result, Store};
 use std::fmt;
 
 /// Where the shop keeps its own quantity. Names are checked to be plain SQL identifiers, as
@@ -38,6 +39,17 @@ impl ShopTable {
     }
 }
 
+impl ShopTable {
+    /// Locks the shop's row of one item (`?` item id), where rows are locked.
+    fn lock_sql(&self) -> String {
+        format!(
+            "SELECT {id} FROM {table} WHERE {id} = ? FOR UPDATE",
+            table = self.table,
+            id = self.id_column
+        )
+    }
+}
+
 impl fmt::Display for ShopTable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -62,27 +74,49 @@ fn identifier(name: &str) -> Result<String, BadIdentifier> {
     }
 }
 
-/// Copies the sum of shop item `$item`'s links into the shop table, inside `$tx`, when the store
-/// has one. Never below 0: a negative POS count must not read as -1, "unlimited".
-macro_rules! mirror_to_shop {
-    ($store:expr, $tx:expr, $item:expr) => {{
-        let item: &str = $item;
-        if let Some(sql) = &$store.shop_update {
-            let (sum,): (i64,) = sqlx::query_as(
-                "SELECT CAST(COALESCE(SUM(quantity), 0) AS SIGNED) FROM stock WHERE idProductEcommerce = ?",
-            )
+/// Copies the sum of shop item `item`'s links into the shop table, inside the transaction
+/// `tx`, when the store has one. Never below 0: a negative POS count must not read as -1,
+/// "unlimited".
+///
+/// The shop's row is locked before the links are summed (MySQL): every transaction that changes
+/// a link of the item comes here before it commits, so the sum is read once every other change
+/// to the item's links has committed or is still to come here, and the last one to write leaves
+/// the sum of all.
+pub(crate) async fn mirror_to_shop<DB>(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'_, DB>,
+    item: &str,
+) -> Result<()>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> i64: sqlx::Type<DB> + sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB>,
+    for<'q> &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let Some(shop_table) = &store.shop_table else {
+        return Ok(());
+    };
+    if DB::LOCKS_ROWS {
+        sqlx::query(sqlx::AssertSqlSafe(shop_table.lock_sql()))
             .bind(item)
-            .fetch_one(&mut *$tx)
+            .execute(&mut **tx)
             .await?;
-            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(sum.max(0))
-                .bind(item)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    }};
+    }
+    let (sum,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(quantity), 0) AS SIGNED) FROM stock WHERE idProductEcommerce = ?",
+    )
+    .bind(item)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(shop_table.update_sql()))
+        .bind(sum.max(0))
+        .bind(item)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
-pub(crate) use mirror_to_shop;
 
 #[cfg(test)]
 mod tests {

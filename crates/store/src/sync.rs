@@ -5,7 +5,10 @@
 
 use crate::links::{LinkRow, select_links};
 use crate::shop_table::mirror_to_shop;
-use crate::{LedgerLine, Result, Store, begin_write, dispatch, locks_rows, now, write_ledger};
+use crate::{
+    LedgerLine, Result, Store, begin_write, dispatch, locks_rows, now, retry_conflicts,
+    write_ledger,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -78,6 +81,26 @@ impl SyncReport {
     }
 }
 
+/// Units sold online that a count of the account's POS may not include, by POS product
+/// (`pos_ref`, units): sales accepted and not yet on the POS, sales the POS confirmed at or after
+/// the read began (binds: account, when the read began, `false`), and dead sales whose units were
+/// not given back. Keyed by the product, not the link row: a product unlinked and linked again
+/// keeps its sales. A return (negative delta) counts 0: the count may already include it, and
+/// adding it would show units that may not be there; the next count settles it.
+macro_rules! select_in_flight {
+    ($and:literal) => {
+        concat!(
+            "SELECT pos_ref, CAST(SUM(CASE WHEN delta > 0 THEN delta ELSE 0 END) AS SIGNED) FROM stocksync_sales \
+             WHERE account_id = ? AND (state = 'accepted' \
+                OR (state = 'confirmed' AND confirmed_at >= ?) \
+                OR (state = 'dead' AND restored = ?)) ",
+            $and,
+            " GROUP BY pos_ref"
+        )
+    };
+}
+pub(crate) use select_in_flight;
+
 impl Store {
     /// Applies counts read from one account's POS, in one transaction, as
     /// shop quantity = POS count − units sold online that the count may not include:
@@ -86,10 +109,19 @@ impl Store {
     /// - sales the POS confirmed at or after the read began (the count may predate them);
     /// - dead sales whose units were not given back (sold online, never recorded on the POS).
     ///
-    /// When in doubt a sale is subtracted: at worst a transient under-count that the next read
-    /// corrects, never an over-count. With `dry_run`, the transaction is rolled back.
+    /// When in doubt a sale is subtracted and a return is not added: at worst a transient
+    /// under-count that the next read corrects, never an over-count. With `dry_run`, the transaction is rolled back.
     #[tracing::instrument(skip(self, read), fields(counts = read.counts.len()), err)]
     pub async fn apply_counts(
+        &self,
+        account: &AccountId,
+        read: &PosRead<'_>,
+        dry_run: bool,
+    ) -> Result<SyncReport> {
+        retry_conflicts(|| self.apply_counts_once(account, read, dry_run)).await
+    }
+
+    async fn apply_counts_once(
         &self,
         account: &AccountId,
         read: &PosRead<'_>,
@@ -117,19 +149,13 @@ impl Store {
                 .map(Link::from)
                 .map(|link| (link.pos_ref.as_str().to_owned(), link))
                 .collect();
-            let pending: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT link_id, CAST(SUM(delta) AS SIGNED) FROM stocksync_sales \
-                 WHERE account_id = ? AND (state = 'accepted' \
-                    OR (state = 'confirmed' AND confirmed_at >= ?) \
-                    OR (state = 'dead' AND restored = ?)) \
-                 GROUP BY link_id",
-            )
-            .bind(account.as_str())
-            .bind(read.started_at)
-            .bind(false)
-            .fetch_all(&mut *tx)
-            .await?;
-            let pending: HashMap<i64, i64> = pending.into_iter().collect();
+            let pending: Vec<(String, i64)> = sqlx::query_as(select_in_flight!(""))
+                .bind(account.as_str())
+                .bind(read.started_at)
+                .bind(false)
+                .fetch_all(&mut *tx)
+                .await?;
+            let pending: HashMap<String, i64> = pending.into_iter().collect();
             let mut report = SyncReport { dry_run, ..SyncReport::default() };
             let mut seen = HashSet::new();
             // What to write once everything is known: (link, new quantity, reason, detail).
@@ -140,7 +166,7 @@ impl Store {
                     continue;
                 };
                 seen.insert(link.id);
-                let in_flight = pending.get(&link.id).copied().unwrap_or(0);
+                let in_flight = pending.get(link.pos_ref.as_str()).copied().unwrap_or(0);
                 let expected = count.quantity - in_flight;
                 if !dry_run {
                     sqlx::query(
@@ -216,7 +242,7 @@ impl Store {
                 touched.insert(link.ecommerce_id.as_str());
             }
             for item in touched {
-                mirror_to_shop!(self, tx, item);
+                mirror_to_shop(self, &mut tx, item).await?;
             }
             tx.commit().await?;
             Ok(report)

@@ -1,12 +1,16 @@
 //! `ShopTable`: the shop's own stock column follows the sum of each item's links, in the same
 //! transaction as every change; -1 ("unlimited") is never overwritten.
 
+use crate::row_lock::RowLock;
 use serde_json::json;
-use stocksync_testkit::{Backend, OTHER_ACCOUNT, Options, TestApp, TestDb, on_every_backend};
+use stocksync_testkit::{
+    ACCOUNT, Backend, OTHER_ACCOUNT, Options, TestApp, TestDb, on_every_backend, send,
+};
 
 on_every_backend!(
     the_shop_column_follows_every_change,
-    a_missing_shop_table_stops_the_start
+    a_missing_shop_table_stops_the_start,
+    two_links_changing_at_once_leave_the_sum_of_both,
 );
 
 const SHOP_SQL: &str =
@@ -74,6 +78,54 @@ async fn the_shop_column_follows_every_change(backend: Backend) {
         .await;
     assert_eq!(status, 204);
     assert_eq!(shop(&app.db).await, [(1, 2), (2, -1), (3, 9)]);
+}
+
+/// A till sale counted on one link while a web sale takes a unit of the other: each transaction
+/// must sum the item's links after it holds the shop's row, or the one that writes last writes
+/// a sum that misses the other's change (on MariaDB both are made to queue for the shop's row).
+async fn two_links_changing_at_once_leave_the_sum_of_both(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, options()).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 10);
+    app.other_catalog.put("77", "Mug", None, 20);
+    app.link("VAR-1", "1").await;
+    let (status, _) = app
+        .register(
+            json!({ "item_pos_id": "77", "item_ecommerce_id": "1", "account_id": OTHER_ACCOUNT }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(shop(&app.db).await[0], (1, 30));
+
+    let lock = RowLock::take(&app.db, "SELECT id FROM produit WHERE id = 1 FOR UPDATE").await;
+    // A till sale of 3 on the first link, read by a sync...
+    app.catalog.set_quantity("VAR-1", 7);
+    let (_, answer) = app
+        .post_empty(&format!("/api/synchronizer/forceUpdate?account={ACCOUNT}"))
+        .await;
+    let task = answer["location"].as_str().unwrap().to_owned();
+    if let Some(lock) = &lock {
+        lock.wait_for_waiters(1).await;
+    }
+    // ... while a web sale takes a unit of the second (it has the most).
+    let sale = tokio::spawn(send(
+        app.request(reqwest::Method::POST, "/api/synchronizer/sale")
+            .json(&json!({ "item_ecommerce_id": "1", "delta": 1, "balance": 100 })),
+    ));
+    if let Some(lock) = lock {
+        lock.wait_for_waiters(2).await;
+        lock.release().await;
+    }
+    assert_eq!(sale.await.unwrap().0, 202);
+    assert_eq!(app.wait_task(&task).await["state"], "succeeded");
+
+    let links = app
+        .db
+        .pairs("SELECT id, CAST(quantity AS SIGNED) FROM stock ORDER BY id")
+        .await;
+    assert_eq!(links.iter().map(|l| l.1).collect::<Vec<_>>(), [7, 19]);
+    assert_eq!(shop(&app.db).await[0], (1, 26), "the sum of both links");
 }
 
 async fn a_missing_shop_table_stops_the_start(backend: Backend) {
