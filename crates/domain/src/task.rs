@@ -4,12 +4,14 @@
 use crate::TaskId;
 use chrono::{DateTime, Utc};
 
-/// What a task does.
+/// What a task does. Every task is for one account: work for every account is one task per
+/// account, so that a slow or failing account holds up, and retries, only its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaskKind {
-    /// Read every configured account's changes and bring the `stock` table up to date.
+    /// Read the account's changes and bring its `stock` rows up to date. (Named `sync_all`
+    /// since the original's "sync all products"; it is one account's, as every task.)
     SyncAll,
-    /// Read every account in full, report every link that drifted, and fix it.
+    /// Read the account in full, report every link that drifted, and fix it.
     Reconcile,
     /// The same report, changing nothing.
     ReconcileDryRun,
@@ -52,12 +54,45 @@ named_enum!(TaskState {
     Cancelled => "cancelled",
 });
 
+impl TaskState {
+    /// Whether it has ended (and will not run again by itself).
+    pub fn has_ended(self) -> bool {
+        matches!(
+            self,
+            Self::Succeeded | Self::Failed | Self::Dead | Self::Cancelled
+        )
+    }
+
+    /// The state of a group of tasks asked for together (one per account), as one task would
+    /// show it: running while any runs (or while some have ended and others still wait),
+    /// else waiting for a retry while any does, else enqueued while any is; once all have
+    /// ended, the worst outcome (dead, failed, cancelled, then succeeded).
+    pub fn of_group(states: &[TaskState]) -> TaskState {
+        let any = |state: TaskState| states.contains(&state);
+        let waiting = states.iter().any(|s| !s.has_ended());
+        let ended = states.iter().any(|s| s.has_ended());
+        if any(Self::Running) || (waiting && ended && !any(Self::Scheduled)) {
+            Self::Running
+        } else if any(Self::Scheduled) {
+            Self::Scheduled
+        } else if waiting {
+            Self::Enqueued
+        } else {
+            [Self::Dead, Self::Failed, Self::Cancelled]
+                .into_iter()
+                .find(|&worst| any(worst))
+                .unwrap_or(Self::Succeeded)
+        }
+    }
+}
+
 /// A stored task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
     pub id: TaskId,
     pub kind: TaskKind,
-    /// The one account it is for; every account when `None`.
+    /// The account it is for. `None` only in a task an earlier version made for every
+    /// account: the runner replaces it with one task per account.
     pub account: Option<crate::AccountId>,
     pub state: TaskState,
     /// Times a worker took it.
@@ -101,5 +136,21 @@ mod tests {
         }
         assert_eq!(TaskKind::parse("sync_all"), Some(TaskKind::SyncAll));
         assert_eq!(TaskKind::parse("nap"), None);
+    }
+
+    #[test]
+    fn a_group_runs_until_every_task_has_ended_then_shows_the_worst() {
+        use TaskState::*;
+        let group = TaskState::of_group;
+        assert_eq!(group(&[Enqueued, Enqueued]), Enqueued);
+        assert_eq!(group(&[Running, Enqueued]), Running);
+        assert_eq!(group(&[Succeeded, Enqueued]), Running, "under way");
+        assert_eq!(group(&[Succeeded, Scheduled]), Scheduled, "a retry waits");
+        assert_eq!(group(&[Running, Scheduled]), Running);
+        assert_eq!(group(&[Succeeded, Succeeded]), Succeeded);
+        assert_eq!(group(&[Succeeded, Failed]), Failed);
+        assert_eq!(group(&[Failed, Dead, Succeeded]), Dead);
+        assert_eq!(group(&[Cancelled, Succeeded]), Cancelled);
+        assert_eq!(group(&[Succeeded]), Succeeded);
     }
 }

@@ -248,7 +248,8 @@ impl Remote {
         let mut progress = Progress::new(what, 0);
         loop {
             let task = self.expect(reqwest::Method::GET, &location, None).await?;
-            if task["state"] == "succeeded" || task["state"] == "failed" {
+            // One job per account: `location` follows them together until all have ended.
+            if ["succeeded", "failed", "dead"].contains(&task["state"].as_str().unwrap_or("")) {
                 progress.finish();
                 return Ok(task);
             }

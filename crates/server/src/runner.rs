@@ -1,10 +1,11 @@
 //! The job runner: each process runs `JobWorkers` workers, which claim due jobs from the
 //! database under a lease, keep it with a heartbeat while they work, and record how the job
-//! ended and what comes next (done, a retry later, or dead). Two jobs of the same account never
-//! run at once, whichever processes share the database; a job whose process died is taken over
-//! once its lease expires.
+//! ended and what comes next (done, a retry later, or dead). Every job is one account's; two jobs
+//! of the same account never run at once, whichever processes share the database; a job whose
+//! process died is taken over once its lease expires. A job an earlier version made for every
+//! account is replaced by one job per account.
 
-use crate::accounts::Accounts;
+use crate::accounts::{Account, Accounts};
 use crate::config::JobSettings;
 use crate::lease;
 use crate::sync::SyncKind;
@@ -144,64 +145,74 @@ impl Runner {
         }
     }
 
-    /// Syncs every account the way `task` asks; one failing account is reported but does not
-    /// stop the others.
+    /// Syncs the job's account the way `task` asks.
     async fn execute(&self, task: &Task) -> TaskOutcome {
+        let Some(id) = &task.account else {
+            return self.split(task).await;
+        };
+        let Some(account) = self.accounts.get(id) else {
+            return failed(format!("account {id} is not configured"));
+        };
         let kind = match task.kind {
             TaskKind::SyncAll => SyncKind::Incremental,
             TaskKind::Reconcile => SyncKind::Reconcile { dry_run: false },
             TaskKind::ReconcileDryRun => SyncKind::Reconcile { dry_run: true },
-            TaskKind::ReadItems => return self.read_items(task).await,
+            TaskKind::ReadItems => return self.read_items(task, account).await,
         };
-        let mut lines = Vec::new();
-        let mut reports: Vec<Value> = Vec::new();
-        let mut failed = false;
-        let wanted = self.accounts.iter().filter(|account| {
-            task.account
-                .as_ref()
-                .is_none_or(|only| only == &account.config.id)
-        });
-        for account in wanted {
-            let id = &account.config.id;
-            match self.synchronizer.sync_account(account, kind).await {
-                Ok(report) => {
-                    lines.push(format!("{id}: {}", report.describe()));
-                    reports.push(json!({ "account_id": id, "ok": true, "report": kept(&report) }));
-                }
-                Err(error) => {
-                    failed = true;
-                    lines.push(format!("{id}: {error}"));
-                    reports.push(json!({ "account_id": id, "ok": false, "error": error }));
-                }
+        let (line, error, report) = match self.synchronizer.sync_account(account, kind).await {
+            Ok(report) => {
+                let line = format!("{id}: {}", report.describe());
+                let kept = json!({ "account_id": id, "ok": true, "report": kept(&report) });
+                (line, None, kept)
             }
-        }
-        if lines.is_empty() {
-            lines.push("no POS account is configured".into());
-        }
-        let summary = lines.join("; ");
+            Err(error) => {
+                let line = format!("{id}: {error}");
+                let kept = json!({ "account_id": id, "ok": false, "error": error });
+                (line.clone(), Some(line), kept)
+            }
+        };
+        // A reconciliation's report, in the shape a group of them merges into (`api/tasks.rs`).
         let result = match kind {
             SyncKind::Incremental => None,
             SyncKind::Reconcile { dry_run } => {
-                Some(json!({ "dry_run": dry_run, "accounts": reports }).to_string())
+                Some(json!({ "dry_run": dry_run, "accounts": [report] }).to_string())
             }
         };
         TaskOutcome {
-            error: failed.then(|| summary.clone()),
-            summary,
+            summary: line,
+            error,
             result,
         }
     }
 
+    /// A job an earlier version made for every account (no account): replaced by one job per
+    /// configured account, which run on their own.
+    async fn split(&self, task: &Task) -> TaskOutcome {
+        if task.kind == TaskKind::ReadItems {
+            return failed("a webhook read without its account".into());
+        }
+        match self
+            .synchronizer
+            .request_each(task.kind, &self.accounts)
+            .await
+        {
+            Ok(jobs) => TaskOutcome {
+                summary: format!(
+                    "made for every account by an earlier version: replaced by one job per account ({})",
+                    jobs.iter()
+                        .map(|job| job.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                error: None,
+                result: None,
+            },
+            Err(err) => failed(format!("could not enqueue one job per account: {err}")),
+        }
+    }
+
     /// Reads again the products a webhook named (the job's payload).
-    async fn read_items(&self, task: &Task) -> TaskOutcome {
-        let failed = |error: String| TaskOutcome {
-            summary: error.clone(),
-            error: Some(error),
-            result: None,
-        };
-        let Some(account) = task.account.as_ref().and_then(|id| self.accounts.get(id)) else {
-            return failed(format!("account {:?} is not configured", task.account));
-        };
+    async fn read_items(&self, task: &Task, account: &Account) -> TaskOutcome {
         let refs: Vec<PosRef> = match serde_json::from_str(task.payload.as_deref().unwrap_or("")) {
             Ok(refs) => refs,
             Err(err) => return failed(format!("the job's list of products is unreadable: {err}")),
@@ -243,6 +254,15 @@ impl Runner {
                 _ = tokio::time::sleep(POLL) => {}
             }
         }
+    }
+}
+
+/// A job that failed before it could start.
+fn failed(error: String) -> TaskOutcome {
+    TaskOutcome {
+        summary: error.clone(),
+        error: Some(error),
+        result: None,
     }
 }
 

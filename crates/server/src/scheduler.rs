@@ -1,5 +1,5 @@
 //! The scheduler: while the synchronizer is started, turns each schedule's ticks into jobs
-//! (one sync job per account, the nightly reconciliation). Every process runs it; the database
+//! (one sync job per account, one nightly reconciliation per account). Every process runs it; the database
 //! makes each tick one job (`Store::fire_schedule`), skips a tick whose work is still waiting or
 //! running (counted), spaces a budgeted POS's polls, and, after a restart, catches up a missed
 //! tick once.
@@ -8,6 +8,7 @@ use crate::accounts::Accounts;
 use crate::synchronizer::Synchronizer;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use stocksync_domain::task::TaskKind;
 use stocksync_store::{NewJob, ScheduleTick, StoreError, TickOutcome};
 
 /// The longest the scheduler waits before reading the schedules and the started/stopped state
@@ -83,10 +84,13 @@ impl Scheduler {
             else {
                 continue;
             };
-            let account = entry.account.as_ref().and_then(|id| self.accounts.get(id));
-            let min_gap = match account {
-                Some(account) => sync.poll_spacing(account).await?.map(|s| s.gap),
-                None => None,
+            // A budgeted POS spaces its polls; its nightly reconciliation is not a poll.
+            let account = self.accounts.get(&entry.account);
+            let min_gap = match (entry.kind, account) {
+                (TaskKind::SyncAll, Some(account)) => {
+                    sync.poll_spacing(account).await?.map(|s| s.gap)
+                }
+                _ => None,
             };
             let outcome = sync
                 .store
@@ -94,7 +98,7 @@ impl Scheduler {
                     ScheduleTick {
                         name: &entry.name,
                         tick,
-                        job: NewJob::new(entry.kind, entry.account.as_ref()),
+                        job: NewJob::new(entry.kind, &entry.account),
                         min_gap,
                     },
                     now,

@@ -39,13 +39,13 @@ pub struct Chosen<T> {
     pub source: Source,
 }
 
-/// One periodic piece of work.
+/// One periodic piece of work, for one account.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// `sync:<account id>` or `reconcile`: its row in `stocksync_schedules`.
+    /// `sync:<account id>` or `reconcile:<account id>`: its row in `stocksync_schedules`.
     pub name: String,
     pub kind: TaskKind,
-    pub account: Option<AccountId>,
+    pub account: AccountId,
     pub schedule: Chosen<Schedule>,
 }
 
@@ -55,6 +55,8 @@ pub struct Plan {
     pub time_zone: Chosen<Tz>,
     /// The sync schedule of accounts without their own.
     pub cron: Chosen<Schedule>,
+    /// The reconciliation's schedule (each account has an entry of its own on it).
+    pub reconcile: Chosen<Schedule>,
     pub entries: Vec<Entry>,
 }
 
@@ -120,6 +122,7 @@ impl Schedules {
             },
         };
         let cron = pick(stored(CRON), CRON, &self.cron);
+        let reconcile = pick(stored(RECONCILE_CRON), RECONCILE_CRON, &self.reconcile);
         let mut entries = Vec::new();
         for account in &self.accounts {
             let name = account_cron(account);
@@ -130,19 +133,24 @@ impl Schedules {
             entries.push(Entry {
                 name: format!("sync:{account}"),
                 kind: TaskKind::SyncAll,
-                account: Some(account.clone()),
+                account: account.clone(),
                 schedule,
             });
         }
-        entries.push(Entry {
-            name: "reconcile".into(),
-            kind: TaskKind::Reconcile,
-            account: None,
-            schedule: pick(stored(RECONCILE_CRON), RECONCILE_CRON, &self.reconcile),
-        });
+        // One reconciliation per account on the same schedule: a slow or failing account
+        // holds up, and retries, only its own.
+        for account in &self.accounts {
+            entries.push(Entry {
+                name: format!("reconcile:{account}"),
+                kind: TaskKind::Reconcile,
+                account: account.clone(),
+                schedule: reconcile.clone(),
+            });
+        }
         Ok(Plan {
             time_zone,
             cron,
+            reconcile,
             entries,
         })
     }

@@ -3,7 +3,7 @@
 //! is `scheduler.rs`), how each account's last sync went, and the spacing a POS budget imposes.
 //! One sync of one account is in `sync.rs`.
 
-use crate::accounts::Account;
+use crate::accounts::{Account, Accounts};
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::schedules::Schedules;
@@ -101,17 +101,30 @@ impl Synchronizer {
         Ok(running)
     }
 
-    /// Enqueues a task for every account (or returns the same one already waiting) and wakes
-    /// the runner.
-    pub async fn request(&self, kind: TaskKind) -> Result<Task, StoreError> {
-        self.request_for(kind, None).await
+    /// Enqueues a task of `kind` for each account (or returns the same one already waiting),
+    /// in configuration order, and wakes the runner: work for every account is one job per
+    /// account, so that a slow or failing account holds up, and retries, only its own.
+    pub async fn request_each(
+        &self,
+        kind: TaskKind,
+        accounts: &Accounts,
+    ) -> Result<Vec<Task>, StoreError> {
+        let jobs: Vec<NewJob> = accounts
+            .iter()
+            .map(|account| NewJob::new(kind, &account.config.id))
+            .collect();
+        let tasks = self.store.enqueue_jobs(&jobs, self.clock.now()).await?;
+        // Every idle worker, and the next to look.
+        self.tasks_waiting.notify_waiters();
+        self.tasks_waiting.notify_one();
+        Ok(tasks)
     }
 
-    /// Enqueues a task for one account (all when `None`).
+    /// Enqueues a task for one account.
     pub async fn request_for(
         &self,
         kind: TaskKind,
-        account: Option<&AccountId>,
+        account: &AccountId,
     ) -> Result<Task, StoreError> {
         self.request_job(NewJob::new(kind, account)).await
     }

@@ -5,12 +5,12 @@
 use crate::tasks::{NewJob, insert_task, lock_jobs};
 use crate::{Result, Store, begin_write, dispatch, locks_rows, unique_violation};
 use chrono::{DateTime, SubsecRound, Utc};
-use stocksync_domain::AccountId;
 
 /// One schedule's shared state.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ScheduleState {
-    /// `sync:<account id>` or `reconcile`.
+    /// `sync:<account id>` or `reconcile:<account id>` (`reconcile`, from an earlier version,
+    /// is no longer read).
     pub name: String,
     /// The last tick acted on (fired or skipped), or when the schedule was (re)started.
     pub last_tick: DateTime<Utc>,
@@ -104,7 +104,6 @@ impl Store {
             ..tick.job
         };
         let id = uuid::Uuid::new_v4().to_string();
-        let account = job.account.map(AccountId::as_str);
         let outcome = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             lock_jobs!(pool, tx);
@@ -127,11 +126,11 @@ impl Store {
                 }
             };
             let (still_busy,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM stocksync_tasks WHERE kind = ? AND COALESCE(account_id, '') = ? \
+                "SELECT COUNT(*) FROM stocksync_tasks WHERE kind = ? AND account_id = ? \
                  AND (state IN ('enqueued', 'scheduled') OR (state = 'running' AND lease_until >= ?))",
             )
             .bind(job.kind.as_str())
-            .bind(account.unwrap_or_default())
+            .bind(job.account.as_str())
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;

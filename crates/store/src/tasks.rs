@@ -3,9 +3,11 @@
 //! `GET /api/itemstask/{id}` can tell how they went.
 //!
 //! A worker renews its lease while it works. A job whose lease expired (its process died) is
-//! taken over by the next claim; one that lost its worker `max_attempts` times is dead. Two jobs
-//! of the same account (or one for every account) never run at once, whichever processes hold
-//! them: claims are serialised (`lock_jobs!`).
+//! taken over by the next claim; one that lost its worker `max_attempts` times is dead. Every job
+//! is for one account (work for every account is one job per account), and two jobs of the same
+//! account never run at once, whichever processes hold them: claims are serialised
+//! (`lock_jobs!`). A job without account, left by an earlier version, busies nothing: the runner
+//! replaces it with one job per account.
 
 use crate::{Result, Store, StoreError, begin_write, dispatch, locks_rows};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -64,7 +66,7 @@ macro_rules! insert_task {
         )
         .bind($id)
         .bind($job.kind.as_str())
-        .bind($job.account.map(AccountId::as_str))
+        .bind($job.account.as_str())
         .bind($job.dedupe_key.as_deref())
         .bind($job.payload.as_deref())
         .bind($at)
@@ -78,15 +80,15 @@ pub(crate) use insert_task;
 #[derive(Debug, Clone, Copy)]
 pub struct NewJob<'a> {
     pub kind: TaskKind,
-    /// The one account it is for; every account when `None`.
-    pub account: Option<&'a AccountId>,
+    /// The account it is for.
+    pub account: &'a AccountId,
     pub payload: Option<&'a str>,
     /// Makes the job once only, whoever asks (a schedule's tick).
     pub dedupe_key: Option<&'a str>,
 }
 
 impl<'a> NewJob<'a> {
-    pub fn new(kind: TaskKind, account: Option<&'a AccountId>) -> Self {
+    pub fn new(kind: TaskKind, account: &'a AccountId) -> Self {
         Self {
             kind,
             account,
@@ -152,41 +154,63 @@ fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// Enqueues `job`. A job without payload or dedupe key is not enqueued twice: when the same
-    /// kind for the same account is already waiting, that one is returned, so that pressing
-    /// "sync" twice runs one sync.
+    /// Enqueues `job`: see [`Store::enqueue_jobs`].
     #[tracing::instrument(skip(self), err)]
     pub async fn enqueue_job(&self, job: NewJob<'_>, at: DateTime<Utc>) -> Result<Task> {
+        let mut tasks = self.enqueue_jobs(&[job], at).await?;
+        tasks
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a job vanished once enqueued".into()))
+    }
+
+    /// Enqueues `jobs` (one per account, say) in one transaction; the tasks in the same order.
+    /// A job without payload or dedupe key is not enqueued twice: when the same kind for the
+    /// same account is already waiting, that one is returned, so that pressing "sync" twice
+    /// runs one sync per account.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn enqueue_jobs(&self, jobs: &[NewJob<'_>], at: DateTime<Utc>) -> Result<Vec<Task>> {
         let at = stored(at);
-        let id = uuid::Uuid::new_v4().to_string();
-        let plain = job.payload.is_none() && job.dedupe_key.is_none();
-        let account = job.account.map(AccountId::as_str);
-        let existing: Option<String> = dispatch!(self, pool => {
+        let ids: Vec<String> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             // Another process may be enqueueing the same job at this moment.
             lock_jobs!(pool, tx);
-            let waiting: Option<(String,)> = if plain {
-                sqlx::query_as(
-                    "SELECT id FROM stocksync_tasks WHERE kind = ? AND COALESCE(account_id, '') = ? \
-                     AND state IN ('enqueued', 'scheduled') AND payload IS NULL ORDER BY created_at LIMIT 1",
-                )
-                .bind(job.kind.as_str())
-                .bind(account.unwrap_or_default())
-                .fetch_optional(&mut *tx)
-                .await?
-            } else {
-                None
-            };
-            if waiting.is_none() {
-                insert_task!(tx, job, &id, at)?;
-                tx.commit().await?;
+            let mut ids = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let plain = job.payload.is_none() && job.dedupe_key.is_none();
+                let waiting: Option<(String,)> = if plain {
+                    sqlx::query_as(
+                        "SELECT id FROM stocksync_tasks WHERE kind = ? AND account_id = ? \
+                         AND state IN ('enqueued', 'scheduled') AND payload IS NULL ORDER BY created_at LIMIT 1",
+                    )
+                    .bind(job.kind.as_str())
+                    .bind(job.account.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                } else {
+                    None
+                };
+                let id = match waiting {
+                    Some((id,)) => id,
+                    None => {
+                        let id = uuid::Uuid::new_v4().to_string();
+                        insert_task!(tx, job, &id, at)?;
+                        id
+                    }
+                };
+                ids.push(id);
             }
-            waiting.map(|(id,)| id)
+            tx.commit().await?;
+            ids
         });
-        let id = existing.unwrap_or(id);
-        self.task(&id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("task {id} vanished once enqueued")))
+        let mut tasks = Vec::with_capacity(ids.len());
+        for id in ids {
+            tasks.push(
+                self.task(&id).await?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("task {id} vanished once enqueued"))
+                })?,
+            );
+        }
+        Ok(tasks)
     }
 
     pub async fn task(&self, id: &str) -> Result<Option<Task>> {
@@ -299,14 +323,15 @@ impl Store {
             if lost > 0 {
                 tracing::warn!(jobs = lost, "{LOST_WORKER}: dead");
             }
-            // The oldest due job with no live job of its account (or of every account) running;
-            // a running job whose lease expired is due itself and busies nothing.
+            // The oldest due job with no live job of its account running; a running job whose
+            // lease expired is due itself and busies nothing. (A job without account, from an
+            // earlier version, is never busy and busies nothing: it is only split.)
             let free: Option<(String,)> = sqlx::query_as(
                 "SELECT t.id FROM stocksync_tasks t \
                  WHERE (t.state = 'enqueued' OR (t.state = 'scheduled' AND t.run_at <= ?) \
                         OR (t.state = 'running' AND t.lease_until < ?)) \
                  AND NOT EXISTS (SELECT 1 FROM stocksync_tasks r WHERE r.state = 'running' AND r.lease_until >= ? \
-                        AND (r.account_id IS NULL OR t.account_id IS NULL OR r.account_id = t.account_id)) \
+                        AND r.account_id = t.account_id) \
                  ORDER BY COALESCE(t.run_at, t.created_at), t.created_at, t.id LIMIT 1",
             )
             .bind(at)

@@ -69,7 +69,7 @@ async fn list(
     post,
     path = "/api/jobs/{id}/retry",
     tag = "jobs",
-    description = "Runs a failed, dead or cancelled job again (as a new job).",
+    description = "Runs a failed, dead or cancelled job again (as a new job; one made for every account by an earlier version, as one job per account).",
     params(("id" = String, Path, description = "the job id")),
     responses((status = 202, description = "enqueued", body = Pending), (status = 404, description = "no such job", body = ErrorBody), (status = 409, description = "not failed, dead or cancelled", body = ErrorBody))
 )]
@@ -87,14 +87,19 @@ async fn retry(
             job.state.as_str()
         )));
     }
-    let again = state
-        .synchronizer
-        .request_job(NewJob {
-            payload: job.payload.as_deref(),
-            ..NewJob::new(job.kind, job.account.as_ref())
-        })
-        .await?;
-    Ok((StatusCode::ACCEPTED, Json(Pending::from(&again))))
+    let sync = &state.synchronizer;
+    let again = match &job.account {
+        Some(account) => vec![
+            sync.request_job(NewJob {
+                payload: job.payload.as_deref(),
+                ..NewJob::new(job.kind, account)
+            })
+            .await?,
+        ],
+        // Made for every account by an earlier version: one job per account now.
+        None => sync.request_each(job.kind, &state.accounts).await?,
+    };
+    Ok((StatusCode::ACCEPTED, Json(Pending::from(again.as_slice()))))
 }
 
 #[utoipa::path(

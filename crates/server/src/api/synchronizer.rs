@@ -2,7 +2,7 @@
 //! and `return` routes are in `sales.rs`.)
 
 use super::extract::{ApiJson, ApiQuery, FlexId};
-use super::tasks::pending_json;
+use super::tasks::Pending;
 use super::{AppState, error::ApiError};
 use crate::config::{Schedule, parse_time_zone};
 use crate::schedules::Change;
@@ -105,28 +105,39 @@ async fn schedules_json(state: &AppState) -> Result<Value, ApiError> {
         .map(|s| (s.name.clone(), s))
         .collect();
     let mut accounts = serde_json::Map::new();
-    let mut reconcile = Value::Null;
     let mut next_run: Option<chrono::DateTime<chrono::Utc>> = None;
+    // Each account's reconciliation follows the one `reconcile_cron`; its skips are added up.
+    let (mut reconcile_overlap, mut reconcile_budget) = (0, 0);
     for entry in &plan.entries {
+        let skipped = states.get(&entry.name);
+        let (overlap, budget) = skipped.map_or((0, 0), |s| (s.skipped_overlap, s.skipped_budget));
+        if entry.kind != TaskKind::SyncAll {
+            reconcile_overlap += overlap;
+            reconcile_budget += budget;
+            continue;
+        }
         let next = running
             .then(|| entry.schedule.value.next_after(now, zone))
             .flatten();
-        let skipped = states.get(&entry.name);
-        let described = json!({
-            "cron": entry.schedule.value.expression,
-            "source": entry.schedule.source,
-            "next_run": next,
-            "skipped_overlap": skipped.map_or(0, |s| s.skipped_overlap),
-            "skipped_budget": skipped.map_or(0, |s| s.skipped_budget),
-        });
-        match &entry.account {
-            Some(account) => {
-                next_run = next.into_iter().chain(next_run).min();
-                accounts.insert(account.to_string(), described);
-            }
-            None => reconcile = described,
-        }
+        next_run = next.into_iter().chain(next_run).min();
+        accounts.insert(
+            entry.account.to_string(),
+            json!({
+                "cron": entry.schedule.value.expression,
+                "source": entry.schedule.source,
+                "next_run": next,
+                "skipped_overlap": overlap,
+                "skipped_budget": budget,
+            }),
+        );
     }
+    let reconcile = json!({
+        "cron": plan.reconcile.value.expression,
+        "source": plan.reconcile.source,
+        "next_run": running.then(|| plan.reconcile.value.next_after(now, zone)).flatten(),
+        "skipped_overlap": reconcile_overlap,
+        "skipped_budget": reconcile_budget,
+    });
     Ok(json!({
         "time_zone": plan.time_zone.value.name(),
         "time_zone_source": plan.time_zone.source,
@@ -264,32 +275,21 @@ async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "status": "stopped" })))
 }
 
-/// Enqueues a sync of every account (or of `?account=ID`) now; the answer says where to
-/// follow it.
+/// Enqueues a sync of every account (one job per account) or of `?account=ID` now; the
+/// answer lists the jobs, and its `location` follows them all.
 #[utoipa::path(
     post,
     path = "/api/synchronizer/forceUpdate",
     tag = "synchronizer",
-    description = "Enqueues a sync of every account now (or of one: `?account=ID`).",
-    responses((status = 202, description = "enqueued: location of the task", body = super::tasks::Pending), (status = 404, description = "unknown account", body = super::error::ErrorBody))
+    description = "Enqueues a sync of every account now, one job per account (or of one: `?account=ID`). \
+        `tasks` lists the jobs; `location` follows them together.",
+    responses((status = 202, description = "enqueued: the jobs, and where to follow them", body = super::tasks::Pending), (status = 404, description = "unknown account", body = super::error::ErrorBody), (status = 409, description = "no POS account is configured", body = super::error::ErrorBody))
 )]
 async fn force_update(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AccountQuery>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let account = match query.account {
-        Some(id) => {
-            let id = AccountId::new(id);
-            known_account(&state, &id)?;
-            Some(id)
-        }
-        None => None,
-    };
-    let task = state
-        .synchronizer
-        .request_for(TaskKind::SyncAll, account.as_ref())
-        .await?;
-    Ok((StatusCode::ACCEPTED, Json(pending_json(&task))))
+) -> Result<(StatusCode, Json<Pending>), ApiError> {
+    enqueue(&state, TaskKind::SyncAll, query.account).await
 }
 
 #[derive(Deserialize)]
@@ -301,30 +301,51 @@ struct AccountQuery {
 struct ReconcileQuery {
     #[serde(default)]
     dry_run: bool,
+    account: Option<String>,
 }
 
-/// Enqueues a full read of every account that reports (and, unless `dry_run`, fixes) every
-/// link whose shop quantity differs from the POS, and every linked product gone from the POS.
+/// Enqueues a full read of every account (one job per account) or of `?account=ID` that
+/// reports (and, unless `dry_run`, fixes) every link whose shop quantity differs from the POS,
+/// and every linked product gone from the POS.
 #[utoipa::path(
     post,
     path = "/api/synchronizer/reconcile",
     tag = "synchronizer",
-    description = "Enqueues a full read of every account that reports drift and fixes it unless `dry_run=true`.",
-    responses((status = 202, description = "enqueued: location of the task", body = super::tasks::Pending), (status = 400, description = "bad query", body = super::error::ErrorBody))
+    description = "Enqueues a full read of every account, one job per account (or of one: `?account=ID`), \
+        that reports drift and fixes it unless `dry_run=true`. `tasks` lists the jobs; `location` follows them together.",
+    responses((status = 202, description = "enqueued: the jobs, and where to follow them", body = super::tasks::Pending), (status = 400, description = "bad query", body = super::error::ErrorBody), (status = 404, description = "unknown account", body = super::error::ErrorBody), (status = 409, description = "no POS account is configured", body = super::error::ErrorBody))
 )]
 async fn reconcile(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReconcileQuery>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Pending>), ApiError> {
     let kind = if query.dry_run {
         TaskKind::ReconcileDryRun
     } else {
         TaskKind::Reconcile
     };
-    enqueue(&state, kind).await
+    enqueue(&state, kind, query.account).await
 }
 
-async fn enqueue(state: &AppState, kind: TaskKind) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let task = state.synchronizer.request(kind).await?;
-    Ok((StatusCode::ACCEPTED, Json(pending_json(&task))))
+/// Enqueues `kind` for `account`, or for each configured account.
+async fn enqueue(
+    state: &AppState,
+    kind: TaskKind,
+    account: Option<String>,
+) -> Result<(StatusCode, Json<Pending>), ApiError> {
+    let sync = &state.synchronizer;
+    let tasks = match account {
+        Some(id) => {
+            let id = AccountId::new(id);
+            known_account(state, &id)?;
+            vec![sync.request_for(kind, &id).await?]
+        }
+        None => sync.request_each(kind, &state.accounts).await?,
+    };
+    if tasks.is_empty() {
+        return Err(ApiError::conflict(
+            "no POS account is configured: there is nothing to read",
+        ));
+    }
+    Ok((StatusCode::ACCEPTED, Json(Pending::from(tasks.as_slice()))))
 }

@@ -118,7 +118,7 @@ async fn square(
     if event.kind == "inventory.count.updated" {
         state
             .synchronizer
-            .request_for(TaskKind::SyncAll, Some(&account))
+            .request_for(TaskKind::SyncAll, &account)
             .await?;
     }
     Ok((StatusCode::OK, Json(json!({ "status": "accepted" }))))
@@ -170,7 +170,7 @@ async fn hiboutik(
             .synchronizer
             .request_job(NewJob {
                 payload: Some(&payload),
-                ..NewJob::new(TaskKind::ReadItems, Some(&account))
+                ..NewJob::new(TaskKind::ReadItems, &account)
             })
             .await?;
     }

@@ -403,7 +403,9 @@ impl Settings {
 
 fn account_details(vendor: &VendorConfig) -> String {
     match vendor {
-        VendorConfig::Square { locations, .. } if locations.is_empty() => ", all locations".into(),
+        VendorConfig::Square { locations, .. } if locations.is_empty() => {
+            ", the location named by AccountID if there is one, else every active location".into()
+        }
         VendorConfig::Square { locations, .. } => format!(", locations {}", locations.join(", ")),
         VendorConfig::Hiboutik {
             email,

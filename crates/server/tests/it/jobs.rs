@@ -10,7 +10,9 @@ use stocksync::clock::ManualClock;
 use stocksync_domain::AccountId;
 use stocksync_domain::task::{TaskKind, TaskState};
 use stocksync_store::{NewJob, NextStep, TaskOutcome};
-use stocksync_testkit::{Backend, Options, TestApp, TestDb, on_every_backend};
+use stocksync_testkit::{
+    ACCOUNT, Backend, OTHER_ACCOUNT, Options, TestApp, TestDb, on_every_backend,
+};
 
 on_every_backend!(
     jobs_are_listed_cancelled_and_retried,
@@ -19,6 +21,7 @@ on_every_backend!(
     a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires,
     a_failing_reconciliation_is_retried_later_then_dead,
     a_backlog_of_one_busy_account_does_not_hold_up_the_others,
+    every_account_jobs_of_an_earlier_version_become_one_job_per_account,
 );
 
 async fn jobs_are_listed_cancelled_and_retried(backend: Backend) {
@@ -27,29 +30,33 @@ async fn jobs_are_listed_cancelled_and_retried(backend: Backend) {
     };
     app.catalog.put("VAR-1", "Mug", None, 5);
     app.link("VAR-1", "1").await;
-    // A sync held in its read keeps the runner busy, so the next one waits in the queue.
+    // A sync held in its read keeps the account busy, so its next job waits in the queue.
     app.catalog.hold_reads();
-    let (_, running) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    let (_, running) = app
+        .post_empty(&format!("/api/synchronizer/forceUpdate?account={ACCOUNT}"))
+        .await;
     while app.catalog.reads_held.load(Ordering::SeqCst) == 0 {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let (_, waiting) = app
-        .post_empty("/api/synchronizer/reconcile?dry_run=true")
+        .post_empty(&format!(
+            "/api/synchronizer/reconcile?dry_run=true&account={ACCOUNT}"
+        ))
         .await;
-    let waiting_id = waiting["task"]["id"].as_str().unwrap().to_owned();
+    let waiting_id = waiting["tasks"][0]["id"].as_str().unwrap().to_owned();
 
     let (status, list) = app.get("/api/jobs?state=enqueued").await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["total"], 1);
     assert_eq!(list["jobs"][0]["kind"], "reconcile_dry_run");
     let (_, running_list) = app.get("/api/jobs?state=running&kind=sync_all").await;
-    assert_eq!(running_list["jobs"][0]["id"], running["task"]["id"]);
+    assert_eq!(running_list["jobs"][0]["id"], running["tasks"][0]["id"]);
 
     let (status, _) = app.delete(&format!("/api/jobs/{waiting_id}")).await;
     assert_eq!(status, 204);
     let (status, again) = app.delete(&format!("/api/jobs/{waiting_id}")).await;
     assert_eq!(status, 409, "{again}");
-    let running_id = running["task"]["id"].as_str().unwrap();
+    let running_id = running["tasks"][0]["id"].as_str().unwrap();
     assert_eq!(
         app.delete(&format!("/api/jobs/{running_id}")).await.0,
         409,
@@ -113,7 +120,10 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
     let store = db.store().await;
     store.migrate().await.unwrap();
     let done = store
-        .enqueue_job(NewJob::new(TaskKind::SyncAll, None), Utc::now())
+        .enqueue_job(
+            NewJob::new(TaskKind::SyncAll, &AccountId::new("a")),
+            Utc::now(),
+        )
         .await
         .unwrap();
     let lease = chrono::Duration::seconds(30);
@@ -136,7 +146,10 @@ async fn old_history_is_purged_and_waiting_jobs_kept(backend: Backend) {
             .unwrap()
     );
     let waiting = store
-        .enqueue_job(NewJob::new(TaskKind::Reconcile, None), Utc::now())
+        .enqueue_job(
+            NewJob::new(TaskKind::Reconcile, &AccountId::new("a")),
+            Utc::now(),
+        )
         .await
         .unwrap();
     let account = stocksync_domain::AccountId::new("sq");
@@ -178,21 +191,21 @@ async fn a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires(backen
         ..TaskOutcome::default()
     };
     let sync = store
-        .enqueue_job(NewJob::new(TaskKind::SyncAll, Some(&account)), t0)
+        .enqueue_job(NewJob::new(TaskKind::SyncAll, &account), t0)
         .await
         .unwrap();
     let read = store
         .enqueue_job(
             NewJob {
                 payload: Some(r#"["p-1"]"#),
-                ..NewJob::new(TaskKind::ReadItems, Some(&account))
+                ..NewJob::new(TaskKind::ReadItems, &account)
             },
             at(1),
         )
         .await
         .unwrap();
-    let every_account = store
-        .enqueue_job(NewJob::new(TaskKind::Reconcile, None), at(2))
+    let reconcile = store
+        .enqueue_job(NewJob::new(TaskKind::Reconcile, &account), at(2))
         .await
         .unwrap();
 
@@ -209,7 +222,7 @@ async fn a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires(backen
             .await
             .unwrap()
             .is_none(),
-        "the account is busy, and so is every-account work"
+        "the account is busy"
     );
     assert!(
         store
@@ -258,7 +271,7 @@ async fn a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires(backen
         (TaskState::Succeeded, Some("w2"))
     );
 
-    for (expected, worker) in [(&read, "w1"), (&every_account, "w2")] {
+    for (expected, worker) in [(&read, "w1"), (&reconcile, "w2")] {
         let next = store
             .claim_task(worker, at(43), lease, 3)
             .await
@@ -275,7 +288,7 @@ async fn a_job_whose_worker_vanished_is_taken_over_once_its_lease_expires(backen
 
     // A job whose worker vanishes at every attempt is dead after the last.
     let poison = store
-        .enqueue_job(NewJob::new(TaskKind::ReconcileDryRun, None), at(44))
+        .enqueue_job(NewJob::new(TaskKind::ReconcileDryRun, &account), at(44))
         .await
         .unwrap();
     for attempt in 0..3 {
@@ -318,7 +331,8 @@ async fn a_failing_reconciliation_is_retried_later_then_dead(backend: Backend) {
     app.catalog.set_down(true);
     let (_, answer) = app.post_empty("/api/synchronizer/reconcile").await;
     let location = answer["location"].as_str().unwrap().to_owned();
-    let id = answer["task"]["id"].as_str().unwrap().to_owned();
+    // The failing account's job (the other account's succeeds).
+    let id = answer["tasks"][0]["id"].as_str().unwrap().to_owned();
     let job_state = || async {
         let (_, job) = app.get(&location).await;
         (
@@ -375,7 +389,7 @@ async fn a_backlog_of_one_busy_account_does_not_hold_up_the_others(backend: Back
     let (busy, other, t0) = (AccountId::new("busy"), AccountId::new("other"), Utc::now());
     let lease = Duration::seconds(30);
     store
-        .enqueue_job(NewJob::new(TaskKind::SyncAll, Some(&busy)), t0)
+        .enqueue_job(NewJob::new(TaskKind::SyncAll, &busy), t0)
         .await
         .unwrap();
     let running = store.claim_task("w1", t0, lease, 3).await.unwrap().unwrap();
@@ -387,7 +401,7 @@ async fn a_backlog_of_one_busy_account_does_not_hold_up_the_others(backend: Back
             .enqueue_job(
                 NewJob {
                     payload: Some(&payload),
-                    ..NewJob::new(TaskKind::ReadItems, Some(&busy))
+                    ..NewJob::new(TaskKind::ReadItems, &busy)
                 },
                 t0 + Duration::milliseconds(i + 1),
             )
@@ -396,7 +410,7 @@ async fn a_backlog_of_one_busy_account_does_not_hold_up_the_others(backend: Back
     }
     let waiting = store
         .enqueue_job(
-            NewJob::new(TaskKind::SyncAll, Some(&other)),
+            NewJob::new(TaskKind::SyncAll, &other),
             t0 + Duration::seconds(1),
         )
         .await
@@ -406,4 +420,57 @@ async fn a_backlog_of_one_busy_account_does_not_hold_up_the_others(backend: Back
         .await
         .unwrap();
     assert_eq!(next.map(|t| t.id), Some(waiting.id));
+}
+
+/// Issue 11, item 5: an earlier version made one job for every account (no `account_id`). One
+/// left waiting at the upgrade, or retried after it, becomes one job per account, each run on
+/// its own (and the original says so).
+async fn every_account_jobs_of_an_earlier_version_become_one_job_per_account(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.db
+        .execute(
+            "INSERT INTO stocksync_tasks (id, kind, account_id, state, attempts, created_at, finished_at) VALUES \
+             ('legacy-waiting', 'reconcile_dry_run', NULL, 'enqueued', 0, '2026-01-01 00:00:00', NULL), \
+             ('legacy-failed', 'sync_all', NULL, 'failed', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:01')",
+        )
+        .await;
+    let mut both = vec![ACCOUNT.to_owned(), OTHER_ACCOUNT.to_owned()];
+    both.sort();
+
+    let legacy = app.wait_task("/api/itemstask/legacy-waiting").await;
+    assert_eq!(legacy["state"], "succeeded", "{legacy}");
+    assert!(
+        legacy["summary"]
+            .as_str()
+            .unwrap()
+            .contains("one job per account"),
+        "{legacy}"
+    );
+    crate::scheduler::eventually("each account's dry run", || async {
+        succeeded_accounts(&app, "reconcile_dry_run").await == both
+    })
+    .await;
+
+    let (status, retried) = app.post_empty("/api/jobs/legacy-failed/retry").await;
+    assert_eq!(status, 202, "{retried}");
+    crate::scheduler::eventually("each account's sync", || async {
+        succeeded_accounts(&app, "sync_all").await == both
+    })
+    .await;
+}
+
+/// The accounts of the jobs of `kind` that succeeded, sorted.
+async fn succeeded_accounts(app: &TestApp, kind: &str) -> Vec<String> {
+    let (_, page) = app.get(&format!("/api/jobs?kind={kind}")).await;
+    let mut accounts: Vec<String> = page["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|job| job["state"] == "succeeded")
+        .filter_map(|job| job["account_id"].as_str().map(str::to_owned))
+        .collect();
+    accounts.sort();
+    accounts
 }

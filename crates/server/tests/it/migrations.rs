@@ -109,10 +109,7 @@ async fn names_made_of_the_longest_account_id_fit(backend: Backend) {
     let tick = stocksync_store::ScheduleTick {
         name: &schedule,
         tick: now + chrono::Duration::minutes(1),
-        job: stocksync_store::NewJob::new(
-            stocksync_domain::task::TaskKind::SyncAll,
-            Some(&account),
-        ),
+        job: stocksync_store::NewJob::new(stocksync_domain::task::TaskKind::SyncAll, &account),
         min_gap: None,
     };
     let fired = store.fire_schedule(tick, now).await.unwrap();

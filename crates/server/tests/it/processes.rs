@@ -152,12 +152,13 @@ async fn two_processes_share_the_work_and_take_over_from_a_killed_one(backend: B
     let jobs = wait_jobs_done(a).await;
     assert_no_overlap(&jobs);
 
-    // A slow POS keeps a reconciliation running; its process is killed mid-job.
+    // A slow POS keeps its reconciliation running; its process is killed mid-job.
     square.faults().set(FaultPlan {
         latency: Duration::from_millis(700),
         ..FaultPlan::default()
     });
-    let (_, answer) = b.post_ok("/api/synchronizer/reconcile", None).await;
+    let path = format!("/api/synchronizer/reconcile?account={square_account}");
+    let (_, answer) = b.post_ok(&path, None).await;
     let location = answer["location"].as_str().unwrap().to_owned();
     let holder = wait_running(a, &location).await;
     let pids: Vec<u32> = processes.iter().map(|p| p.pid().unwrap()).collect();

@@ -1,12 +1,17 @@
 //! Reconciliation: a full read that reports every link whose shop quantity differs from the
 //! POS, and every linked product gone from the POS, and fixes the drift unless it is a dry run.
 
+use crate::scheduler::eventually;
 use serde_json::Value;
-use stocksync_testkit::{ACCOUNT, Backend, TestApp, on_every_backend};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use stocksync::clock::{Clock, ManualClock};
+use stocksync_testkit::{ACCOUNT, Backend, OTHER_ACCOUNT, Options, TestApp, on_every_backend};
 
 on_every_backend!(
     a_dry_run_reports_drift_and_changes_nothing,
-    reconciling_fixes_drift_and_reports_vanished_products
+    reconciling_fixes_drift_and_reports_vanished_products,
+    a_failing_account_is_retried_alone,
 );
 
 async fn drifted_app(backend: Backend) -> Option<TestApp> {
@@ -126,4 +131,60 @@ async fn reconciling_fixes_drift_and_reports_vanished_products(backend: Backend)
     );
     let (_, status) = app.get("/api/synchronizer").await;
     assert_eq!(status["reconcile_cron"], "0 3 * * *");
+}
+
+/// Issue 11, item 5: a reconciliation of every account is one job per account, so the retry
+/// of a failed account reads that account alone: the others are not read again (their POS
+/// calls are counted), which would spend Hiboutik's monthly budget for nothing.
+async fn a_failing_account_is_retried_alone(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let options = Options {
+        clock: Some(clock.clone()),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.link("VAR-1", "1").await;
+    app.catalog.set_down(true);
+    let (status, answer) = app.post_empty("/api/synchronizer/reconcile").await;
+    assert_eq!(status, 202, "{answer}");
+
+    eventually(
+        "the failed account waits for its retry, nothing else runs",
+        || async {
+            jobs(&app, "scheduled").await.len() == 1
+                && jobs(&app, "running").await.is_empty()
+                && jobs(&app, "enqueued").await.is_empty()
+        },
+    )
+    .await;
+    let retry = jobs(&app, "scheduled").await.remove(0);
+    assert!(
+        retry["error"].as_str().unwrap().contains(ACCOUNT),
+        "{retry}"
+    );
+    let other_reads = app.other_catalog.calls.load(Ordering::SeqCst);
+    assert!(other_reads > 0, "{OTHER_ACCOUNT} was read once");
+
+    app.catalog.set_down(false);
+    let run_at: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(retry["run_at"].clone()).unwrap();
+    clock.set(run_at.max(clock.now()) + chrono::Duration::seconds(1));
+    let done = app
+        .wait_task(&format!("/api/itemstask/{}", retry["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(done["state"], "succeeded", "{done}");
+    assert_eq!(done["attempts"], 2, "{done}");
+    assert_eq!(
+        app.other_catalog.calls.load(Ordering::SeqCst),
+        other_reads,
+        "the retry did not read {OTHER_ACCOUNT} again"
+    );
+}
+
+async fn jobs(app: &TestApp, state: &str) -> Vec<Value> {
+    let (_, page) = app.get(&format!("/api/jobs?state={state}")).await;
+    page["jobs"].as_array().unwrap().clone()
 }

@@ -20,6 +20,7 @@ on_every_backend!(
     schedules_change_at_run_time_and_bad_ones_are_refused,
     a_spent_hiboutik_budget_spaces_its_polls,
     two_processes_make_one_job_per_tick,
+    the_nightly_reconciliation_is_one_job_per_account,
 );
 
 fn utc(day: u32, hour: u32, minute: u32, second: u32) -> DateTime<Utc> {
@@ -58,8 +59,8 @@ async fn spawn(
     .await
 }
 
-/// Starts the synchronizer and waits until the scheduler has taken note of every schedule
-/// (from then on, ticks after the clock's time fire).
+/// Starts the synchronizer and waits until the scheduler has taken note of every schedule (a
+/// sync and a reconciliation per account; from then on, ticks after the clock's time fire).
 async fn start(app: &TestApp) {
     let (status, body) = app.post_empty("/api/synchronizer/start").await;
     assert_eq!(status, 200, "{body}");
@@ -68,13 +69,13 @@ async fn start(app: &TestApp) {
             .pairs("SELECT COUNT(*), 0 FROM stocksync_schedules")
             .await[0]
             .0
-            == 3
+            == 4
     })
     .await;
 }
 
 /// Polls `check` for up to 30 s (a bound for a busy machine, not a timing).
-async fn eventually<F, Fut>(what: &str, check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -418,4 +419,35 @@ async fn two_processes_make_one_job_per_tick(backend: Backend) {
             "one job per tick, not one per process"
         );
     }
+}
+
+/// Issue 11, item 5: the `ReconcileCron` tick makes one reconciliation job per account, so one
+/// slow or failing account neither holds up nor re-reads the others.
+async fn the_nightly_reconciliation_is_one_job_per_account(backend: Backend) {
+    let clock = Arc::new(ManualClock::new(utc(10, 2, 59, 30)));
+    let extra = json!({ "TimeZone": "UTC", "ReconcileCron": "0 3 * * *" });
+    let roomy = json!({ "MaximumRequests": ROOMY });
+    let Some(app) = spawn(backend, &clock, extra, roomy).await else {
+        return;
+    };
+    start(&app).await;
+    clock.set(utc(10, 3, 0, 0));
+    let reconciliations = || async {
+        let (_, page) = app.get("/api/jobs?kind=reconcile").await;
+        page["jobs"].as_array().unwrap().clone()
+    };
+    eventually("each account reconciled once", || async {
+        let jobs = reconciliations().await;
+        let mut accounts: Vec<&str> = jobs
+            .iter()
+            .filter(|job| job["state"] == "succeeded" && job["scheduled"] == true)
+            .filter_map(|job| job["account_id"].as_str())
+            .collect();
+        accounts.sort();
+        jobs.len() == 2 && accounts == [OTHER_ACCOUNT, ACCOUNT]
+    })
+    .await;
+    let (_, status) = app.get("/api/synchronizer").await;
+    assert_eq!(status["reconcile_cron"], "0 3 * * *", "{status}");
+    assert_eq!(status["next_reconcile"], "2026-07-11T03:00:00Z", "{status}");
 }

@@ -1,7 +1,9 @@
 //! The synchronizer routes: status, start/stop surviving restarts, forceUpdate as a task that
 //! brings the stock table up to date from the POS.
 
+use crate::scheduler::eventually;
 use serde_json::json;
+use std::sync::atomic::Ordering;
 use stocksync_domain::AccountId;
 use stocksync_domain::ports::CallBudget;
 use stocksync_testkit::{ACCOUNT, Backend, OTHER_ACCOUNT, TestApp, on_every_backend};
@@ -14,6 +16,7 @@ on_every_backend!(
     unknown_tasks_are_404,
     one_account_can_be_synced_alone,
     status_shows_pos_calls_and_the_hiboutik_budget,
+    a_slow_account_does_not_hold_up_the_others,
 );
 
 async fn start_and_stop_are_idempotent_and_survive_a_restart(backend: Backend) {
@@ -160,7 +163,8 @@ async fn one_account_can_be_synced_alone(backend: Backend) {
         ))
         .await;
     assert_eq!(status, 202, "{answer}");
-    assert_eq!(answer["task"]["account_id"], OTHER_ACCOUNT);
+    assert_eq!(answer["tasks"].as_array().unwrap().len(), 1, "{answer}");
+    assert_eq!(answer["tasks"][0]["account_id"], OTHER_ACCOUNT);
     let task = app.wait_task(answer["location"].as_str().unwrap()).await;
     let summary = task["summary"].as_str().unwrap();
     assert!(
@@ -220,4 +224,57 @@ async fn status_shows_pos_calls_and_the_hiboutik_budget(backend: Backend) {
         json!({ "used": 3, "limit": 10000, "month": month }),
         "{hiboutik}"
     );
+}
+
+/// Issue 11, item 5: a sync of every account is one job per account, so an account whose POS
+/// answers slowly holds up only its own job. Here its read is held until released (an
+/// arbitrarily slow POS): a till sale on the other account reaches its row meanwhile.
+async fn a_slow_account_does_not_hold_up_the_others(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.other_catalog.put("77", "Cup", None, 5);
+    app.link("VAR-1", "1").await;
+    let (status, _) = app
+        .register(
+            json!({ "item_pos_id": "77", "item_ecommerce_id": "2", "account_id": OTHER_ACCOUNT }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    app.catalog.hold_reads();
+
+    let (status, answer) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    assert_eq!(status, 202, "{answer}");
+    let slow_read = || async { app.catalog.reads_held.load(Ordering::SeqCst) == 1 };
+    eventually("the slow account's read begins", slow_read).await;
+    // A till sale on the other account, and a sync of it asked for.
+    app.other_catalog.set_quantity("77", 3);
+    let (status, answer) = app
+        .post_empty(&format!(
+            "/api/synchronizer/forceUpdate?account={OTHER_ACCOUNT}"
+        ))
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    eventually("the till sale reaches its row", || async {
+        let (_, links) = app.get(&format!("/api/items/{OTHER_ACCOUNT}")).await;
+        links[0]["quantity"] == 3
+    })
+    .await;
+    // It got there while the slow account's job was still running, its read still held.
+    assert!(slow_read().await);
+    let (_, running) = app.get("/api/jobs?state=running").await;
+    assert_eq!(running["total"], 1, "{running}");
+    assert_eq!(running["jobs"][0]["account_id"], ACCOUNT, "{running}");
+
+    app.catalog.release_reads();
+    eventually("every job ends", || async {
+        let (_, page) = app.get("/api/jobs").await;
+        page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|job| job["state"] == "succeeded")
+    })
+    .await;
 }

@@ -7,8 +7,9 @@
 //!   variation's SKU, and its name the item's name, followed by ` (variation name)` unless
 //!   the item has a single variation called `Regular` (Square's default);
 //! - a quantity is the sum of the `IN_STOCK` counts over the account's locations (the
-//!   configured `Locations`, or every ACTIVE location), summed exactly and then rounded down
-//!   to whole units. A variation without any count row (never counted) has 0 when found,
+//!   configured `Locations`; without them, the location whose id is the `AccountID`, as the
+//!   original program used it, when the merchant has one; else every ACTIVE location), summed
+//!   exactly and then rounded down to whole units. A variation without any count row (never counted) has 0 when found,
 //!   and is absent from stock reads, which only see count rows.
 
 mod api;
@@ -31,8 +32,10 @@ pub use api::SQUARE_VERSION;
 #[derive(Debug)]
 pub struct SquareConnector {
     api: Api,
-    /// The configured location ids; empty means every ACTIVE location.
+    /// The configured location ids; when empty, see [`in_use`].
     configured_locations: Vec<String>,
+    /// The `AccountID`: the original program's location id.
+    account_id: String,
     /// The locations in use, asked of Square once when none are configured.
     locations: OnceCell<Vec<String>>,
 }
@@ -71,6 +74,7 @@ impl SquareConnector {
                 backoff: Backoff::default(),
             },
             configured_locations,
+            account_id: config.id.to_string(),
             locations: OnceCell::new(),
         })
     }
@@ -81,8 +85,8 @@ impl SquareConnector {
         self
     }
 
-    /// The locations whose counts are summed: the configured ones, or every ACTIVE one
-    /// (asked once, then kept). Sales are recorded at the first.
+    /// The locations whose counts are summed: the configured ones, or those [`in_use`] picks
+    /// from the merchant's (asked once, then kept). Sales are recorded at the first.
     async fn locations(&self) -> Result<&[String], PosError> {
         self.locations
             .get_or_try_init(|| self.resolve_locations())
@@ -99,22 +103,38 @@ impl SquareConnector {
             .api
             .call::<crate::wire::Locations>(&LOCATIONS, None::<&()>)
             .await?;
-        let active: Vec<String> = answer
+        let listed: Vec<(String, bool)> = answer
             .body
             .locations
             .into_iter()
-            .filter(|l| l.status.as_deref().is_none_or(|s| s == "ACTIVE"))
-            .map(|l| l.id)
+            .map(|l| {
+                let active = l.status.as_deref().is_none_or(|s| s == "ACTIVE");
+                (l.id, active)
+            })
             .collect();
-        if active.is_empty() {
+        let locations = in_use(&self.account_id, listed);
+        if locations.is_empty() {
             return Err(PosError::Rejected(
                 self.api
                     .http
                     .describe(LOCATIONS.name, "the account has no ACTIVE location"),
             ));
         }
-        Ok(active)
+        Ok(locations)
     }
+}
+
+/// The locations an account without `Locations` uses, among the merchant's `(id, active)`:
+/// the one whose id is the `AccountID` (the original program's Connect v1 calls took the
+/// `AccountID` as their location), else every ACTIVE one.
+fn in_use(account_id: &str, listed: Vec<(String, bool)>) -> Vec<String> {
+    if listed.iter().any(|(id, _)| id == account_id) {
+        return vec![account_id.to_owned()];
+    }
+    listed
+        .into_iter()
+        .filter_map(|(id, active)| active.then_some(id))
+        .collect()
 }
 
 #[async_trait]
@@ -129,5 +149,34 @@ impl PosConnector for SquareConnector {
 
     async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         self.record(sale).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_use;
+
+    fn listed() -> Vec<(String, bool)> {
+        vec![
+            ("L1".into(), true),
+            ("L2".into(), true),
+            ("L9".into(), false),
+        ]
+    }
+
+    #[test]
+    fn an_account_id_naming_a_location_is_that_location_alone() {
+        assert_eq!(in_use("L2", listed()), ["L2"]);
+        assert_eq!(
+            in_use("L9", listed()),
+            ["L9"],
+            "as the original, even inactive"
+        );
+    }
+
+    #[test]
+    fn otherwise_every_active_location() {
+        assert_eq!(in_use("my-shop", listed()), ["L1", "L2"]);
+        assert_eq!(in_use("l2", listed()), ["L1", "L2"], "ids are exact");
     }
 }

@@ -170,6 +170,14 @@ impl SquareSim {
             .map(|v| units::whole(state.active_units(v)))
     }
 
+    /// The `IN_STOCK` count of `pos_ref` at one location, rounded down to whole units (0
+    /// without a count row). `None` for an unknown reference or location.
+    pub fn quantity_at(&self, pos_ref: &str, location_id: &str) -> Option<i64> {
+        let state = self.shared.state();
+        let key = (state.variation(pos_ref)?, state.location(location_id)?);
+        Some(units::whole(state.counts.get(&key).map_or(0, |c| c.units)))
+    }
+
     /// A cashier sells `quantity` at the till (the first ACTIVE location): the count there
     /// goes down (maybe below zero) at a new `calculated_at`, and a webhook goes out.
     /// Panics on an unknown reference: that is a bug in the test.

@@ -2,6 +2,7 @@
 //! 127.0.0.1. No mocks: every fault is the simulator's.
 
 mod errors;
+mod location;
 mod lookup;
 mod sale;
 mod simulator;
