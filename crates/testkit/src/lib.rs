@@ -6,7 +6,7 @@ mod catalog;
 mod database;
 
 pub use catalog::Catalog;
-pub use database::{Backend, MARIADB_URL_VAR, TestDb};
+pub use database::{Backend, MARIADB_URL_VAR, REQUIRE_MARIADB_VAR, TestDb};
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -348,7 +348,8 @@ pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
 }
 
 /// Runs each named `async fn(Backend)` once on SQLite and once on MariaDB (skipped with a
-/// notice when `STOCKSYNC_TEST_MARIADB_URL` is unset).
+/// notice when `STOCKSYNC_TEST_MARIADB_URL` is unset, failed if `STOCKSYNC_TEST_REQUIRE_MARIADB`
+/// is set then).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($test:ident),* $(,)?) => {
