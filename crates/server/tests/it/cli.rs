@@ -212,10 +212,11 @@ fn unsafe_kill_term(pid: u32) {
 #[test]
 fn the_demo_tells_its_story_and_ends_with_once() {
     let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().to_str().unwrap();
     let output = stocksync(
         &["demo", "--once", "--port", "0", "--products", "20"],
         dir.path(),
-        &[],
+        &[("TMPDIR", tmp)],
     );
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
@@ -228,4 +229,21 @@ fn the_demo_tells_its_story_and_ends_with_once() {
     ] {
         assert!(shown.contains(step), "'{step}' missing from:\n{shown}");
     }
+    // The story tells the outage; the service's own lines go to the file it names.
+    for line in shown.lines() {
+        assert!(
+            !line.contains("WARN") && !line.contains("ERROR"),
+            "a log line among the story: {line}\n{shown}"
+        );
+    }
+    let log = shown
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("the service's log: "))
+        .unwrap_or_else(|| panic!("the log file is named:\n{shown}"));
+    assert!(log.starts_with(tmp), "{log}");
+    let logged = std::fs::read_to_string(log).expect("the log file is kept");
+    assert!(
+        logged.contains("WARN") && logged.contains("hiboutik-sim"),
+        "the outage's warnings are in the log:\n{logged}"
+    );
 }
