@@ -141,10 +141,9 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
             .unwrap();
         runtime.block_on(async {
             let client = stocksync_testkit::http_client();
-            for _ in 0..200 {
-                if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                    break;
-                }
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while client.get(format!("{base}/healthz")).send().await.is_err() {
+                assert!(std::time::Instant::now() < deadline, "never healthy");
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             let wrong = client.get(format!("{base}/api/synchronizer")).bearer_auth("guess").send().await.unwrap();
@@ -164,7 +163,26 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
                 .await
                 .unwrap();
             assert_eq!(sync.status(), 202);
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // The sync's first attempt has failed (and logged why) before the service stops.
+            let task: serde_json::Value = sync.json().await.unwrap();
+            let location = format!("{base}{}", task["location"].as_str().unwrap());
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let task: serde_json::Value = client
+                    .get(&location)
+                    .bearer_auth("log-api-key-321")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if task["attempts"].as_i64() >= Some(1) && task["state"] != "running" {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "the sync never ended: {task}");
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
         });
     });
     agent.join().expect("the requests");
