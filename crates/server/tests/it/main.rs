@@ -25,4 +25,5 @@ mod scheduler;
 mod shop_table;
 mod simulators;
 mod synchronizer;
+mod token_rotation;
 mod webhooks;
