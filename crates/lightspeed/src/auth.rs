@@ -4,6 +4,9 @@
 //! Lightspeed refresh tokens are single-use and rotate, so a refresh is single-flight (one
 //! lock; callers that waited reuse its result) and the new pair is saved in the `TokenVault`
 //! before its access token is used: a restart never needs the refresh token it replaced.
+//! Several processes share the vault: a refresh is made under the vault's refresh lease, and
+//! starts by loading the stored pair, so a process whose pair another one rotated takes the
+//! new pair instead of sending a revoked refresh token.
 //! Tokens and the client secret never appear in errors, logs or `Debug`.
 
 use crate::wire::{ErrorBody, TokenAnswer};
@@ -23,6 +26,11 @@ const TOKEN_CALL: &str = "POST /auth/oauth/token";
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// When an answer has no `expires_in` (Lightspeed documents about an hour).
 const DEFAULT_LIFETIME: i64 = 3600;
+/// How long the refresh lease lasts: longer than a token call may take; a process that died
+/// holding it stops others refreshing for at most this long.
+const REFRESH_LEASE: Duration = Duration::from_secs(60);
+/// How often a process waiting for the refresh lease asks again.
+const LEASE_POLL: Duration = Duration::from_millis(100);
 
 /// The OAuth side of one account.
 pub struct Auth {
@@ -34,6 +42,8 @@ pub struct Auth {
     /// The tokens of the configuration, used when the vault has none.
     configured: Held,
     vault: Arc<dyn TokenVault>,
+    /// Who holds the refresh lease when this client does (unique per client, so per process).
+    holder: String,
     state: Mutex<State>,
 }
 
@@ -105,6 +115,7 @@ impl Auth {
             client_secret: credentials.client_secret,
             configured,
             vault,
+            holder: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
             state: Mutex::new(State::default()),
         }
     }
@@ -169,14 +180,58 @@ impl Auth {
         Ok(())
     }
 
-    /// Trades the refresh token for a new pair and saves it. The caller holds the lock, so
-    /// there is never more than one refresh in flight.
+    /// Replaces the held pair, under the vault's refresh lease: by the stored pair if another
+    /// process rotated it since, else by trading the refresh token for a new pair, saved. The
+    /// caller holds the lock, so there is never more than one refresh in flight in this
+    /// process, and the lease makes it one across processes.
     #[tracing::instrument(skip_all, fields(account = %self.account), err)]
     async fn refresh(&self, state: &mut State) -> Result<(), PosError> {
-        let held = state
+        self.take_refresh_lease().await?;
+        let refreshed = self.refresh_under_lease(state).await;
+        if let Err(err) = self.vault.end_refresh(&self.account, &self.holder).await {
+            // It expires by itself; the others wait for it until then.
+            tracing::warn!(%err, "could not give the token refresh lease back");
+        }
+        refreshed
+    }
+
+    /// Waits for the refresh lease: another process is refreshing, or died doing it and its
+    /// lease expires.
+    async fn take_refresh_lease(&self) -> Result<(), PosError> {
+        let deadline = Instant::now() + REFRESH_LEASE * 2;
+        while !self
+            .vault
+            .lease_refresh(&self.account, &self.holder, REFRESH_LEASE)
+            .await?
+        {
+            if Instant::now() > deadline {
+                return Err(PosError::Unavailable(self.http.describe(
+                    TOKEN_CALL,
+                    "another process has been refreshing the access token for too long",
+                )));
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+        Ok(())
+    }
+
+    async fn refresh_under_lease(&self, state: &mut State) -> Result<(), PosError> {
+        let mut held = state
             .held
             .clone()
             .unwrap_or_else(|| self.configured.clone());
+        let stored = self.load().await?;
+        // (A pair whose saving failed is newer than the stored one: it is kept.)
+        if held.saved && stored.refresh.expose_secret() != held.refresh.expose_secret() {
+            // Another process rotated the pair (and revoked the one held here): take its pair.
+            state.generation += 1;
+            state.held = Some(stored.clone());
+            if state.usable().is_some() {
+                tracing::info!("took the Lightspeed tokens another process refreshed");
+                return Ok(());
+            }
+            held = stored;
+        }
         let answer = match self.exchange(&held.refresh).await {
             Ok(answer) => answer,
             // The operator may have authorised the account again and put the new refresh token

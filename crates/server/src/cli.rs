@@ -194,9 +194,10 @@ impl ConfigArg {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo's story is told on standard output; its logs only say what goes wrong.
-    let quiet = matches!(cli.command, Command::Demo(_));
-    logging::init(cli.log_format, if quiet { "warn" } else { "info" });
+    // The demo tells its story on standard output and sends its logs to a file itself.
+    if !matches!(cli.command, Command::Demo(_)) {
+        logging::init(cli.log_format, "info");
+    }
     let outcome = match cli.command {
         Command::CheckConfig(arg) => arg.load().map(|settings| {
             print!("{}", settings.summary());
@@ -213,6 +214,7 @@ pub fn main() -> ExitCode {
             port: args.port,
             products: args.products,
             once: args.once,
+            log_format: cli.log_format,
         })),
         Command::Items(command) => runtime().block_on(items(command)),
         Command::Sync { remote, account } => {

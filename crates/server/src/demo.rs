@@ -3,12 +3,16 @@
 //! through the HTTP API, then tells a short story in the terminal: a till sale reaching the shop,
 //! a web sale sent twice reaching Square once, a Hiboutik outage the outbox rides out, and a
 //! reconciliation that finds and fixes a drift. It then keeps running (or ends, with `--once`).
+//! The service's own log lines go to a file in the demo's folder (kept when it ends), unless
+//! `RUST_LOG` is set: the story tells what happens, an outage's warnings do not interrupt it.
 
 use crate::app;
 use crate::config::Settings;
+use crate::logging::{self, LogFormat};
 use crate::simulate::Simulators;
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
+use std::path::Path;
 use std::time::Duration;
 use stocksync_pos::simkit::FaultPlan;
 use tokio_util::sync::CancellationToken;
@@ -24,6 +28,7 @@ pub struct DemoOptions {
     pub products: usize,
     /// End after the story instead of running until Ctrl-C.
     pub once: bool,
+    pub log_format: LogFormat,
 }
 
 /// The service as the demo talks to it: over HTTP, as a web shop would.
@@ -112,7 +117,31 @@ fn detail(text: &str) {
 
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("stocksync-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let log = logging::init_demo(options.log_format, &dir);
+    let outcome = stage(&options, &dir, log.as_deref()).await;
+    if let Err(err) = &outcome {
+        println!("\n✗ the demo stopped: {err:#}");
+    }
+    match &log {
+        // The database goes; the log stays to be read (the system's temporary files go with it).
+        Some(log) => {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if entry.path() != *log {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+            println!("\nThe service's log stays at {}", log.display());
+        }
+        None => {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    outcome
+}
+
+/// Everything but the logs: simulators, service, story, and the wait for Ctrl-C.
+async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
     let database = format!("sqlite://{}", dir.join("stocksync-demo.db").display());
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await {
         Ok(listener) => listener,
@@ -141,6 +170,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         "database {}",
         dir.join("stocksync-demo.db").display()
     ));
+    if let Some(log) = log {
+        detail(&format!("the service's log: {}", log.display()));
+    }
     let shutdown = CancellationToken::new();
     let connect = app::vendor_clients(&settings);
     let service = tokio::spawn(app::run(settings, listener, connect, shutdown.clone()));
@@ -157,9 +189,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     ));
 
     let story = tell(&client, &sims).await;
-    match &story {
-        Ok(()) => say("The end", "every step behaved as it should."),
-        Err(err) => println!("\n✗ the story stopped: {err:#}"),
+    if story.is_ok() {
+        say("The end", "every step behaved as it should.");
     }
     if story.is_ok() && !options.once {
         println!(
@@ -169,7 +200,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     shutdown.cancel();
     let _ = service.await;
-    let _ = std::fs::remove_dir_all(&dir);
     story
 }
 

@@ -10,6 +10,7 @@ pub mod config;
 pub mod dashboard;
 pub mod demo;
 pub mod lease;
+pub mod link_csv;
 pub mod logging;
 pub mod metrics;
 pub mod outbox;

@@ -2,6 +2,7 @@
 //! each is one or a few calls of the HTTP API, with the answer printed for people. Long work shows
 //! a progress bar on a terminal and plain lines otherwise.
 
+use crate::link_csv;
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 use std::io::{IsTerminal, Write};
@@ -186,46 +187,35 @@ impl Remote {
     }
 
     /// Links every line of a CSV file `item_ecommerce_id,account_id,item_pos_id` (or `…,item_sku`,
-    /// as the header says); a line that fails is reported and the others go on.
+    /// as the header says; see `link_csv` for the forms read); a line that fails is reported
+    /// with its number in the file and the others go on.
     pub async fn import_items(&self, file: &Path) -> anyhow::Result<()> {
         let content = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
-        let mut lines = content.lines().filter(|l| !l.trim().is_empty());
-        let header = lines
-            .next()
-            .ok_or_else(|| anyhow!("{} is empty", file.display()))?;
-        let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-        let by_sku = match columns.as_slice() {
-            ["item_ecommerce_id", "account_id", "item_pos_id"] => false,
-            ["item_ecommerce_id", "account_id", "item_sku"] => true,
-            _ => bail!(
-                "the first line must be item_ecommerce_id,account_id,item_pos_id (or item_sku), not '{header}'"
-            ),
-        };
-        let rows: Vec<&str> = lines.collect();
-        let mut progress = Progress::new("linking", rows.len());
+        let links =
+            link_csv::parse(&content).map_err(|why| anyhow!("{}: {why}", file.display()))?;
+        let mut progress = Progress::new("linking", links.lines.len());
         let (mut linked, mut failed) = (0, 0);
-        for (number, row) in rows.iter().enumerate() {
-            let fields: Vec<&str> = row.split(',').map(str::trim).collect();
-            let outcome = match fields.as_slice() {
-                [shop_item, account, product] if !shop_item.is_empty() && !product.is_empty() => {
-                    let product = if by_sku {
-                        ProductRef::Sku((*product).into())
+        for line in &links.lines {
+            let outcome = match &line.link {
+                Ok(link) => {
+                    let product = if links.by_sku {
+                        ProductRef::Sku(link.product.clone())
                     } else {
-                        ProductRef::PosId((*product).into())
+                        ProductRef::PosId(link.product.clone())
                     };
-                    let body = registration(shop_item, account, &product, 0);
+                    let body = registration(&link.shop_item, &link.account, &product, 0);
                     self.expect(reqwest::Method::POST, "/api/items", Some(body))
                         .await
                         .map(drop)
                 }
-                _ => Err(anyhow!("expected 3 values")),
+                Err(why) => Err(anyhow!("{why}")),
             };
             match outcome {
                 Ok(()) => linked += 1,
                 Err(err) => {
                     failed += 1;
-                    progress.note(&format!("line {}: {err}", number + 2));
+                    progress.note(&format!("line {}: {err}", line.number));
                 }
             }
             progress.advance();

@@ -1,9 +1,11 @@
-//! What the POS connectors keep in the database: rotated OAuth tokens and monthly call counts
-//! (the store's side of `TokenVault` and `CallBudget`).
+//! What the POS connectors keep in the database: rotated OAuth tokens (and the lease under
+//! which one process at a time refreshes them) and monthly call counts (the store's side of
+//! `TokenVault` and `CallBudget`).
 
 use crate::{Store, dispatch, now, unique_violation};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::time::Duration;
 use stocksync_domain::ports::{CallBudget, TokenPair, TokenVault};
 use stocksync_domain::{AccountId, PosError};
 
@@ -47,6 +49,37 @@ impl TokenVault for Store {
         });
         Ok(())
     }
+
+    async fn lease_refresh(
+        &self,
+        account: &AccountId,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, PosError> {
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+        self.acquire_lease(&refresh_lease(account), holder, Utc::now(), ttl)
+            .await
+            .map_err(|err| {
+                PosError::Unavailable(format!(
+                    "the database could not lease the token refresh: {err}"
+                ))
+            })
+    }
+
+    async fn end_refresh(&self, account: &AccountId, holder: &str) -> Result<(), PosError> {
+        self.release_lease(&refresh_lease(account), holder)
+            .await
+            .map_err(|err| {
+                PosError::Unavailable(format!(
+                    "the database could not end the token refresh lease: {err}"
+                ))
+            })
+    }
+}
+
+/// The named lease under which one process at a time refreshes an account's tokens.
+fn refresh_lease(account: &AccountId) -> String {
+    format!("token-refresh:{account}")
 }
 
 #[async_trait]

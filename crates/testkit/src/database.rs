@@ -9,6 +9,9 @@ use stocksync_store::DatabaseUrl;
 /// Where the MariaDB tests connect (a server URL without a database, such as
 /// `mysql://root@127.0.0.1:3306`). Unset: they are skipped. Set but unreachable: they fail.
 pub const MARIADB_URL_VAR: &str = "STOCKSYNC_TEST_MARIADB_URL";
+/// Set (to anything but `0`) to make the MariaDB tests mandatory, as CI does: then an unset
+/// `STOCKSYNC_TEST_MARIADB_URL` fails them instead of skipping them.
+pub const REQUIRE_MARIADB_VAR: &str = "STOCKSYNC_TEST_REQUIRE_MARIADB";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -18,10 +21,16 @@ pub enum Backend {
 
 impl Backend {
     /// Whether MariaDB tests should run; says once (on the terminal, past the test harness's
-    /// capture) when they are skipped.
+    /// capture) when they are skipped. Panics when they may not be skipped.
     pub fn mariadb_available() -> bool {
         if std::env::var(MARIADB_URL_VAR).is_ok() {
             return true;
+        }
+        if std::env::var(REQUIRE_MARIADB_VAR).is_ok_and(|v| !v.is_empty() && v != "0") {
+            panic!(
+                "{REQUIRE_MARIADB_VAR} is set but {MARIADB_URL_VAR} is not: the MariaDB tests \
+                 would not run (set it to mysql://root@127.0.0.1:3306)"
+            );
         }
         static NOTICE: Once = Once::new();
         NOTICE.call_once(|| {
@@ -59,6 +68,9 @@ impl TestDb {
                 })
             }
             Backend::MariaDb => {
+                if !Backend::mariadb_available() {
+                    return None;
+                }
                 let server = std::env::var(MARIADB_URL_VAR).ok()?;
                 let server = server.trim_end_matches('/').to_owned();
                 let name = format!("stocksync_test_{}", uuid::Uuid::new_v4().simple());

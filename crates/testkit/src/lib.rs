@@ -6,7 +6,7 @@ mod catalog;
 mod database;
 
 pub use catalog::Catalog;
-pub use database::{Backend, MARIADB_URL_VAR, TestDb};
+pub use database::{Backend, MARIADB_URL_VAR, REQUIRE_MARIADB_VAR, TestDb};
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -174,7 +174,8 @@ impl TestApp {
     }
 
     async fn wait_ready(&self) {
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
             if let Ok(response) = self.client.get(self.url("/readyz")).send().await
                 && response.status().is_success()
             {
@@ -279,7 +280,8 @@ impl TestApp {
 
     /// Polls a sale until it has left the `accepted` state; returns its final JSON.
     pub async fn wait_sale(&self, location: &str) -> Value {
-        for _ in 0..400 {
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
             let (status, sale) = self.get(location).await;
             assert_eq!(status, 200, "{sale}");
             if sale["state"] != "accepted" {
@@ -287,7 +289,7 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        panic!("sale {location} was never pushed");
+        panic!("sale {location} was not pushed within {WAIT:?}");
     }
 
     /// Sells `delta` units of shop item `ecommerce_id`; panics unless accepted. Answers the
@@ -305,7 +307,8 @@ impl TestApp {
 
     /// Polls a task until it has ended (succeeded, failed or dead); returns its final JSON.
     pub async fn wait_task(&self, location: &str) -> Value {
-        for _ in 0..400 {
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::time::Instant::now() < deadline {
             let (status, task) = self.get(location).await;
             assert_eq!(status, 200, "{task}");
             if ["succeeded", "failed", "dead"].contains(&task["state"].as_str().unwrap_or("")) {
@@ -313,7 +316,7 @@ impl TestApp {
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
-        panic!("task {location} did not finish");
+        panic!("task {location} did not finish within {WAIT:?}");
     }
 }
 
@@ -347,8 +350,12 @@ pub async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
     (status, body)
 }
 
+/// How long the waits of a test last at most: a bound for a busy 2-core machine, not a timing.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Runs each named `async fn(Backend)` once on SQLite and once on MariaDB (skipped with a
-/// notice when `STOCKSYNC_TEST_MARIADB_URL` is unset).
+/// notice when `STOCKSYNC_TEST_MARIADB_URL` is unset, failed if `STOCKSYNC_TEST_REQUIRE_MARIADB`
+/// is set then).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($test:ident),* $(,)?) => {

@@ -6,6 +6,7 @@
 use crate::auth::{Auth, Bearer};
 use crate::pacing::{self, Pacer};
 use crate::wire::{ErrorBody, Page};
+use chrono::{DateTime, Utc};
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -64,7 +65,15 @@ impl Call<'_> {
 struct Answer {
     status: u16,
     retry_after: Option<Duration>,
+    /// Lightspeed's clock (the `Date` header, whole seconds).
+    date: Option<DateTime<Utc>>,
     body: Vec<u8>,
+}
+
+/// Every row of a list, and Lightspeed's clock when it served the first page.
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    pub first_served_at: Option<DateTime<Utc>>,
 }
 
 impl Api {
@@ -103,10 +112,21 @@ impl Api {
 
     /// A read, retried while it fails for a transient reason.
     pub async fn get<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T, PosError> {
+        Ok(self.get_dated(call).await?.0)
+    }
+
+    /// A read, with Lightspeed's clock when it answered.
+    async fn get_dated<T: DeserializeOwned>(
+        &self,
+        call: &Call<'_>,
+    ) -> Result<(T, Option<DateTime<Utc>>), PosError> {
         let (mut failures, mut limited) = (0, 0);
         loop {
             let outcome = match self.exchange(call).await {
-                Ok(answer) => self.read(call.endpoint, answer),
+                Ok(answer) => {
+                    let date = answer.date;
+                    self.read(call.endpoint, answer).map(|value| (value, date))
+                }
                 Err(err) => Err(err),
             };
             match outcome {
@@ -124,14 +144,27 @@ impl Api {
 
     /// Every row of a list, following `@attributes.next` verbatim until it is `""`.
     pub async fn list<T: DeserializeOwned>(&self, first: Call<'_>) -> Result<Vec<T>, PosError> {
+        Ok(self.list_dated(first).await?.rows)
+    }
+
+    /// Every row of a list, and when Lightspeed served its first page.
+    pub async fn list_dated<T: DeserializeOwned>(
+        &self,
+        first: Call<'_>,
+    ) -> Result<Listed<T>, PosError> {
         let mut rows = Vec::new();
+        let mut first_served_at = None;
         let mut call = first;
         loop {
-            let page: Page<T> = self.get(&call).await?;
+            let (page, date): (Page<T>, _) = self.get_dated(&call).await?;
+            first_served_at = first_served_at.or(date);
             rows.extend(page.rows);
             let next = page.attributes.next;
             if next.is_empty() {
-                return Ok(rows);
+                return Ok(Listed {
+                    rows,
+                    first_served_at,
+                });
             }
             if !next.starts_with(&format!("{}/", self.origin)) {
                 return Err(PosError::Unavailable(self.describe(
@@ -191,6 +224,12 @@ impl Api {
         let status = response.status().as_u16();
         turn.observe(status, response.headers());
         let retry_after = pacing::retry_after(response.headers());
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| DateTime::parse_from_rfc2822(value).ok())
+            .map(|date| date.with_timezone(&Utc));
         let body = response.bytes().await.map_err(|err| {
             PosError::Unavailable(self.describe(
                 call.endpoint,
@@ -200,6 +239,7 @@ impl Api {
         Ok(Answer {
             status,
             retry_after,
+            date,
             body: body.to_vec(),
         })
     }

@@ -1,12 +1,12 @@
-//! Stock reads: `ItemShop.json` sorted by `timeStamp`, in full or from a cursor, every page
-//! followed. With `ShopID` 0 an item's count is the sum of its real shops; an incremental read
+//! Stock reads: `ItemShop.json` sorted by `timeStamp`, in full or from a cursor (see `Cursor`),
+//! every page followed. With `ShopID` 0 an item's count is the sum of its real shops; an incremental read
 //! then fetches the other shops of the changed items in batches of 100 ids, never one by one
 //! (as does a read of named items).
 
 use super::Shops;
 use super::api::{Api, Call};
 use crate::wire::ItemShop;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use stocksync_domain::PosError;
 use stocksync_domain::PosRef;
@@ -15,9 +15,12 @@ use stocksync_domain::pos::{StockCount, StockRead};
 const ENDPOINT: &str = "GET ItemShop.json";
 /// Lightspeed's largest page, and the most values an `IN,[…]` filter takes.
 const PAGE: usize = 100;
-/// A cursor remembers at most this many rows of its last second; past that, the next read
-/// repeats them (harmless: counts are absolute).
+/// A cursor remembers at most this many rows of a second that may still get rows; past that,
+/// the next read repeats them (harmless: counts are absolute), and closes the second.
 const MAX_REMEMBERED: usize = 200;
+/// A second is closed, no row will be stamped with it any more, once Lightspeed's clock (its
+/// `Date` header, whole seconds) is this far past it.
+const SETTLE: TimeDelta = TimeDelta::seconds(2);
 
 pub async fn read(api: &Api, shops: Shops, cursor: Option<&str>) -> Result<StockRead, PosError> {
     let since = cursor
@@ -36,12 +39,13 @@ pub async fn read(api: &Api, shops: Shops, cursor: Option<&str>) -> Result<Stock
         ("shopID", shops.filter()),
     ];
     if let Some(since) = &since {
-        query.push(("timeStamp", format!(">=,{}", since.time_text())));
+        query.push(("timeStamp", since.filter()));
     }
-    let rows: Vec<ItemShop> = api
-        .list(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0))
+    let listed = api
+        .list_dated::<ItemShop>(Call::get(ENDPOINT, api.url("ItemShop.json"), query, 1.0))
         .await?;
-    let next_cursor = Cursor::after(&rows)
+    let rows = listed.rows;
+    let next_cursor = Cursor::after(&rows, listed.first_served_at)
         .or(since.clone())
         .map(|c| c.to_string());
     let changed: Vec<ItemShop> = rows
@@ -134,25 +138,48 @@ fn totals(shops: Shops, rows: Vec<ItemShop>) -> Vec<StockCount> {
         .collect()
 }
 
-/// Where an incremental read starts: the newest `timeStamp` read, and the rows read at exactly
-/// that second with their `qoh`. The next read asks for `timeStamp >=` that second (a row may
-/// change again within it) and leaves out the remembered rows that did not change.
+/// Where an incremental read starts: the newest `timeStamp` read (a second), and what is known
+/// of that second's rows.
 ///
-/// Text form: `2025-06-18T18:30:09+00:00` or `2025-06-18T18:30:09+00:00|897:33,898:-2`.
+/// When the read began after that second had closed (Lightspeed's `Date` at least `SETTLE`
+/// past it), every row stamped in it was read: the next read asks for `timeStamp >` it, so an
+/// idle cycle is one call however many rows share the second (a bulk import, a stock count).
+/// Otherwise a row may still change within it: the next read asks for `timeStamp >=` it and
+/// leaves out the remembered rows that did not change.
+///
+/// Text form: `2025-06-18T18:30:09+00:00|closed`, `2025-06-18T18:30:09+00:00` (open, nothing
+/// remembered) or `2025-06-18T18:30:09+00:00|897:33,898:-2`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Cursor {
     since: DateTime<Utc>,
-    /// `(itemShopID, qoh)` of the rows read at `since`.
-    seen: Vec<(String, i64)>,
+    tie: Tie,
 }
+
+/// The rows of the cursor's second.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tie {
+    /// All read after the second had closed.
+    Closed,
+    /// `(itemShopID, qoh)` of the rows read at that second, which may still get more (empty
+    /// past `MAX_REMEMBERED`).
+    Open(Vec<(String, i64)>),
+}
+
+const CLOSED: &str = "closed";
 
 impl Cursor {
     fn parse(text: &str) -> Option<Self> {
-        let (time, seen) = text.split_once('|').unwrap_or((text, ""));
+        let (time, tie) = text.split_once('|').unwrap_or((text, ""));
         let since = DateTime::parse_from_rfc3339(time.trim())
             .ok()?
             .with_timezone(&Utc);
-        let seen = seen
+        if tie == CLOSED {
+            return Some(Self {
+                since,
+                tie: Tie::Closed,
+            });
+        }
+        let seen = tie
             .split(',')
             .filter(|pair| !pair.is_empty())
             .map(|pair| {
@@ -160,12 +187,22 @@ impl Cursor {
                 Some((id.to_owned(), qoh.parse().ok()?))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Self { since, seen })
+        Some(Self {
+            since,
+            tie: Tie::Open(seen),
+        })
     }
 
-    /// The cursor after reading `rows`, or `None` if none had a time.
-    fn after(rows: &[ItemShop]) -> Option<Self> {
+    /// The cursor after reading `rows`, the first page served at `served_at` by Lightspeed's
+    /// clock; `None` if no row had a time.
+    fn after(rows: &[ItemShop], served_at: Option<DateTime<Utc>>) -> Option<Self> {
         let since = rows.iter().filter_map(|row| row.time_stamp).max()?;
+        if served_at.is_some_and(|served| served >= since + SETTLE) {
+            return Some(Self {
+                since,
+                tie: Tie::Closed,
+            });
+        }
         let mut last: HashMap<&str, i64> = HashMap::new();
         for row in rows.iter().filter(|row| row.time_stamp == Some(since)) {
             last.insert(&row.item_shop_id, row.qoh);
@@ -178,13 +215,27 @@ impl Cursor {
             Vec::new()
         };
         seen.sort();
-        Some(Self { since, seen })
+        Some(Self {
+            since,
+            tie: Tie::Open(seen),
+        })
+    }
+
+    /// The `timeStamp` filter of the next read.
+    fn filter(&self) -> String {
+        let op = match self.tie {
+            Tie::Closed => ">",
+            Tie::Open(_) => ">=",
+        };
+        format!("{op},{}", self.time_text())
     }
 
     fn already_seen(&self, row: &ItemShop) -> bool {
+        let Tie::Open(seen) = &self.tie else {
+            return false;
+        };
         row.time_stamp == Some(self.since)
-            && self
-                .seen
+            && seen
                 .iter()
                 .any(|(id, qoh)| *id == row.item_shop_id && *qoh == row.qoh)
     }
@@ -197,10 +248,15 @@ impl Cursor {
 impl std::fmt::Display for Cursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.time_text())?;
-        for (i, (id, qoh)) in self.seen.iter().enumerate() {
-            write!(f, "{}{id}:{qoh}", if i == 0 { '|' } else { ',' })?;
+        match &self.tie {
+            Tie::Closed => write!(f, "|{CLOSED}"),
+            Tie::Open(seen) => {
+                for (i, (id, qoh)) in seen.iter().enumerate() {
+                    write!(f, "{}{id}:{qoh}", if i == 0 { '|' } else { ',' })?;
+                }
+                Ok(())
+            }
         }
-        Ok(())
     }
 }
 
@@ -222,6 +278,14 @@ mod tests {
         }
     }
 
+    fn at(text: &str) -> Option<DateTime<Utc>> {
+        Some(
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc),
+        )
+    }
+
     #[test]
     fn a_cursor_remembers_the_rows_of_its_last_second() {
         let rows = [
@@ -229,7 +293,13 @@ mod tests {
             row("2", "11", 1, 5, "2025-06-18T18:30:09+00:00"),
             row("3", "12", 1, -2, "2025-06-18T18:30:09+00:00"),
         ];
-        let cursor = Cursor::after(&rows).unwrap();
+        // Read while 18:30:09 could still get rows (one second later, or with no `Date`).
+        assert_eq!(
+            Cursor::after(&rows, at("2025-06-18T18:30:10+00:00")),
+            Cursor::after(&rows, None)
+        );
+        let cursor = Cursor::after(&rows, None).unwrap();
+        assert_eq!(cursor.filter(), ">=,2025-06-18T18:30:09+00:00");
         assert_eq!(cursor.to_string(), "2025-06-18T18:30:09+00:00|2:5,3:-2");
         assert_eq!(Cursor::parse(&cursor.to_string()), Some(cursor.clone()));
         assert!(cursor.already_seen(&rows[1]));
@@ -239,9 +309,30 @@ mod tests {
     }
 
     #[test]
+    fn a_second_read_after_it_closed_needs_no_memory_however_many_rows_share_it() {
+        let rows: Vec<ItemShop> = (1..=5_000)
+            .map(|id| {
+                let id = id.to_string();
+                row(&id, &id, 1, 3, "2025-06-18T18:30:09+00:00")
+            })
+            .collect();
+        let open = Cursor::after(&rows, at("2025-06-18T18:30:10+00:00")).unwrap();
+        assert_eq!(
+            open.to_string(),
+            "2025-06-18T18:30:09+00:00",
+            "too many to remember"
+        );
+        let closed = Cursor::after(&rows, at("2025-06-18T18:30:11+00:00")).unwrap();
+        assert_eq!(closed.to_string(), "2025-06-18T18:30:09+00:00|closed");
+        assert_eq!(Cursor::parse(&closed.to_string()), Some(closed.clone()));
+        assert_eq!(closed.filter(), ">,2025-06-18T18:30:09+00:00");
+        assert!(!closed.already_seen(&rows[0]));
+    }
+
+    #[test]
     fn a_plain_time_is_a_cursor_and_garbage_is_not() {
         let cursor = Cursor::parse("2025-06-18T18:30:09Z").unwrap();
-        assert!(cursor.seen.is_empty());
+        assert_eq!(cursor.tie, Tie::Open(Vec::new()));
         assert_eq!(cursor.to_string(), "2025-06-18T18:30:09+00:00");
         assert_eq!(Cursor::parse("yesterday"), None);
         assert_eq!(Cursor::parse("2025-06-18T18:30:09+00:00|2:x"), None);

@@ -237,6 +237,20 @@ impl Data {
         );
     }
 
+    /// Stamps every stock row (summary rows too) within `seconds` seconds from `start`, in
+    /// `itemShopID` order, `qoh` unchanged: what a bulk import or a stock count applied at once
+    /// leaves behind.
+    pub fn stamp_all_stock(&mut self, start: DateTime<Utc>, seconds: i64) {
+        let rows = self.stock.len().max(1) as i64;
+        for (i, row) in self.stock.values_mut().enumerate() {
+            let at = start + Duration::seconds(i as i64 * seconds.max(1) / rows);
+            self.stock_by_time
+                .remove(&(row.time_stamp.timestamp(), row.id));
+            self.stock_by_time.insert((at.timestamp(), row.id));
+            row.time_stamp = at;
+        }
+    }
+
     /// Records a sale; a completed one takes its lines out of stock. The caller has checked it.
     pub fn record_sale(&mut self, sale: NewSale) -> &Sale {
         let at = now();

@@ -284,6 +284,12 @@ impl LightspeedSim {
         self.shared.tokens().expire_after(calls);
     }
 
+    /// Every stock row is stamped within `seconds` seconds from `start`, its `qoh` unchanged,
+    /// as after a bulk import or a stock count applied at once.
+    pub fn stamp_all_stock(&self, start: chrono::DateTime<chrono::Utc>, seconds: i64) {
+        self.shared.data().stamp_all_stock(start, seconds);
+    }
+
     /// `ItemShop` rows a stock read with this `ShopID` covers (every real shop for 0).
     pub fn item_shop_rows(&self, shop_id: i64) -> usize {
         let data = self.shared.data();

@@ -1,5 +1,6 @@
 //! Tokens: fetched when missing, refreshed before expiry and once on 401, rotated and stored
-//! before use so that a restart works, refreshed once for many callers, refused cleanly.
+//! before use so that a restart works, refreshed once for many callers (in one process or
+//! several on one database), refused cleanly.
 
 use crate::support::{ACCOUNT, Harness, STOCK_CALL, TOKEN_CALL, options, pages};
 use serde_json::Value;
@@ -211,4 +212,51 @@ async fn a_new_refresh_token_in_the_configuration_replaces_a_dead_stored_one() {
         .await
         .expect("the configured token is tried");
     assert_eq!(read.counts.len(), 5);
+}
+
+#[tokio::test]
+async fn a_pair_rotated_by_another_process_is_taken_instead_of_refreshing() {
+    let h = Harness::start(options(5, 0)).await;
+    let (one, two) = (h.connector(), h.connector_of_another_process().await);
+    one.read_stock(None)
+        .await
+        .expect("the configured tokens work");
+    two.read_stock(None).await.expect("in both processes");
+    let mut rotations = 0;
+    for (rotates, follows) in [(&one, &two), (&two, &one), (&one, &two)] {
+        // One process is refused and rotates the pair, which revokes the other's tokens…
+        h.sim.expire_access_tokens_after(0);
+        rotates.read_stock(None).await.expect("a read that rotates");
+        rotations += 1;
+        assert_eq!(h.count(TOKEN_CALL), rotations);
+        // …and the other, refused too, takes the stored pair: no refresh, no revoked token sent.
+        follows
+            .read_stock(None)
+            .await
+            .expect("the other process goes on with the rotated pair");
+        assert_eq!(h.count(TOKEN_CALL), rotations, "no second refresh");
+        rotates.read_stock(None).await.expect("both keep working");
+    }
+    assert_eq!(h.with_status(400), 0, "no refresh token was used twice");
+}
+
+#[tokio::test]
+async fn processes_refused_at_once_refresh_once() {
+    let h = Harness::start(options(5, 0)).await;
+    let connectors = [
+        h.connector(),
+        h.connector_of_another_process().await,
+        h.connector_of_another_process().await,
+    ];
+    for connector in &connectors {
+        connector.read_stock(None).await.expect("a first read");
+    }
+    h.sim.expire_access_tokens_after(0);
+    let [a, b, c] = &connectors;
+    let reads = tokio::join!(a.read_stock(None), b.read_stock(None), c.read_stock(None));
+    for read in [reads.0, reads.1, reads.2] {
+        read.expect("every process reads with the one new pair");
+    }
+    assert_eq!(h.count(TOKEN_CALL), 1, "one refresh across the processes");
+    assert_eq!(h.with_status(400), 0, "no refresh token was used twice");
 }

@@ -171,6 +171,41 @@ async fn an_incremental_read_after_ten_till_sales_returns_exactly_those_items() 
 }
 
 #[tokio::test]
+async fn an_idle_cycle_after_a_bulk_import_is_one_call() {
+    // 10 000 rows in shop 1, all stamped within 3 s, a little before the first read.
+    let h = Harness::start(options(10_000, 1)).await;
+    h.sim
+        .stamp_all_stock(chrono::Utc::now() - chrono::Duration::seconds(10), 3);
+    let connector = h.connector();
+    let full = connector.read_stock(None).await.expect("a full read");
+    assert_eq!(full.counts.len(), 10_000);
+    assert_eq!(h.count(STOCK_CALL), pages(10_000));
+
+    let before = h.count(STOCK_CALL);
+    let idle = connector
+        .read_stock(full.cursor.as_deref())
+        .await
+        .expect("an idle incremental read");
+    assert!(idle.counts.is_empty(), "{} counts", idle.counts.len());
+    assert_eq!(
+        h.count(STOCK_CALL) - before,
+        1,
+        "the rows of the cursor's second are not read again"
+    );
+
+    let sold = &h.sim.product_refs()[4_321];
+    h.sim.till_sale(sold, 1);
+    let read = connector
+        .read_stock(idle.cursor.as_deref())
+        .await
+        .expect("the next incremental read");
+    assert_eq!(
+        by_ref(&read),
+        BTreeMap::from([(sold.clone(), h.sim.quantity(sold).unwrap())])
+    );
+}
+
+#[tokio::test]
 async fn a_cursor_this_connector_did_not_make_is_refused() {
     let h = Harness::start(options(5, 0)).await;
     let err = h

@@ -19,6 +19,8 @@ pub const STOCK_CALL: &str = "GET ItemShop.json";
 pub struct Harness {
     pub sim: LightspeedSim,
     pub store: Store,
+    /// The database's URL, for a second pool on it (as another process would open).
+    pub database: DatabaseUrl,
     pub calls: CallLog,
     /// The entry `account_settings` gave, with its first token pair.
     pub settings: Value,
@@ -32,14 +34,14 @@ impl Harness {
             .expect("the simulator starts");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("stocksync.db").display());
-        let store = Store::connect(&DatabaseUrl::parse(&url).expect("a database URL"))
-            .await
-            .expect("the database opens");
+        let database = DatabaseUrl::parse(&url).expect("a database URL");
+        let store = Store::connect(&database).await.expect("the database opens");
         store.migrate().await.expect("the schema is created");
         let settings = sim.account_settings();
         Self {
             sim,
             store,
+            database,
             calls: CallLog::default(),
             settings,
             _dir: dir,
@@ -65,12 +67,24 @@ impl Harness {
     /// A connector as the server would build it, on this harness's database and call log,
     /// with short retry waits.
     pub fn connector_for(&self, config: &AccountConfig) -> LightspeedConnector {
+        self.connector_on(config, self.store.clone())
+    }
+
+    /// A connector of another process: its own pool on the same database.
+    pub async fn connector_of_another_process(&self) -> LightspeedConnector {
+        let store = Store::connect(&self.database)
+            .await
+            .expect("a second pool on the database");
+        self.connector_on(&self.config(), store)
+    }
+
+    fn connector_on(&self, config: &AccountConfig, store: Store) -> LightspeedConnector {
         let http = PosHttp::with_timeout(
             config.id.as_str(),
             self.calls.clone(),
             Duration::from_secs(5),
         );
-        LightspeedConnector::new(config, http, Arc::new(self.store.clone()))
+        LightspeedConnector::new(config, http, Arc::new(store))
             .expect("a Lightspeed account")
             .with_backoff(Backoff {
                 initial: Duration::from_millis(20),

@@ -517,7 +517,7 @@ async fn chaos_converges(backend: Backend) {
     std::fs::write(&config_path, config.to_string()).expect("the configuration");
     stocksync_pos::http::install_crypto();
     let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(0)
         .build()
         .expect("an HTTP client");

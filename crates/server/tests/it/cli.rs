@@ -141,10 +141,9 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
             .unwrap();
         runtime.block_on(async {
             let client = stocksync_testkit::http_client();
-            for _ in 0..200 {
-                if client.get(format!("{base}/healthz")).send().await.is_ok() {
-                    break;
-                }
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while client.get(format!("{base}/healthz")).send().await.is_err() {
+                assert!(std::time::Instant::now() < deadline, "never healthy");
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             let wrong = client.get(format!("{base}/api/synchronizer")).bearer_auth("guess").send().await.unwrap();
@@ -164,7 +163,26 @@ fn serve_logs_requests_with_ids_and_never_a_secret() {
                 .await
                 .unwrap();
             assert_eq!(sync.status(), 202);
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // The sync's first attempt has failed (and logged why) before the service stops.
+            let task: serde_json::Value = sync.json().await.unwrap();
+            let location = format!("{base}{}", task["location"].as_str().unwrap());
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let task: serde_json::Value = client
+                    .get(&location)
+                    .bearer_auth("log-api-key-321")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if task["attempts"].as_i64() >= Some(1) && task["state"] != "running" {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "the sync never ended: {task}");
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
         });
     });
     agent.join().expect("the requests");
@@ -212,10 +230,11 @@ fn unsafe_kill_term(pid: u32) {
 #[test]
 fn the_demo_tells_its_story_and_ends_with_once() {
     let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().to_str().unwrap();
     let output = stocksync(
         &["demo", "--once", "--port", "0", "--products", "20"],
         dir.path(),
-        &[],
+        &[("TMPDIR", tmp)],
     );
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
@@ -228,4 +247,21 @@ fn the_demo_tells_its_story_and_ends_with_once() {
     ] {
         assert!(shown.contains(step), "'{step}' missing from:\n{shown}");
     }
+    // The story tells the outage; the service's own lines go to the file it names.
+    for line in shown.lines() {
+        assert!(
+            !line.contains("WARN") && !line.contains("ERROR"),
+            "a log line among the story: {line}\n{shown}"
+        );
+    }
+    let log = shown
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("the service's log: "))
+        .unwrap_or_else(|| panic!("the log file is named:\n{shown}"));
+    assert!(log.starts_with(tmp), "{log}");
+    let logged = std::fs::read_to_string(log).expect("the log file is kept");
+    assert!(
+        logged.contains("WARN") && logged.contains("hiboutik-sim"),
+        "the outage's warnings are in the log:\n{logged}"
+    );
 }

@@ -35,7 +35,9 @@ async fn jobs_are_listed_cancelled_and_retried(backend: Backend) {
     let (_, running) = app
         .post_empty(&format!("/api/synchronizer/forceUpdate?account={ACCOUNT}"))
         .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while app.catalog.reads_held.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the sync never read");
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let (_, waiting) = app

@@ -29,4 +29,5 @@ mod scheduler;
 mod shop_table;
 mod simulators;
 mod synchronizer;
+mod token_rotation;
 mod webhooks;

@@ -161,7 +161,12 @@ async fn a_slow_pos_does_not_hold_up_the_others(backend: Backend) {
     let calls_before = app.catalog.calls.load(std::sync::atomic::Ordering::SeqCst);
     let stuck = app.sell("1", 1).await;
     // Wait until the slow POS has the sale in hand.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while app.catalog.calls.load(std::sync::atomic::Ordering::SeqCst) == calls_before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sale never reached the slow POS"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let other = app.sell("2", 1).await;

@@ -2,12 +2,14 @@
 
 use chrono::{TimeZone, Utc};
 use std::sync::Arc;
+use std::time::Duration;
 use stocksync_domain::AccountId;
 use stocksync_domain::ports::{CallBudget, TokenPair, TokenVault};
 use stocksync_testkit::{Backend, TestDb, on_every_backend};
 
 on_every_backend!(
     tokens_are_replaced_and_survive_a_new_pool,
+    the_token_refresh_lease_has_one_holder_at_a_time,
     the_call_budget_is_never_exceeded
 );
 
@@ -42,6 +44,33 @@ async fn tokens_are_replaced_and_survive_a_new_pool(backend: Backend) {
         !format!("{first:?}").contains("a1"),
         "tokens are redacted in Debug"
     );
+}
+
+async fn the_token_refresh_lease_has_one_holder_at_a_time(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let (one, two) = (db.store().await, db.store().await);
+    one.migrate().await.unwrap();
+    let (account, other) = (AccountId::new("ls-1"), AccountId::new("ls-2"));
+    let long = Duration::from_secs(60);
+    assert!(one.lease_refresh(&account, "p1", long).await.unwrap());
+    assert!(!two.lease_refresh(&account, "p2", long).await.unwrap());
+    assert!(
+        two.lease_refresh(&other, "p2", long).await.unwrap(),
+        "one lease per account"
+    );
+    one.end_refresh(&account, "p1").await.unwrap();
+    assert!(two.lease_refresh(&account, "p2", long).await.unwrap());
+    two.end_refresh(&account, "p2").await.unwrap();
+    // A holder that died: its lease expires.
+    assert!(
+        one.lease_refresh(&account, "p1", Duration::from_millis(1))
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(two.lease_refresh(&account, "p2", long).await.unwrap());
 }
 
 async fn the_call_budget_is_never_exceeded(backend: Backend) {

@@ -52,7 +52,7 @@ async fn two_processes_share_the_work_and_take_over_from_a_killed_one(backend: B
         .to_owned();
     stocksync_pos::http::install_crypto();
     let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
+        .timeout(Duration::from_secs(30))
         .build()
         .expect("an HTTP client");
     let mut processes: Vec<Stocksync> = ["a", "b"]

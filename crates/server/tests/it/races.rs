@@ -29,7 +29,9 @@ async fn a_read_in_flight_while_a_sale_reaches_the_pos_does_not_bring_it_back(ba
     app.catalog.hold_reads();
     let (_, answer) = app.post_empty("/api/synchronizer/forceUpdate").await;
     let task = answer["location"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while app.catalog.reads_held.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the sync never read");
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     // Meanwhile a web sale is accepted and recorded on the POS (which now counts 4).

@@ -108,3 +108,69 @@ async fn every_action_has_a_command() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_import_reads_what_spreadsheets_write() {
+    let options = Options {
+        api_key: Some(KEY.into()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
+    app.catalog.put("VAR-1", "VAR-1", Some("SKU-VAR-1"), 1);
+    app.catalog.put("VAR-2", "VAR-2", Some("SKU;\"2\", red"), 2);
+    app.catalog.put("VAR-3", "VAR-3", Some("SKU-VAR-3"), 3);
+    let import = async |name: &str, content: &str| {
+        let csv = std::env::temp_dir().join(format!("stocksync-{name}-{}.csv", std::process::id()));
+        std::fs::write(&csv, content).unwrap();
+        let outcome = run(&app, &["items", "import", csv.to_str().unwrap()], KEY).await;
+        std::fs::remove_file(&csv).unwrap();
+        outcome
+    };
+
+    // A spreadsheet's export: a byte-order mark, `;` between fields (told by the header line),
+    // quoted fields (one holding `;`, `,` and quotes), CRLF, blank lines counted in line numbers.
+    let exported = format!(
+        "\u{feff}item_ecommerce_id;account_id;item_sku\r\n\
+         \"11\";{ACCOUNT};\"SKU-VAR-1\"\r\n\
+         \r\n\
+         12;\"{ACCOUNT}\";\"SKU;\"\"2\"\", red\"\r\n\
+         \r\n\
+         13;{ACCOUNT};NOPE\r\n"
+    );
+    let (ok, out) = import("export", &exported).await;
+    assert!(!ok, "a failed line fails the command: {out}");
+    assert!(
+        out.contains("2 linked, 1 failed") && out.contains("line 6: 404"),
+        "{out}"
+    );
+
+    // Commas, quoted, with a blank line and a short line.
+    let plain = format!(
+        "item_ecommerce_id,account_id,item_pos_id\n\n\"14\",\"{ACCOUNT}\",\"VAR-3\"\n15,{ACCOUNT}\n"
+    );
+    let (ok, out) = import("plain", &plain).await;
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("1 linked, 1 failed") && out.contains("line 4: expected 3 values, found 2"),
+        "{out}"
+    );
+
+    let (_, links) = app.get(&format!("/api/items/{ACCOUNT}")).await;
+    let linked: std::collections::BTreeMap<String, String> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|link| {
+            (
+                link["ecommerceID"].as_str().unwrap().to_owned(),
+                link["posID"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        linked,
+        [("11", "VAR-1"), ("12", "VAR-2"), ("14", "VAR-3")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .into()
+    );
+}

@@ -45,15 +45,16 @@ pub async fn post_square(app: &TestApp, body: &str, signature: &str) -> (u16, Va
     send(request).await
 }
 
+/// Polls for up to 30 s (a bound for a busy machine, not a timing).
 async fn wait_quantity(app: &TestApp, account: &str, quantity: i64) {
-    for _ in 0..200 {
+    for _ in 0..1500 {
         let (_, links) = app.get(&format!("/api/items/{account}")).await;
         if links[0]["quantity"] == quantity {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    panic!("the quantity of {account}'s link never became {quantity}");
+    panic!("the quantity of {account}'s link did not become {quantity} within 30 s");
 }
 
 async fn a_signed_square_event_syncs_once(backend: Backend) {

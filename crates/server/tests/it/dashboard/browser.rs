@@ -33,14 +33,14 @@ pub async fn click(client: &Client, css: &str) {
     .await
 }
 
-/// Polls `probe` until it answers, for at most 20 s.
+/// Polls `probe` until it answers, for at most 30 s (a bound for a busy machine).
 pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(found) = probe().await {
             return found;
         }
-        assert!(Instant::now() < deadline, "waited 20 s for {what}");
+        assert!(Instant::now() < deadline, "waited 30 s for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
