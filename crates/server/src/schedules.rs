@@ -23,7 +23,7 @@ fn account_cron(account: &AccountId) -> String {
 }
 
 /// Where a schedule comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// `appsettings.json` (or the built-in default).

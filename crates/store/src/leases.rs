@@ -1,13 +1,23 @@
 //! Named leases: work that one process at a time may do (an account's outbox pushes), held by
 //! renewing before expiry and free for another process once expired.
 
-use crate::{Result, Store, dispatch, unique_violation};
+use crate::{Result, Store, dispatch, retry_conflicts, unique_violation};
 use chrono::{DateTime, SubsecRound, Utc};
 
 impl Store {
     /// Takes or renews the lease `name` for `owner` until `at + ttl`; `false` while another
     /// owner holds it unexpired.
     pub async fn acquire_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        at: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<bool> {
+        retry_conflicts(|| self.acquire_lease_once(name, owner, at, ttl)).await
+    }
+
+    async fn acquire_lease_once(
         &self,
         name: &str,
         owner: &str,
@@ -47,6 +57,10 @@ impl Store {
 
     /// Lets the lease go at once (the owner is stopping), if `owner` holds it.
     pub async fn release_lease(&self, name: &str, owner: &str) -> Result<()> {
+        retry_conflicts(|| self.release_lease_once(name, owner)).await
+    }
+
+    async fn release_lease_once(&self, name: &str, owner: &str) -> Result<()> {
         dispatch!(self, pool => {
             sqlx::query("DELETE FROM stocksync_leases WHERE name = ? AND owner = ?")
                 .bind(name)

@@ -3,7 +3,7 @@
 //! catches up a missed tick once), and the ticks skipped, with why.
 
 use crate::tasks::{NewJob, insert_task, lock_jobs};
-use crate::{Result, Store, begin_write, dispatch, locks_rows, unique_violation};
+use crate::{Result, Store, begin_write, dispatch, locks_rows, retry_conflicts, unique_violation};
 use chrono::{DateTime, SubsecRound, Utc};
 
 /// One schedule's shared state.
@@ -61,6 +61,10 @@ impl Store {
     /// Starts counting ticks of `name` from `at`, unless it is known already (its missed tick,
     /// if any, is then caught up by the next pass).
     pub async fn begin_schedule(&self, name: &str, at: DateTime<Utc>) -> Result<()> {
+        retry_conflicts(|| self.begin_schedule_once(name, at)).await
+    }
+
+    async fn begin_schedule_once(&self, name: &str, at: DateTime<Utc>) -> Result<()> {
         let inserted = dispatch!(self, pool => {
             sqlx::query("INSERT INTO stocksync_schedules (name, last_tick) VALUES (?, ?)")
                 .bind(name)
@@ -78,6 +82,10 @@ impl Store {
     /// Forgets the ticks before `at` (the synchronizer was started: the time it was stopped is
     /// not caught up).
     pub async fn restart_schedules(&self, at: DateTime<Utc>) -> Result<()> {
+        retry_conflicts(|| self.restart_schedules_once(at)).await
+    }
+
+    async fn restart_schedules_once(&self, at: DateTime<Utc>) -> Result<()> {
         dispatch!(self, pool => {
             sqlx::query("UPDATE stocksync_schedules SET last_tick = ? WHERE last_tick < ?")
                 .bind(at.trunc_subsecs(6))
@@ -93,6 +101,14 @@ impl Store {
     /// sooner than `min_gap` after the last one.
     #[tracing::instrument(skip(self), err)]
     pub async fn fire_schedule(
+        &self,
+        tick: ScheduleTick<'_>,
+        at: DateTime<Utc>,
+    ) -> Result<TickOutcome> {
+        retry_conflicts(|| self.fire_schedule_once(tick, at)).await
+    }
+
+    async fn fire_schedule_once(
         &self,
         tick: ScheduleTick<'_>,
         at: DateTime<Utc>,

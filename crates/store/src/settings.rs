@@ -1,6 +1,6 @@
 //! Named values that must survive a restart, such as whether the synchronizer is started.
 
-use crate::{Result, Store, begin_write, dispatch};
+use crate::{Result, Store, begin_write, dispatch, retry_conflicts};
 
 impl Store {
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
@@ -30,6 +30,10 @@ impl Store {
 
     /// Sets a value, replacing any previous one (`REPLACE` is understood by both backends).
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+        retry_conflicts(|| self.set_setting_once(name, value)).await
+    }
+
+    async fn set_setting_once(&self, name: &str, value: &str) -> Result<()> {
         dispatch!(self, pool => {
             sqlx::query("REPLACE INTO stocksync_settings (name, value) VALUES (?, ?)")
                 .bind(name)
@@ -42,6 +46,10 @@ impl Store {
 
     /// Sets (`Some`) or removes (`None`) several values in one transaction: all or none.
     pub async fn change_settings(&self, changes: &[(String, Option<String>)]) -> Result<()> {
+        retry_conflicts(|| self.change_settings_once(changes)).await
+    }
+
+    async fn change_settings_once(&self, changes: &[(String, Option<String>)]) -> Result<()> {
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
             for (name, value) in changes {

@@ -9,7 +9,7 @@
 //! (`lock_jobs!`). A job without account, left by an earlier version, busies nothing: the runner
 //! replaces it with one job per account.
 
-use crate::{Result, Store, StoreError, begin_write, dispatch, locks_rows};
+use crate::{Result, Store, StoreError, begin_write, dispatch, locks_rows, retry_conflicts};
 use chrono::{DateTime, SubsecRound, Utc};
 use stocksync_domain::task::{Task, TaskKind, TaskState};
 use stocksync_domain::{AccountId, TaskId};
@@ -169,6 +169,10 @@ impl Store {
     /// runs one sync per account.
     #[tracing::instrument(skip(self), err)]
     pub async fn enqueue_jobs(&self, jobs: &[NewJob<'_>], at: DateTime<Utc>) -> Result<Vec<Task>> {
+        retry_conflicts(|| self.enqueue_jobs_once(jobs, at)).await
+    }
+
+    async fn enqueue_jobs_once(&self, jobs: &[NewJob<'_>], at: DateTime<Utc>) -> Result<Vec<Task>> {
         let at = stored(at);
         let ids: Vec<String> = dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
@@ -280,6 +284,10 @@ impl Store {
     /// Takes a job out of the queue before it runs (enqueued, or scheduled for a retry);
     /// `false` if it is not waiting (any more).
     pub async fn cancel_task(&self, id: &TaskId) -> Result<bool> {
+        retry_conflicts(|| self.cancel_task_once(id)).await
+    }
+
+    async fn cancel_task_once(&self, id: &TaskId) -> Result<bool> {
         let cancelled = dispatch!(self, pool => {
             sqlx::query(
                 "UPDATE stocksync_tasks SET state = 'cancelled', run_at = NULL, finished_at = ? \
@@ -299,6 +307,16 @@ impl Store {
     /// one that has already had `max_attempts` attempts is declared dead instead.
     #[tracing::instrument(skip(self), err)]
     pub async fn claim_task(
+        &self,
+        worker: &str,
+        at: DateTime<Utc>,
+        lease: chrono::Duration,
+        max_attempts: i64,
+    ) -> Result<Option<Task>> {
+        retry_conflicts(|| self.claim_task_once(worker, at, lease, max_attempts)).await
+    }
+
+    async fn claim_task_once(
         &self,
         worker: &str,
         at: DateTime<Utc>,
@@ -370,6 +388,15 @@ impl Store {
         worker: &str,
         until: DateTime<Utc>,
     ) -> Result<bool> {
+        retry_conflicts(|| self.renew_task_lease_once(id, worker, until)).await
+    }
+
+    async fn renew_task_lease_once(
+        &self,
+        id: &TaskId,
+        worker: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
         let renewed = dispatch!(self, pool => {
             sqlx::query(
                 "UPDATE stocksync_tasks SET lease_until = ? WHERE id = ? AND worker = ? AND state = 'running'",
@@ -387,6 +414,16 @@ impl Store {
     /// Records how `worker`'s attempt at a running job ended and what comes next; `false` when
     /// the job was no longer that worker's (the outcome is then dropped: the new holder reports).
     pub async fn finish_task(
+        &self,
+        id: &TaskId,
+        worker: &str,
+        outcome: &TaskOutcome,
+        next: NextStep,
+    ) -> Result<bool> {
+        retry_conflicts(|| self.finish_task_once(id, worker, outcome, next)).await
+    }
+
+    async fn finish_task_once(
         &self,
         id: &TaskId,
         worker: &str,
@@ -424,6 +461,10 @@ impl Store {
     /// Gives a job back to the queue untouched (its worker is stopping): it does not count as
     /// an attempt.
     pub async fn release_task(&self, id: &TaskId, worker: &str) -> Result<()> {
+        retry_conflicts(|| self.release_task_once(id, worker)).await
+    }
+
+    async fn release_task_once(&self, id: &TaskId, worker: &str) -> Result<()> {
         dispatch!(self, pool => {
             sqlx::query(
                 "UPDATE stocksync_tasks SET state = 'enqueued', attempts = attempts - 1, worker = NULL, \
@@ -441,6 +482,10 @@ impl Store {
     /// history the dashboard shows is kept for a configured time (`HistoryDays`). Sales and the
     /// ledger are never purged.
     pub async fn purge_history(&self, before: DateTime<Utc>) -> Result<u64> {
+        retry_conflicts(|| self.purge_history_once(before)).await
+    }
+
+    async fn purge_history_once(&self, before: DateTime<Utc>) -> Result<u64> {
         let purged = dispatch!(self, pool => {
             let tasks = sqlx::query(
                 "DELETE FROM stocksync_tasks WHERE state IN ('succeeded', 'failed', 'dead', 'cancelled') AND finished_at < ?",

@@ -5,18 +5,21 @@ use super::extract::{ApiJson, ApiQuery, FlexId};
 use super::tasks::Pending;
 use super::{AppState, error::ApiError};
 use crate::config::{Schedule, parse_time_zone};
-use crate::schedules::Change;
+use crate::schedules::{Change, Source};
+use crate::synchronizer::LastSync;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use stocksync_domain::AccountId;
 use stocksync_domain::account::VendorConfig;
+use stocksync_domain::budget::PollSpacing;
 use stocksync_domain::ports::CallBudget;
 use stocksync_domain::task::TaskKind;
 use stocksync_store::ScheduleState;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,63 +38,154 @@ pub fn router() -> OpenApiRouter<AppState> {
     path = "/api/synchronizer",
     tag = "synchronizer",
     description = "Running or not, schedules, accounts with their last sync, calls and budget.",
-    responses((status = 200, description = "the status"))
+    responses((status = 200, description = "the status", body = Status))
 )]
-async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn status(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     let sync = &state.synchronizer;
     let now = sync.clock.now();
     let month = now.format("%Y-%m").to_string();
-    let mut schedules = schedules_json(&state).await?;
+    let mut schedules = schedules(&state).await?;
     let mut accounts = Vec::new();
     for account in state.accounts.iter() {
-        let last = sync.last_sync(account).await;
         let id = account.config.id.as_str();
         // Hiboutik counts calls against a monthly quota; the others have none to show.
         let budget = match &account.config.vendor {
             VendorConfig::Hiboutik {
                 maximum_requests, ..
-            } => json!({
-                "used": state.store.used(&account.config.id, &month).await?,
-                "limit": maximum_requests,
-                "month": month,
+            } => Some(Budget {
+                used: state.store.used(&account.config.id, &month).await?,
+                limit: *maximum_requests,
+                month: month.clone(),
             }),
-            _ => Value::Null,
+            _ => None,
         };
-        let spacing = sync.poll_spacing(account).await?.map(|spacing| {
-            json!({
-                "min_gap_seconds": spacing.gap.num_seconds(),
-                "polls_left": spacing.polls_left,
-                "month_end": spacing.month_end,
-            })
+        accounts.push(AccountStatus {
+            account_id: id.to_owned(),
+            kind: account.config.kind.as_str(),
+            last_sync: sync.last_sync(account).await,
+            schedule: schedules.accounts.remove(id),
+            poll_spacing: sync.poll_spacing(account).await?.map(Spacing::from),
+            calls: state.calls.total(id),
+            rate_limited: state.calls.with_status(id, 429),
+            budget,
         });
-        let schedule = schedules["accounts"][id].take();
-        accounts.push(json!({
-            "account_id": account.config.id,
-            "type": account.config.kind.as_str(),
-            "last_sync": last,
-            "schedule": schedule,
-            "poll_spacing": spacing,
-            "calls": state.calls.total(id),
-            "rate_limited": state.calls.with_status(id, 429),
-            "budget": budget,
-        }));
     }
-    Ok(Json(json!({
-        "running": sync.is_running(),
-        "time_zone": schedules["time_zone"],
-        "cron": schedules["cron"],
-        "cron_source": schedules["cron_source"],
-        "next_run": schedules["next_run"],
-        "reconcile_cron": schedules["reconcile_cron"],
-        "next_reconcile": schedules["next_reconcile"],
-        "pending_sales": state.store.pending_sales_count().await?,
-        "accounts": accounts,
-    })))
+    Ok(Json(Status {
+        running: sync.is_running(),
+        time_zone: schedules.time_zone,
+        cron: schedules.cron,
+        cron_source: schedules.cron_source,
+        next_run: schedules.next_run,
+        reconcile_cron: schedules.reconcile_cron,
+        next_reconcile: schedules.next_reconcile,
+        pending_sales: state.store.pending_sales_count().await?,
+        accounts,
+    }))
+}
+
+/// The synchronizer's status: started or not, the schedules in force, each account's.
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// Whether the periodic syncs are started.
+    running: bool,
+    /// The zone schedules are read in.
+    time_zone: String,
+    /// The default sync schedule (5-field CRON).
+    cron: String,
+    cron_source: Source,
+    /// The next sync of any account (`null` while stopped).
+    next_run: Option<DateTime<Utc>>,
+    reconcile_cron: String,
+    /// The next reconciliation (`null` while stopped).
+    next_reconcile: Option<DateTime<Utc>>,
+    /// Web sales not yet confirmed or refused by their POS.
+    pending_sales: i64,
+    accounts: Vec<AccountStatus>,
+}
+
+/// One POS account in the status.
+#[derive(Serialize, ToSchema)]
+pub struct AccountStatus {
+    account_id: String,
+    /// `square`, `hiboutik` or `lightspeed`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// How its last sync went (`null` before the first).
+    last_sync: Option<LastSync>,
+    /// Its sync schedule.
+    schedule: Option<ScheduleView>,
+    /// How far apart its polls must be to last the month (a POS with a call budget).
+    poll_spacing: Option<Spacing>,
+    /// POS calls made by this process.
+    calls: u64,
+    /// Of those, the ones the POS answered 429.
+    rate_limited: u64,
+    /// Its monthly call budget (Hiboutik).
+    budget: Option<Budget>,
+}
+
+/// A POS's monthly call budget.
+#[derive(Serialize, ToSchema)]
+pub struct Budget {
+    used: i64,
+    limit: i64,
+    /// `YYYY-MM`.
+    month: String,
+}
+
+/// How far apart the polls of a POS with a call budget must be.
+#[derive(Serialize, ToSchema)]
+pub struct Spacing {
+    min_gap_seconds: i64,
+    /// Polls the budget still allows this month.
+    polls_left: i64,
+    month_end: DateTime<Utc>,
+}
+
+impl From<PollSpacing> for Spacing {
+    fn from(spacing: PollSpacing) -> Self {
+        Self {
+            min_gap_seconds: spacing.gap.num_seconds(),
+            polls_left: spacing.polls_left,
+            month_end: spacing.month_end,
+        }
+    }
+}
+
+/// The schedules in force (the answer of `PUT /api/synchronizer/schedule`).
+#[derive(Serialize, ToSchema)]
+pub struct Schedules {
+    time_zone: String,
+    time_zone_source: Source,
+    /// The default sync schedule (5-field CRON).
+    cron: String,
+    cron_source: Source,
+    /// The next sync of any account (`null` while stopped).
+    next_run: Option<DateTime<Utc>>,
+    reconcile_cron: String,
+    next_reconcile: Option<DateTime<Utc>>,
+    /// The reconciliation's schedule, its ticks skipped for every account together.
+    reconcile: ScheduleView,
+    /// Each account's sync schedule, by account id.
+    accounts: BTreeMap<String, ScheduleView>,
+}
+
+/// One schedule: its expression, where it comes from, its next run and skipped ticks.
+#[derive(Serialize, ToSchema)]
+pub struct ScheduleView {
+    cron: String,
+    source: Source,
+    /// `null` while stopped.
+    next_run: Option<DateTime<Utc>>,
+    /// Ticks skipped because the same job was still waiting or running.
+    skipped_overlap: i64,
+    /// Ticks skipped because the POS's call budget asks for longer gaps.
+    skipped_budget: i64,
 }
 
 /// The schedules in force: the time zone, the default sync `cron`, each account's, the
 /// reconciliation's, each with its source, next run (while started) and skipped ticks.
-async fn schedules_json(state: &AppState) -> Result<Value, ApiError> {
+async fn schedules(state: &AppState) -> Result<Schedules, ApiError> {
     let sync = &state.synchronizer;
     // Another process may have started or stopped it.
     let (running, now) = (sync.refresh_running().await?, sync.clock.now());
@@ -104,8 +198,8 @@ async fn schedules_json(state: &AppState) -> Result<Value, ApiError> {
         .into_iter()
         .map(|s| (s.name.clone(), s))
         .collect();
-    let mut accounts = serde_json::Map::new();
-    let mut next_run: Option<chrono::DateTime<chrono::Utc>> = None;
+    let mut accounts = BTreeMap::new();
+    let mut next_run: Option<DateTime<Utc>> = None;
     // Each account's reconciliation follows the one `reconcile_cron`; its skips are added up.
     let (mut reconcile_overlap, mut reconcile_budget) = (0, 0);
     for entry in &plan.entries {
@@ -122,33 +216,35 @@ async fn schedules_json(state: &AppState) -> Result<Value, ApiError> {
         next_run = next.into_iter().chain(next_run).min();
         accounts.insert(
             entry.account.to_string(),
-            json!({
-                "cron": entry.schedule.value.expression,
-                "source": entry.schedule.source,
-                "next_run": next,
-                "skipped_overlap": overlap,
-                "skipped_budget": budget,
-            }),
+            ScheduleView {
+                cron: entry.schedule.value.expression.clone(),
+                source: entry.schedule.source,
+                next_run: next,
+                skipped_overlap: overlap,
+                skipped_budget: budget,
+            },
         );
     }
-    let reconcile = json!({
-        "cron": plan.reconcile.value.expression,
-        "source": plan.reconcile.source,
-        "next_run": running.then(|| plan.reconcile.value.next_after(now, zone)).flatten(),
-        "skipped_overlap": reconcile_overlap,
-        "skipped_budget": reconcile_budget,
-    });
-    Ok(json!({
-        "time_zone": plan.time_zone.value.name(),
-        "time_zone_source": plan.time_zone.source,
-        "cron": plan.cron.value.expression,
-        "cron_source": plan.cron.source,
-        "next_run": next_run,
-        "reconcile_cron": reconcile["cron"],
-        "next_reconcile": reconcile["next_run"],
-        "reconcile": reconcile,
-        "accounts": accounts,
-    }))
+    let reconcile = ScheduleView {
+        cron: plan.reconcile.value.expression.clone(),
+        source: plan.reconcile.source,
+        next_run: running
+            .then(|| plan.reconcile.value.next_after(now, zone))
+            .flatten(),
+        skipped_overlap: reconcile_overlap,
+        skipped_budget: reconcile_budget,
+    };
+    Ok(Schedules {
+        time_zone: plan.time_zone.value.name().to_owned(),
+        time_zone_source: plan.time_zone.source,
+        cron: plan.cron.value.expression.clone(),
+        cron_source: plan.cron.source,
+        next_run,
+        reconcile_cron: reconcile.cron.clone(),
+        next_reconcile: reconcile.next_run,
+        reconcile,
+        accounts,
+    })
 }
 
 /// A change of schedule: each field given replaces the configuration's until set to `null`.
@@ -189,12 +285,12 @@ where
         `cron` (with `account_id`: that account's), `reconcile_cron`, `time_zone`; `null` goes back to the configuration's. \
         Answers the schedules in force.",
     request_body = ScheduleChange,
-    responses((status = 200, description = "the schedules in force"), (status = 400, description = "an invalid expression or time zone, with the reason"), (status = 404, description = "unknown account"))
+    responses((status = 200, description = "the schedules in force", body = Schedules), (status = 400, description = "an invalid expression or time zone, with the reason", body = super::error::ErrorBody), (status = 404, description = "unknown account", body = super::error::ErrorBody))
 )]
 async fn set_schedule(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ScheduleChange>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Schedules>, ApiError> {
     if body.cron.is_none() && body.reconcile_cron.is_none() && body.time_zone.is_none() {
         return Err(ApiError::bad_request(
             "nothing to change: give cron, reconcile_cron or time_zone",
@@ -238,7 +334,7 @@ async fn set_schedule(
     };
     state.synchronizer.schedules.change(change).await?;
     state.synchronizer.schedules_changed.notify_one();
-    Ok(Json(schedules_json(&state).await?))
+    Ok(Json(schedules(&state).await?))
 }
 
 fn known_account(state: &AppState, id: &AccountId) -> Result<(), ApiError> {
@@ -256,11 +352,13 @@ fn known_account(state: &AppState, id: &AccountId) -> Result<(), ApiError> {
     path = "/api/synchronizer/start",
     tag = "synchronizer",
     description = "Starts the periodic syncs (idempotent, remembered).",
-    responses((status = 200, description = "started"))
+    responses((status = 200, description = "started", body = Switched))
 )]
-async fn start(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn start(State(state): State<AppState>) -> Result<Json<Switched>, ApiError> {
     state.synchronizer.set_running(true).await?;
-    Ok(Json(json!({ "status": "started" })))
+    Ok(Json(Switched {
+        status: Running::Started,
+    }))
 }
 
 #[utoipa::path(
@@ -268,11 +366,27 @@ async fn start(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     path = "/api/synchronizer/stop",
     tag = "synchronizer",
     description = "Stops the periodic syncs (idempotent, remembered).",
-    responses((status = 200, description = "stopped"))
+    responses((status = 200, description = "stopped", body = Switched))
 )]
-async fn stop(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn stop(State(state): State<AppState>) -> Result<Json<Switched>, ApiError> {
     state.synchronizer.set_running(false).await?;
-    Ok(Json(json!({ "status": "stopped" })))
+    Ok(Json(Switched {
+        status: Running::Stopped,
+    }))
+}
+
+/// The answer of `start` and `stop`.
+#[derive(Serialize, ToSchema)]
+pub struct Switched {
+    status: Running,
+}
+
+/// Whether the periodic syncs are now started or stopped.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum Running {
+    Started,
+    Stopped,
 }
 
 /// Enqueues a sync of every account (one job per account) or of `?account=ID` now; the

@@ -72,6 +72,9 @@ pub enum TaskAnswer {
 
 /// A job (a sync, a reconciliation, a read of the products a webhook named).
 #[derive(Serialize, ToSchema)]
+// No other field (in the description: `additionalProperties: false`), so that a group, which
+// has `tasks`, fits one of `TaskAnswer`'s shapes only.
+#[serde(deny_unknown_fields)]
 pub struct TaskView {
     id: String,
     /// `sync_all`, `reconcile`, `reconcile_dry_run` or `read_items`.

@@ -4,13 +4,20 @@
 //! runs it again, so the caller never sees it (never a 5xx).
 
 use crate::row_lock::RowLock;
+use chrono::SubsecRound;
 use serde_json::json;
 use std::sync::Arc;
-use stocksync_testkit::{Backend, OTHER_ACCOUNT, Options, TestApp, on_every_backend, send};
+use stocksync_domain::AccountId;
+use stocksync_domain::task::TaskKind;
+use stocksync_store::{NewJob, ScheduleTick, TickOutcome};
+use stocksync_testkit::{
+    ACCOUNT, Backend, OTHER_ACCOUNT, Options, TestApp, TestDb, on_every_backend, send,
+};
 
 on_every_backend!(
     a_deadlock_victim_is_run_again,
     concurrent_sales_and_syncs_over_shared_items_never_answer_5xx,
+    a_deadlocked_schedule_tick_is_run_again,
 );
 
 fn options() -> Options {
@@ -160,4 +167,61 @@ async fn concurrent_sales_and_syncs_over_shared_items_never_answer_5xx(backend: 
             "item {i}: the POS counts, once every sale is on them"
         );
     }
+}
+
+/// A schedule's tick (the job store's writes: ticks, claims, leases, settings) is run again when
+/// InnoDB picks it as a deadlock victim. The tick holds the job lock and waits for its schedule's
+/// row, which the test's heavier transaction holds; the test then asks for the job lock. The
+/// tick still makes its one job.
+async fn a_deadlocked_schedule_tick_is_run_again(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let store = db.store().await;
+    store.migrate().await.unwrap();
+    db.execute("CREATE TABLE ballast (id INTEGER NOT NULL PRIMARY KEY)")
+        .await;
+    let (name, account) = (format!("sync:{ACCOUNT}"), AccountId::new(ACCOUNT));
+    let now = chrono::Utc::now();
+    let tick = now + chrono::Duration::minutes(1);
+    store.begin_schedule(&name, now).await.unwrap();
+    let lock = RowLock::take(
+        &db,
+        &format!("SELECT name FROM stocksync_schedules WHERE name = '{name}' FOR UPDATE"),
+    )
+    .await;
+    let fired = tokio::spawn({
+        let (store, name) = (store.clone(), name.clone());
+        async move {
+            let job = NewJob::new(TaskKind::SyncAll, &account);
+            let tick = ScheduleTick {
+                name: &name,
+                tick,
+                job,
+                min_gap: None,
+            };
+            store.fire_schedule(tick, tick.tick).await
+        }
+    });
+    if let Some(mut lock) = lock {
+        lock.wait_for_waiters(1).await;
+        // Heavier than the tick, so that InnoDB picks the tick as the victim.
+        let rows: Vec<String> = (0..200).map(|i| format!("({i})")).collect();
+        lock.execute(&format!(
+            "INSERT INTO ballast (id) VALUES {}",
+            rows.join(",")
+        ))
+        .await
+        .unwrap();
+        lock.execute("SELECT name FROM stocksync_locks WHERE name = 'jobs' FOR UPDATE")
+            .await
+            .expect("the tick, not the test, is the deadlock victim");
+        lock.release().await;
+    }
+    let fired = fired.await.unwrap().expect("the tick is run again");
+    assert!(matches!(fired, TickOutcome::Fired(_)), "{fired:?}");
+    let (jobs, total) = store.tasks(None, None, 0, 10).await.unwrap();
+    assert_eq!(total, 1, "one job for the tick: {jobs:?}");
+    let state = store.schedule_states().await.unwrap();
+    assert_eq!(state[0].last_fired, Some(tick.trunc_subsecs(6)));
 }

@@ -3,7 +3,7 @@
 //! `stocksync_domain::bounds`, and real answers of the running service fit those schemas.
 
 use serde_json::{Value, json};
-use stocksync_testkit::{ACCOUNT, Backend, TestApp};
+use stocksync_testkit::{ACCOUNT, Backend, OTHER_ACCOUNT, TestApp, send};
 
 /// Every route of the HTTP API (the dashboard's pages are not part of it).
 const ROUTES: &[(&str, &str)] = &[
@@ -278,9 +278,67 @@ async fn real_answers_fit_their_schemas() {
     let (status, again) = app.post_empty("/api/jobs/nope/retry").await;
     schemas.check("post", "/api/jobs/{id}/retry", status, &again);
 
+    // The synchronizer: stopped, started (next runs, last syncs, Hiboutik's budget and
+    // spacing), its schedules changed, stopped again.
+    let (status, stopped) = app.get("/api/synchronizer").await;
+    assert_eq!(stopped["running"], false, "{stopped}");
+    schemas.check("get", "/api/synchronizer", status, &stopped);
+    let (status, started) = app.post_empty("/api/synchronizer/start").await;
+    assert_eq!(started, json!({ "status": "started" }));
+    schemas.check("post", "/api/synchronizer/start", status, &started);
+    let (status, running) = app.get("/api/synchronizer").await;
+    let account = |id: &str| {
+        let accounts = running["accounts"].as_array().unwrap();
+        accounts.iter().find(|a| a["account_id"] == id).unwrap()
+    };
+    let hiboutik = account(OTHER_ACCOUNT);
+    for shown in [
+        &running["next_run"],
+        &account(ACCOUNT)["last_sync"],
+        &hiboutik["budget"],
+        &hiboutik["poll_spacing"],
+    ] {
+        assert!(shown.is_object() || shown.is_string(), "{running:#}");
+    }
+    schemas.check("get", "/api/synchronizer", status, &running);
+    // The check can fail: a status whose `running` is a word, or whose account has no id.
+    let mut wrong = running.clone();
+    wrong["running"] = json!("yes");
+    assert!(
+        !schemas
+            .misfits("get", "/api/synchronizer", 200, &wrong)
+            .is_empty()
+    );
+    wrong = running.clone();
+    wrong["accounts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("account_id");
+    assert!(
+        !schemas
+            .misfits("get", "/api/synchronizer", 200, &wrong)
+            .is_empty()
+    );
+    for change in [
+        json!({ "cron": "*/5 * * * *", "account_id": ACCOUNT }),
+        json!({ "reconcile_cron": "0 3 * * *", "time_zone": "Europe/Paris" }),
+        json!({ "cron": "not a cron" }),
+        json!({ "cron": null, "account_id": "nope" }),
+    ] {
+        let (status, schedules) = send(
+            app.request(reqwest::Method::PUT, "/api/synchronizer/schedule")
+                .json(&change),
+        )
+        .await;
+        schemas.check("put", "/api/synchronizer/schedule", status, &schedules);
+    }
+    let (status, stopped) = app.post_empty("/api/synchronizer/stop").await;
+    assert_eq!(stopped, json!({ "status": "stopped" }));
+    schemas.check("post", "/api/synchronizer/stop", status, &stopped);
+
     let (status, gone) = app.delete(&format!("/api/items/{id}")).await;
     assert_eq!(status, 204, "{gone}");
     let (status, gone) = app.delete(&format!("/api/items/{id}")).await;
     schemas.check("delete", "/api/items/{id}", status, &gone);
-    assert!(schemas.checked.len() >= 20, "{:#?}", schemas.checked);
+    assert!(schemas.checked.len() >= 28, "{:#?}", schemas.checked);
 }

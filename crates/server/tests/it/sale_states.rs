@@ -95,7 +95,8 @@ async fn a_kill_racing_a_confirmation_leaves_it_confirmed(backend: Backend) {
         })
         .await
         .unwrap();
-    let request = SaleRequest::parse("1", 1.try_into().unwrap(), 100.try_into().unwrap(), None).unwrap();
+    let (delta, balance) = (1.try_into().unwrap(), 100.try_into().unwrap());
+    let request = SaleRequest::parse("1", delta, balance, None).unwrap();
     let SaleOutcome::Accepted(sale) = store.accept_sale(&request).await.unwrap() else {
         panic!("the sale is accepted");
     };
