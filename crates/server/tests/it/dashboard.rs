@@ -314,12 +314,17 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
     // A till sells two: the POS says 3. "Sync now" brings the shop to 3.
     app.catalog.set_quantity("VAR-1", 3);
     click(c, "#sync-now").await;
+    // One job per account: the Square account's job changes its link.
     let job = eventually("the sync job to succeed", async || {
-        text(c, "#jobs li[data-state='succeeded']").await
+        text(
+            c,
+            &format!("#jobs li[data-state='succeeded'][data-account='{ACCOUNT}']"),
+        )
+        .await
     })
     .await;
     assert!(
-        job.contains("Sync of every account") && job.contains("1 link(s) changed"),
+        job.contains(&format!("Sync of {ACCOUNT}")) && job.contains("1 link(s) changed"),
         "{job}"
     );
     assert!(job.contains("ran on "), "the worker that ran it: {job}");
