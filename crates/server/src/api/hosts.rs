@@ -156,14 +156,13 @@ pub fn refusal(allowed: &AllowedHosts, method: &Method, headers: &HeaderMap) -> 
     if !changes_state(method) {
         return None;
     }
-    let foreign = match headers.get(header::ORIGIN) {
-        Some(origin) => !origin
-            .to_str()
-            .is_ok_and(|origin| allowed.allows_origin(origin, host)),
-        None => headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|site| !matches!(site, "same-origin" | "none")),
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let foreign = match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        // A browser hides the origin ("null") under a no-referrer policy, and in sandboxed
+        // frames: then only its word that the request is same-origin will do.
+        Some(Ok("null")) => site != Some("same-origin"),
+        Some(origin) => !origin.is_ok_and(|origin| allowed.allows_origin(origin, host)),
+        None => site.is_some_and(|site| !matches!(site, "same-origin" | "none")),
     };
     foreign.then(|| {
         ApiError::new(
@@ -300,6 +299,12 @@ mod tests {
         assert!(refusal(&hosts, &Method::GET, &evil).is_none());
         let cross = headers(&[host, ("sec-fetch-site", "cross-site")]);
         assert!(refusal(&hosts, &Method::DELETE, &cross).is_some());
+        let hidden = headers(&[host, ("origin", "null")]);
+        assert!(refusal(&hosts, &Method::POST, &hidden).is_some());
+        let sandboxed = headers(&[host, ("origin", "null"), ("sec-fetch-site", "cross-site")]);
+        assert!(refusal(&hosts, &Method::POST, &sandboxed).is_some());
+        let hidden_ours = headers(&[host, ("origin", "null"), ("sec-fetch-site", "same-origin")]);
+        assert!(refusal(&hosts, &Method::POST, &hidden_ours).is_none());
         let ours = headers(&[host, ("origin", "http://127.0.0.1:5000")]);
         assert!(refusal(&hosts, &Method::POST, &ours).is_none());
         let curl = headers(&[host]);

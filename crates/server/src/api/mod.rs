@@ -207,7 +207,7 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), 1 << 16)
             .await
             .unwrap();
-        (status, serde_json::from_slice(&body).unwrap())
+        (status, serde_json::from_slice(&body).unwrap_or_default())
     }
 
     #[tokio::test]
@@ -239,5 +239,47 @@ mod tests {
         let (status, body) = call(harden(routes, limits), "/slow").await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["code"], "timeout");
+    }
+
+    #[tokio::test]
+    async fn past_the_concurrency_limit_a_request_is_refused_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let entered = Arc::new(AtomicUsize::new(0));
+        let (gate, inside) = (release.clone(), entered.clone());
+        let routes = Router::new().route(
+            "/held",
+            get(move || {
+                let (gate, inside) = (gate.clone(), inside.clone());
+                async move {
+                    inside.fetch_add(1, Ordering::SeqCst);
+                    let _ = gate.acquire().await;
+                    "done"
+                }
+            }),
+        );
+        let limits = ServerLimits {
+            max_concurrent_requests: 2,
+            ..ServerLimits::default()
+        };
+        let app = harden(routes, limits);
+        let held: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(call(app.clone(), "/held")))
+            .collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while entered.load(Ordering::SeqCst) < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the two never started"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (status, body) = call(app.clone(), "/held").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["code"], "busy");
+        release.add_permits(2);
+        for request in held {
+            assert_eq!(request.await.unwrap().0, StatusCode::OK);
+        }
     }
 }

@@ -13,7 +13,8 @@ on_every_backend!(
     health_checks_answer,
     a_page_of_another_site_cannot_stop_or_force_the_service,
     a_host_name_that_is_not_ours_is_refused,
-    allowed_hosts_names_the_proxy_s_host
+    allowed_hosts_names_the_proxy_s_host,
+    a_client_that_never_finishes_its_request_head_is_cut_off
 );
 
 async fn every_route_but_health_needs_the_key(backend: Backend) {
@@ -246,4 +247,36 @@ async fn allowed_hosts_names_the_proxy_s_host(backend: Backend) {
         .await;
         assert_eq!(status, 403, "{allowed}: a foreign origin still");
     }
+}
+
+/// A connection that sends half a request head and waits (slowloris) is closed after
+/// `HeaderReadTimeoutSeconds`, and the service still answers others.
+async fn a_client_that_never_finishes_its_request_head_is_cut_off(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let options = Options {
+        config: Some(json!({ "HeaderReadTimeoutSeconds": 1 })),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let mut slow = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the half-sent request was still open after 30 s"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    let text = String::from_utf8_lossy(&answer);
+    assert!(!text.contains("200 OK"), "{text}");
+    assert_eq!(app.get("/healthz").await.0, 200);
 }
