@@ -155,7 +155,7 @@ async fn refused_by_a_limit(err: tower::BoxError) -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            "stocksync did not answer in time (RequestTimeoutSeconds); nothing was changed unless the answer says so later, try again",
+            "stocksync did not answer within RequestTimeoutSeconds; the request may or may not have taken effect: send it again (a sale with the same idempotency key is not taken twice)",
         )
     } else if err.is::<tower::load_shed::error::Overloaded>() {
         ApiError::new(
