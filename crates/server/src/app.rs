@@ -124,7 +124,7 @@ pub async fn run_with_clock(
     };
     tracing::info!(%address, database = %settings.database, "stocksync is listening");
     let app = api::router(state, settings.limits);
-    let served = serve(
+    serve(
         listener,
         app,
         settings.limits.header_read_timeout,
@@ -146,7 +146,7 @@ pub async fn run_with_clock(
     {
         tracing::warn!("database connections did not close in time");
     }
-    served.context("the HTTP server stopped with an error")
+    Ok(())
 }
 
 /// Serves `app` on `listener` until `shutdown`, then lets each connection finish the request it
@@ -157,7 +157,7 @@ async fn serve(
     app: Router,
     header_read_timeout: Duration,
     shutdown: CancellationToken,
-) -> std::io::Result<()> {
+) {
     let connections = TaskTracker::new();
     loop {
         let stream = tokio::select! {
@@ -195,5 +195,4 @@ async fn serve(
     }
     connections.close();
     connections.wait().await;
-    Ok(())
 }

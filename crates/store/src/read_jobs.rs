@@ -12,12 +12,12 @@ use stocksync_domain::{AccountId, PosRef};
 /// What became of a request to read some products of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadRequest {
-    /// A new `read_items` job, with this id.
-    Enqueued(String),
-    /// Added to the waiting job with this id (which had some of them, or none).
-    Joined(String),
-    /// The waiting job with this id already names every one of them.
-    AlreadyWaiting(String),
+    /// A new `read_items` job.
+    Enqueued,
+    /// Added to the account's waiting job (which had some of them, or none).
+    Joined,
+    /// The account's waiting job already names every one of them.
+    AlreadyWaiting,
     /// No product was named and none waits: nothing to do.
     Nothing,
     /// More products than `cap` would be read one by one: the caller reads the whole account
@@ -88,7 +88,7 @@ impl Store {
                 None => (None, Vec::new()),
             };
             let outcome = match (merge_refs(&before, refs, cap), id) {
-                (Merge::Unchanged, Some(id)) => ReadRequest::AlreadyWaiting(id),
+                (Merge::Unchanged, Some(_)) => ReadRequest::AlreadyWaiting,
                 (Merge::OverCap, _) => ReadRequest::OverCap,
                 (Merge::Read(merged), Some(id)) => {
                     sqlx::query("UPDATE stocksync_tasks SET payload = ? WHERE id = ? AND state = 'enqueued'")
@@ -96,7 +96,7 @@ impl Store {
                         .bind(&id)
                         .execute(&mut *tx)
                         .await?;
-                    ReadRequest::Joined(id)
+                    ReadRequest::Joined
                 }
                 (Merge::Read(refs), None) => {
                     let id = uuid::Uuid::new_v4().to_string();
@@ -106,7 +106,7 @@ impl Store {
                         ..NewJob::new(TaskKind::ReadItems, Some(account))
                     };
                     insert_task!(tx, job, &id, at)?;
-                    ReadRequest::Enqueued(id)
+                    ReadRequest::Enqueued
                 }
                 (Merge::Unchanged, None) => ReadRequest::Nothing,
             };

@@ -190,7 +190,7 @@ async fn request_read(
         .request_read(account, refs, MAX_READ_REFS, now)
         .await?
     {
-        ReadRequest::Enqueued(_) => state.synchronizer.tasks_waiting.notify_one(),
+        ReadRequest::Enqueued => state.synchronizer.tasks_waiting.notify_one(),
         ReadRequest::OverCap => {
             tracing::info!(%account, products = refs.len(), "a webhook names many products: the whole account is read instead");
             state
@@ -198,7 +198,7 @@ async fn request_read(
                 .request_for(TaskKind::SyncAll, Some(account))
                 .await?;
         }
-        ReadRequest::Joined(_) | ReadRequest::AlreadyWaiting(_) | ReadRequest::Nothing => {}
+        ReadRequest::Joined | ReadRequest::AlreadyWaiting | ReadRequest::Nothing => {}
     }
     Ok(())
 }

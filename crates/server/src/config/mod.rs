@@ -80,7 +80,8 @@ pub struct Settings {
 pub struct ServerLimits {
     /// A request not answered by then gets a 503 (its work is abandoned, its transaction rolled back).
     pub request_timeout: Duration,
-    /// A connection that has not sent a whole request head by then is closed.
+    /// A connection that has not sent a whole request head by then is closed (an idle
+    /// keep-alive connection too: hyper times the wait for the next request the same way).
     pub header_read_timeout: Duration,
     /// Requests handled at once; past it, a 503 at once.
     pub max_concurrent_requests: usize,
@@ -90,7 +91,7 @@ impl Default for ServerLimits {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(30),
-            header_read_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
             max_concurrent_requests: 256,
         }
     }
