@@ -1,7 +1,10 @@
 //! Starting and stopping the service: open and migrate the database, start the job workers, the
 //! scheduler and the outbox, serve the API on the given listener until `shutdown` is cancelled.
+//! Connections are served by hyper directly (not `axum::serve`) so that a client that never
+//! finishes its request head is cut off after `HeaderReadTimeoutSeconds`.
 
 use crate::accounts::{self, Accounts};
+use crate::api::hosts::AllowedHosts;
 use crate::api::{self, AppState};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
@@ -11,7 +14,11 @@ use crate::scheduler::Scheduler;
 use crate::schedules::Schedules;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
+use std::time::Duration;
 use stocksync_pos::CallLog;
 use stocksync_store::Store;
 use tokio::net::TcpListener;
@@ -100,6 +107,9 @@ pub async fn run_with_clock(
     };
     background.spawn(outbox.clone().drive());
 
+    let address = listener
+        .local_addr()
+        .context("the listener has no address")?;
     let state = AppState {
         store: store.clone(),
         accounts,
@@ -108,14 +118,19 @@ pub async fn run_with_clock(
         calls,
         api_key: settings.api_key.clone().map(Arc::new),
         webhooks: Arc::new(settings.webhooks.clone()),
+        // The listener's address, which is the settings' but for a test's port 0.
+        hosts: Arc::new(AllowedHosts::new(address, &settings.allowed_hosts)),
+        session_lifetime: settings.session_lifetime,
     };
-    let address = listener
-        .local_addr()
-        .context("the listener has no address")?;
     tracing::info!(%address, database = %settings.database, "stocksync is listening");
-    let served = axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    let app = api::router(state, settings.limits);
+    serve(
+        listener,
+        app,
+        settings.limits.header_read_timeout,
+        shutdown.clone(),
+    )
+    .await;
     shutdown.cancel();
     background.close();
     // Work in progress finishes its database step; it is not waited for forever.
@@ -131,5 +146,53 @@ pub async fn run_with_clock(
     {
         tracing::warn!("database connections did not close in time");
     }
-    served.context("the HTTP server stopped with an error")
+    Ok(())
+}
+
+/// Serves `app` on `listener` until `shutdown`, then lets each connection finish the request it
+/// is in. A connection that has not sent a whole request head within `header_read_timeout` is
+/// closed.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: CancellationToken,
+) {
+    let connections = TaskTracker::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of file descriptors, say: wait instead of spinning.
+                    tracing::warn!(error = %err, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let stopping = shutdown.clone();
+        connections.spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = stopping.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = result {
+                tracing::debug!(error = %err, "a connection ended with an error");
+            }
+        });
+    }
+    connections.close();
+    connections.wait().await;
 }

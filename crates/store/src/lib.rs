@@ -11,8 +11,10 @@ mod ledger;
 mod links;
 mod outbox;
 mod pos_state;
+mod read_jobs;
 mod sales;
 mod schedules;
+mod sessions;
 mod settings;
 mod shop_table;
 mod stats;
@@ -23,6 +25,7 @@ mod webhooks;
 
 pub use links::{InsertedLink, LinkPage};
 pub use outbox::SaleRetry;
+pub use read_jobs::ReadRequest;
 pub use sales::SaleOutcome;
 pub use schedules::{ScheduleState, ScheduleTick, TickOutcome};
 pub use shop_table::{BadIdentifier, ShopTable};

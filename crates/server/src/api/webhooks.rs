@@ -5,7 +5,9 @@
 //!   `event_id`; an `inventory.count.updated` event enqueues a sync of its account, whose incremental read
 //!   brings the counts (absolute, so an old or out-of-order event can do no harm).
 //! - `POST /webhooks/hiboutik/{account}?k=SECRET`: a form-encoded sale notification; a job
-//!   (`read_items`) reads the items it names from the POS and applies them.
+//!   (`read_items`) reads the items it names from the POS and applies them. The account's read
+//!   still waiting to start takes them in instead of a new job (a replayed notification costs
+//!   no call), and past [`MAX_READ_REFS`] products one read of the whole account replaces it.
 //!
 //! Polling stays on: a webhook that never comes changes nothing but speed.
 
@@ -21,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use stocksync_domain::task::TaskKind;
 use stocksync_domain::{AccountId, PosRef};
-use stocksync_store::NewJob;
+use stocksync_store::ReadRequest;
 use subtle::ConstantTimeEq;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -165,16 +167,40 @@ async fn hiboutik(
         .record_webhook("hiboutik", &account, None, &String::from_utf8_lossy(&body))
         .await?;
     if state.accounts.get(&account).is_some() && !refs.is_empty() {
-        let payload = serde_json::to_string(&refs).unwrap_or_default();
-        state
-            .synchronizer
-            .request_job(NewJob {
-                payload: Some(&payload),
-                ..NewJob::new(TaskKind::ReadItems, &account)
-            })
-            .await?;
+        request_read(&state, &account, &refs).await?;
     }
     Ok((StatusCode::OK, Json(json!({ "status": "accepted" }))))
+}
+
+/// The most products one webhook read names: Hiboutik reads them one call each, while a read
+/// of the whole warehouse costs one call per 250 items. Past this (a big till operation, or
+/// many notifications while the account's read waits), the account is synced whole instead.
+pub const MAX_READ_REFS: usize = 50;
+
+/// Has `refs` read: joined to the account's waiting read, a new read, or a sync of the
+/// whole account when that would be more than [`MAX_READ_REFS`] products.
+async fn request_read(
+    state: &AppState,
+    account: &AccountId,
+    refs: &[PosRef],
+) -> Result<(), ApiError> {
+    let now = state.synchronizer.clock.now();
+    match state
+        .store
+        .request_read(account, refs, MAX_READ_REFS, now)
+        .await?
+    {
+        ReadRequest::Enqueued => state.synchronizer.tasks_waiting.notify_one(),
+        ReadRequest::OverCap => {
+            tracing::info!(%account, products = refs.len(), "a webhook names many products: the whole account is read instead");
+            state
+                .synchronizer
+                .request_for(TaskKind::SyncAll, account)
+                .await?;
+        }
+        ReadRequest::Joined | ReadRequest::AlreadyWaiting | ReadRequest::Nothing => {}
+    }
+    Ok(())
 }
 
 /// The items of a sale notification: `line_items[i][product_id]` and `[product_size]`, as

@@ -63,8 +63,38 @@ pub struct Settings {
     /// How web sales are retried on their way to the POS: `SaleMaxAttempts` attempts in all,
     /// waits from `SaleRetrySeconds` doubling up to `SaleRetryMaxSeconds`.
     pub sale_retries: Backoff,
+    /// Host names the API answers for besides the listen address and loopback names
+    /// (`AllowedHosts`, .NET style: `;`-separated or a list; `*` for any).
+    pub allowed_hosts: Vec<String>,
+    /// How long requests may take and how many run at once.
+    pub limits: ServerLimits,
+    /// How long a dashboard login lasts (`SessionHours`, default 12).
+    pub session_lifetime: chrono::Duration,
     /// Things worth saying that do not stop the service.
     pub warnings: Vec<String>,
+}
+
+/// What protects the server from slow or too many clients (`RequestTimeoutSeconds`,
+/// `HeaderReadTimeoutSeconds`, `MaxConcurrentRequests`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// A request not answered by then gets a 503 (its work is abandoned, its transaction rolled back).
+    pub request_timeout: Duration,
+    /// A connection that has not sent a whole request head by then is closed (an idle
+    /// keep-alive connection too: hyper times the wait for the next request the same way).
+    pub header_read_timeout: Duration,
+    /// Requests handled at once; past it, a 503 at once.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 256,
+        }
+    }
 }
 
 /// How background jobs are run (`JobWorkers`, `JobLeaseSeconds`, `JobMaxAttempts`).
@@ -313,6 +343,14 @@ impl Settings {
                     .ok()
             });
 
+        let allowed_hosts = allowed_hosts(&root, &mut problems);
+        let limits = server_limits(&root, &mut problems);
+        let session_hours = root.integer("SessionHours", &mut problems).unwrap_or(12);
+        if !(1..=720).contains(&session_hours) {
+            problems.error("SessionHours", "must be from 1 to 720");
+        }
+        let session_lifetime = chrono::Duration::hours(session_hours.clamp(1, 720));
+
         let parsed = accounts::parse_accounts(&root, &mut problems);
         let webhooks = parsed
             .iter()
@@ -345,6 +383,9 @@ impl Settings {
                 shop_table,
                 history,
                 sale_retries,
+                allowed_hosts,
+                limits,
+                session_lifetime,
                 warnings: problems.warnings,
             }),
             _ => Err(ConfigErrors(problems.errors)),
@@ -398,6 +439,54 @@ impl Settings {
             let _ = writeln!(out, "warning: {warning}");
         }
         out
+    }
+}
+
+/// `AllowedHosts`: host names (`shop.example`, `shop.example:8443`, `*.shop.example`) or `*`,
+/// `;`- or `,`-separated, or a list.
+fn allowed_hosts(root: &Section, problems: &mut Problems) -> Vec<String> {
+    let mut hosts = Vec::new();
+    for entry in root.string_list("AllowedHosts", problems) {
+        for host in entry.split(';').map(str::trim).filter(|h| !h.is_empty()) {
+            let bad = host.contains(['/', '@', ' ', '?', '#'])
+                || (host.contains('*') && host != "*" && !host.starts_with("*."));
+            if bad {
+                problems.error(
+                    "AllowedHosts",
+                    format!(
+                        "'{host}' is not a host name such as shop.example, *.shop.example or *"
+                    ),
+                );
+            } else {
+                hosts.push(host.to_ascii_lowercase());
+            }
+        }
+    }
+    hosts
+}
+
+fn server_limits(root: &Section, problems: &mut Problems) -> ServerLimits {
+    let defaults = ServerLimits::default();
+    let seconds = |key: &str, default: Duration, problems: &mut Problems| {
+        root.seconds(key, 0.1, 3600.0, problems)
+            .map_or(default, Duration::from_secs_f64)
+    };
+    let request_timeout = seconds("RequestTimeoutSeconds", defaults.request_timeout, problems);
+    let header_read_timeout = seconds(
+        "HeaderReadTimeoutSeconds",
+        defaults.header_read_timeout,
+        problems,
+    );
+    let concurrent = root
+        .integer("MaxConcurrentRequests", problems)
+        .unwrap_or(defaults.max_concurrent_requests as i64);
+    if !(1..=100_000).contains(&concurrent) {
+        problems.error("MaxConcurrentRequests", "must be from 1 to 100000");
+    }
+    ServerLimits {
+        request_timeout,
+        header_read_timeout,
+        max_concurrent_requests: usize::try_from(concurrent.clamp(1, 100_000)).unwrap_or(1),
     }
 }
 

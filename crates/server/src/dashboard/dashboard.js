@@ -95,6 +95,9 @@
     constructor(status, message) { super(message); this.status = status; }
   }
 
+  /** The session's CSRF token, written into the page by the server: sent with every change. */
+  const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+
   /** Calls the JSON API; `body` (when given) goes as JSON. Throws `HttpError` with the
    * server's `error_message` when the answer is not a success. */
   async function api(path, method = 'GET', body = undefined) {
@@ -102,6 +105,7 @@
       method, credentials: 'same-origin', cache: 'no-store',
       headers: { Accept: 'application/json' },
     };
+    if (method !== 'GET' && CSRF) init.headers['X-CSRF-Token'] = CSRF;
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);

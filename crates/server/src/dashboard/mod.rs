@@ -3,7 +3,8 @@
 //! script, all embedded with `include_str!`: nothing is fetched from elsewhere at run time.
 //!
 //! The script reads the JSON API every few seconds, authenticated by the session cookie that
-//! the login form sets (`login.rs`); `data.rs` adds the one view the public API lacks (links
+//! the login form sets (`login.rs`), and sends the session's CSRF token (written into the
+//! page) with every change; `data.rs` adds the one view the public API lacks (links
 //! with their POS count and drift). The page, the login form, the assets and `/hangfire` are
 //! open, since a signed-out browser must reach them; everything with data is behind the key.
 //! Depends on the API's access control (`api::auth`), never the reverse.
@@ -45,17 +46,19 @@ const SHELL: &str = include_str!("shell.html");
 /// `/dashboard` and `/dashboard/items/{id}`: the page shell (the script picks the view from
 /// the address), or the login form when a key is configured and the cookie is not right.
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !signed_in(&state, &headers) {
-        return login::page(StatusCode::OK, None);
-    }
-    let auth = if state.api_key.is_some() {
-        "key"
+    let (auth, csrf) = if state.api_key.is_none() {
+        ("open", String::new())
     } else {
-        "open"
+        match auth::live_session(&state, &headers).await {
+            Ok(Some(token)) => ("key", auth::csrf_token(&token)),
+            Ok(None) => return login::page(StatusCode::OK, None),
+            Err(err) => return err.into_response(),
+        }
     };
     let body = SHELL
         .replace("{{version}}", assets::version())
-        .replace("{{auth}}", auth);
+        .replace("{{auth}}", auth)
+        .replace("{{csrf}}", &csrf);
     html(StatusCode::OK, body)
 }
 
@@ -64,12 +67,9 @@ async fn to_dashboard() -> Redirect {
 }
 
 /// Whether the request may see the dashboard: no key is configured (the service then only
-/// listens on loopback), or it carries the session cookie of the key.
-fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
-    state
-        .api_key
-        .as_ref()
-        .is_none_or(|key| auth::has_session(key, headers))
+/// listens on loopback), or it carries the cookie of a live session.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> bool {
+    state.api_key.is_none() || matches!(auth::live_session(state, headers).await, Ok(Some(_)))
 }
 
 /// A page of ours: never cached, never framed, scripts and styles from this origin only.
@@ -100,6 +100,6 @@ fn security_headers(headers: &mut HeaderMap) {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
 }
