@@ -27,7 +27,10 @@ async fn a_double_clicked_retry_takes_the_units_once(backend: Backend) {
     assert_eq!(app.wait_sale(&sale).await["state"], "dead");
     assert_eq!(quantity(&app, &link_id).await, 5, "units given back");
 
-    // Two retries at once; on MariaDB both queue behind the link's row while they run.
+    // Two retries at once; on MariaDB both queue behind the link's row while they run. The POS
+    // is slow, so that the retried sale is still in the outbox when the second click arrives
+    // (on SQLite it could otherwise be refused and dead again in between: a legitimate retry).
+    app.catalog.slow_sales(std::time::Duration::from_secs(3));
     let lock = RowLock::take(
         &app.db,
         "SELECT id FROM stock WHERE idProductPOS = 'VAR-1' FOR UPDATE",
