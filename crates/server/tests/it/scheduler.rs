@@ -187,6 +187,11 @@ async fn a_tick_that_would_overlap_a_running_sync_is_skipped_and_counted(backend
             .is_some_and(|job| job["state"] == "running")
     })
     .await;
+    // The other account's first sync must be over, or its next tick would overlap it too.
+    eventually("the other account's first sync", || {
+        all_succeeded(&app, OTHER_ACCOUNT, 1)
+    })
+    .await;
     clock.set(utc(10, 10, 2, 0));
     eventually("the overlapping tick is counted", || async {
         account_schedule(&app, 0).await["skipped_overlap"] == 1
