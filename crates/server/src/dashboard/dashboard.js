@@ -733,7 +733,7 @@
       }, 'Cancel'));
     }
     const details = [jobItems(job), jobOutcome(job)].filter(Boolean);
-    return el('li', { class: `row${job.state === 'dead' ? ' dead' : ''}`, 'data-job-id': job.id, 'data-state': job.state, 'data-kind': job.kind, 'data-account': job.account_id || '' },
+    return el('li', { class: `row${job.state === 'dead' ? ' dead' : ''}`, 'data-job-id': job.id, 'data-state': job.state, 'data-kind': job.kind, 'data-job-account': job.account_id || '' },
       el('div', {}, el('span', { class: 'what', text: jobTitle(job) }), ' ',
         badge(label, tone), ' ', el('span', { class: 'muted small' }, jobTimes(job))),
       el('div', { class: 'buttons' }, buttons),

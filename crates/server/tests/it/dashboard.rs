@@ -486,7 +486,7 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
     let job = eventually("the sync job to succeed", async || {
         text(
             c,
-            &format!("#jobs li[data-state='succeeded'][data-account='{ACCOUNT}']"),
+            &format!("#jobs li[data-state='succeeded'][data-job-account='{ACCOUNT}']"),
         )
         .await
     })
@@ -530,14 +530,22 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
         text(c, "#jobs li[data-state='running']").await
     })
     .await;
+    // One job per account: the Hiboutik account's is not held, and ends (2 + 2 succeeded).
+    eventually("the other account's sync done", async || {
+        text(c, "#job-states")
+            .await
+            .filter(|t| t.contains("Succeeded (4)"))
+    })
+    .await;
     click(c, "#sync-now").await;
     click(c, "#jobs li[data-state='enqueued'] button").await;
     click(c, "#jobs li[data-state='cancelled'] button").await;
     app.catalog.release_reads();
+    // Whichever account's job was cancelled is asked again: three syncs of two accounts.
     eventually("three syncs done", async || {
         text(c, "#job-states")
             .await
-            .filter(|t| t.contains("Succeeded (3)") && t.contains("Running (0)"))
+            .filter(|t| t.contains("Succeeded (6)") && t.contains("Running (0)"))
     })
     .await;
 
