@@ -3,11 +3,12 @@
 //! simulator keeps its documented bucket (90 drips, 1 a second; a completed sale costs 6).
 //! Run with `cargo bench -p stocksync --bench outbox_drain` (`STOCKSYNC_BENCH_OUTBOX_SALES`
 //! sets the backlog, 30 by default; Lightspeed's is kept within its bucket unless
-//! `STOCKSYNC_BENCH_LIGHTSPEED_SALES` says otherwise).
+//! `STOCKSYNC_BENCH_LIGHTSPEED_SALES` says otherwise; `STOCKSYNC_BENCH_LATENCY_MS` makes each
+//! simulator answer that much later, as a POS across the internet would).
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use stocksync_pos::simkit::{SimProduct, catalog};
+use stocksync_pos::simkit::{FaultPlan, SimProduct, catalog};
 use stocksync_testkit::{Backend, Options, TestApp};
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -28,7 +29,14 @@ fn products() -> Vec<SimProduct> {
 async fn main() {
     let sales = env_number("STOCKSYNC_BENCH_OUTBOX_SALES", 30);
     let lightspeed_sales = env_number("STOCKSYNC_BENCH_LIGHTSPEED_SALES", 12);
-    println!("\n| POS | sales | drained in | sales/s | POS calls per sale | look-ups per sale |");
+    let latency = FaultPlan {
+        latency: Duration::from_millis(env_number("STOCKSYNC_BENCH_LATENCY_MS", 0) as u64),
+        ..FaultPlan::default()
+    };
+    println!(
+        "\n| POS ({} ms a call) | sales | drained in | sales/s | POS calls per sale | look-ups per sale |",
+        latency.latency.as_millis()
+    );
     println!("|-----|-------|------------|---------|--------------------|-------------------|");
 
     let square = stocksync_square::SquareSim::start(stocksync_square::SquareSimOptions {
@@ -37,6 +45,7 @@ async fn main() {
     })
     .await
     .unwrap();
+    square.faults().set(latency.clone());
     let pos_ref = square.product_refs()[0].clone();
     drain("Square", square.account_settings(), &pos_ref, sales).await;
 
@@ -46,6 +55,7 @@ async fn main() {
     })
     .await
     .unwrap();
+    hiboutik.faults().set(latency.clone());
     let mut account = hiboutik.account_settings();
     account["MaximumRequests"] = json!(1_000_000);
     let pos_ref = hiboutik.product_refs()[0].clone();
@@ -59,6 +69,7 @@ async fn main() {
         })
         .await
         .unwrap();
+    lightspeed.faults().set(latency);
     let pos_ref = lightspeed.product_refs()[0].clone();
     drain(
         "Lightspeed (documented bucket)",
