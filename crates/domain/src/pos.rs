@@ -87,6 +87,10 @@ pub struct PosSale {
     pub quantity: i64,
     /// Paid by the customer, or refunded for a return, in cents (never negative).
     pub balance_cents: i64,
+    /// An earlier attempt may have reached the POS (its answer was lost, or its process
+    /// stopped mid-call): a connector without an idempotency key must look the sale up before
+    /// writing it. `false` on the first attempt, which writes directly.
+    pub sent_before: bool,
 }
 
 /// What the POS answered for a recorded sale.

@@ -51,6 +51,8 @@ pub struct FaultPlan {
     pub error_rate: f64,
     /// Added to every answer.
     pub latency: Duration,
+    /// The next N requests go through untouched before the "next N" faults below apply.
+    pub pass_next: u32,
     /// The next N requests are answered "rate limited" (429).
     pub rate_limit_next: u32,
     /// The next N requests are answered with a server error.
@@ -60,6 +62,10 @@ pub struct FaultPlan {
     /// The next N requests are carried out, then their connection is closed before the answer
     /// (the client cannot know whether its write happened).
     pub lose_answer_next: u32,
+    /// The next N requests are answered `foreign_status` by something in front of the POS (a
+    /// proxy, a load balancer): an HTML page, never the vendor's JSON; nothing is carried out.
+    pub foreign_next: u32,
+    pub foreign_status: u16,
 }
 
 /// What one request should suffer.
@@ -70,6 +76,8 @@ pub enum Fault {
     ServerError,
     Drop,
     LoseAnswer,
+    /// Answered with this status by a proxy (see [`foreign_answer`]).
+    Foreign(u16),
 }
 
 /// A fault plan shared by a simulator's handlers.
@@ -113,12 +121,16 @@ impl Faults {
                 false
             }
         };
-        let fault = if take(&mut plan.drop_next) {
+        let fault = if take(&mut plan.pass_next) {
+            Fault::None
+        } else if take(&mut plan.drop_next) {
             Fault::Drop
         } else if take(&mut plan.rate_limit_next) {
             Fault::RateLimited
         } else if take(&mut plan.fail_next) {
             Fault::ServerError
+        } else if take(&mut plan.foreign_next) {
+            Fault::Foreign(plan.foreign_status)
         } else if take(&mut plan.lose_answer_next) {
             Fault::LoseAnswer
         } else if plan.error_rate > 0.0 && self.rng.lock().expect("rng").unit() < plan.error_rate {
@@ -128,6 +140,20 @@ impl Faults {
         };
         (fault, latency)
     }
+}
+
+/// What a proxy or load balancer in front of the POS answers: `status` with an HTML page.
+pub fn foreign_answer(status: u16) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status =
+        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
+    let page = format!("<html><body><h1>{status}</h1><hr>nginx</body></html>");
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "text/html")],
+        page,
+    )
+        .into_response()
 }
 
 /// Ends the request without an answer: the handler's task panics, and the server closes the
@@ -231,6 +257,14 @@ mod tests {
                 Fault::None
             ]
         );
+        faults.set(FaultPlan {
+            pass_next: 1,
+            foreign_next: 1,
+            foreign_status: 404,
+            ..FaultPlan::default()
+        });
+        let fates: Vec<Fault> = (0..3).map(|_| faults.decide().0).collect();
+        assert_eq!(fates, [Fault::None, Fault::Foreign(404), Fault::None]);
     }
 
     #[test]

@@ -4,11 +4,14 @@
 //! refuses for good (the item is gone) is dead at once and its units go back to the shop.
 //! Each account has its own loop, so a POS that is down or slow never holds up the others'
 //! sales (invariant 5); across processes sharing the database, one process at a time pushes an
-//! account's sales (the lease `outbox:<account>`), and another takes over when it stops.
-//! `try_push_one` is a single step; `drive` runs the loops.
+//! account's sales (the lease `outbox:<account>`, held by one renewal task whose token stops
+//! the pushes the moment it is lost), and another takes over when it stops. Each push is marked
+//! in the database before its POS call, so that only a sale an earlier push may have delivered
+//! is looked up on the POS before it is written. `try_push_one` is a single step; `drive` runs
+//! the loops.
 
 use crate::accounts::{Account, Accounts};
-use crate::lease;
+use crate::lease::Held;
 use crate::runner::Step;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -74,8 +77,9 @@ impl OutboxWake {
 }
 
 impl Outbox {
-    /// Pushes the oldest due sale of `account`, if any.
-    pub async fn try_push_one(&self, account: &Account) -> Result<Step, StoreError> {
+    /// Pushes the oldest due sale of `account`, if any, while `held` (the account's outbox
+    /// lease) is live: a POS call in flight is abandoned the moment the lease is lost.
+    pub async fn try_push_one(&self, account: &Account, held: &Held) -> Result<Step, StoreError> {
         let Some(sale) = self
             .store
             .next_due_sale(&account.config.id, Utc::now())
@@ -83,15 +87,23 @@ impl Outbox {
         else {
             return Ok(Step::Empty);
         };
-        let pos_sale = pos_sale(&sale);
-        let lease_name = lease_name(account);
+        if !held.is_live() {
+            return Ok(Step::Empty);
+        }
+        // The mark comes before the call: whoever pushes this sale next knows it may be on
+        // the POS already, and has it looked up first.
+        let Some(sent_before) = self.store.begin_sale_push(&sale.id).await? else {
+            return Ok(Step::Ran); // confirmed or killed meanwhile
+        };
+        let pos_sale = pos_sale(&sale, sent_before);
         let pushed = tokio::select! {
+            biased;
             _ = self.stopping.cancelled() => return Ok(Step::Empty),
-            pushed = account.connector.record_sale(&pos_sale) => pushed,
-            () = lease::keep(self.lease, &lease_name, || self.hold(&lease_name)) => {
-                tracing::warn!(sale = %sale.id, "the outbox lease was lost (this process stalled); another process pushes this account's sales");
+            _ = held.token().cancelled() => {
+                tracing::warn!(sale = %sale.id, "the outbox lease was lost mid-push; the next holder looks this sale up before sending it");
                 return Ok(Step::Empty);
             }
+            pushed = account.connector.record_sale(&pos_sale) => pushed,
         };
         match pushed {
             Ok(receipt) => {
@@ -164,44 +176,28 @@ impl Outbox {
 
     /// Takes or renews this process's lease on an account's outbox.
     async fn hold(&self, lease_name: &str) -> Result<bool, StoreError> {
-        let ttl = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::MAX);
-        self.store
-            .acquire_lease(lease_name, &self.process, Utc::now(), ttl)
-            .await
+        take_lease(&self.store, lease_name, &self.process, self.lease).await
     }
 
-    /// Pushes one account's sales as they become due, while this process holds its lease.
+    /// Pushes one account's sales as they become due, while this process holds its lease;
+    /// otherwise looks again every third of the lease, to take over from a process that stopped.
     async fn drive_account(self, account: Account) {
         let wake = self.wake.of(&account.config.id);
         let lease_name = lease_name(&account);
-        // The lease is renewed every third of its length, not at every look at the outbox.
-        let mut held_until: Option<std::time::Instant> = None;
         while !self.stopping.is_cancelled() {
-            let now = std::time::Instant::now();
-            if held_until.is_none_or(|until| now >= until) {
-                held_until = match self.hold(&lease_name).await {
-                    Ok(true) => Some(now + self.lease / 3),
-                    Ok(false) => None,
-                    Err(err) => {
-                        tracing::error!(error = %err, "outbox could not reach the database");
-                        None
-                    }
-                };
+            let taken_at = tokio::time::Instant::now();
+            match self.hold(&lease_name).await {
+                Ok(true) => {
+                    let held = self.keep(taken_at, &lease_name);
+                    self.push_while_held(&account, &held, &wake).await;
+                }
+                // Another process pushes them.
+                Ok(false) => {}
+                Err(err) => tracing::error!(error = %err, "outbox could not reach the database"),
             }
-            let wait = match held_until {
-                // Sales accepted by another process ring no bell here: look every few seconds.
-                Some(until) => self
-                    .push_due(&account)
-                    .await
-                    .min(OTHERS)
-                    .min(until.saturating_duration_since(std::time::Instant::now())),
-                // Another process pushes them; look again before its lease would expire.
-                None => self.lease / 3,
-            };
             tokio::select! {
                 _ = self.stopping.cancelled() => break,
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+                _ = tokio::time::sleep(self.lease / 3) => {}
             }
         }
         if let Err(err) = self.store.release_lease(&lease_name, &self.process).await {
@@ -209,11 +205,41 @@ impl Outbox {
         }
     }
 
-    /// Pushes the account's due sales; returns how long to wait before looking again.
-    async fn push_due(&self, account: &Account) -> Duration {
+    /// The lease `lease_name`, taken by a call that began at `taken_at`, held by its own
+    /// renewal task.
+    fn keep(&self, taken_at: tokio::time::Instant, lease_name: &str) -> Held {
+        let (store, name, process, length) = (
+            self.store.clone(),
+            lease_name.to_owned(),
+            self.process.clone(),
+            self.lease,
+        );
+        Held::spawn(taken_at, self.lease, name.clone(), move || {
+            let (store, name, process) = (store.clone(), name.clone(), process.clone());
+            async move { take_lease(&store, &name, &process, length).await }
+        })
+    }
+
+    /// Pushes the account's sales as they come, until the lease is lost or stocksync stops.
+    async fn push_while_held(&self, account: &Account, held: &Held, wake: &Notify) {
+        while held.is_live() && !self.stopping.is_cancelled() {
+            let wait = self.push_due(account, held).await;
+            // Sales accepted by another process ring no bell here: look every few seconds.
+            tokio::select! {
+                _ = self.stopping.cancelled() => return,
+                _ = held.token().cancelled() => return,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(wait.min(OTHERS)) => {}
+            }
+        }
+    }
+
+    /// Pushes the account's due sales while `held` is live; returns how long to wait before
+    /// looking again.
+    async fn push_due(&self, account: &Account, held: &Held) -> Duration {
         loop {
-            match self.try_push_one(account).await {
-                Ok(Step::Ran) if !self.stopping.is_cancelled() => continue,
+            match self.try_push_one(account, held).await {
+                Ok(Step::Ran) if held.is_live() && !self.stopping.is_cancelled() => continue,
                 Ok(_) => break,
                 Err(err) => {
                     tracing::error!(error = %err, "outbox could not reach the database");
@@ -228,16 +254,28 @@ impl Outbox {
     }
 }
 
+/// Takes or renews `process`'s lease `name` for `length` from now.
+async fn take_lease(
+    store: &Store,
+    name: &str,
+    process: &str,
+    length: Duration,
+) -> Result<bool, StoreError> {
+    let ttl = chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX);
+    store.acquire_lease(name, process, Utc::now(), ttl).await
+}
+
 fn lease_name(account: &Account) -> String {
     format!("outbox:{}", account.config.id)
 }
 
 /// The sale as the POS connector takes it; its key is the sale's id, stable across retries.
-fn pos_sale(sale: &Sale) -> PosSale {
+fn pos_sale(sale: &Sale, sent_before: bool) -> PosSale {
     PosSale {
         sale_key: sale.id.to_string(),
         pos_ref: sale.pos_ref.clone(),
         quantity: sale.request.delta,
         balance_cents: sale.request.balance_cents,
+        sent_before,
     }
 }

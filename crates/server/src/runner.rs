@@ -62,6 +62,7 @@ impl Runner {
     /// Runs one due job, if any, as worker `worker`.
     pub async fn try_run_one(&self, worker: &str) -> Result<Step, StoreError> {
         let lease = chrono::Duration::from_std(self.jobs.lease).unwrap_or(chrono::Duration::MAX);
+        let claimed_at = tokio::time::Instant::now();
         let Some(task) = self
             .store
             .claim_task(
@@ -75,13 +76,12 @@ impl Runner {
             return Ok(Step::Empty);
         };
         tracing::info!(task = %task.id, kind = task.kind.as_str(), account = ?task.account, attempt = task.attempts, "job started");
-        let outcome = tokio::select! {
-            outcome = self.execute(&task) => outcome,
-            () = self.keep_lease(&task.id, worker) => {
-                tracing::warn!(task = %task.id, "the job's lease was lost (this process stalled); another worker has it");
-                return Ok(Step::Ran);
-            }
+        let held = self.hold_lease(claimed_at, &task.id, worker);
+        let Some(outcome) = held.run(self.execute(&task)).await else {
+            tracing::warn!(task = %task.id, "the job's lease was lost (taken over, or not renewed in time); the job stopped here");
+            return Ok(Step::Ran);
         };
+        drop(held);
         if self.synchronizer.stopping.is_cancelled() {
             // Interrupted, not failed: back in the queue for whichever process runs next.
             self.store.release_task(&task.id, worker).await?;
@@ -118,14 +118,22 @@ impl Runner {
         Ok(Step::Ran)
     }
 
-    /// Keeps the job's lease; returns only when it is lost.
-    async fn keep_lease(&self, id: &TaskId, worker: &str) {
-        let lease = chrono::Duration::from_std(self.jobs.lease).unwrap_or(chrono::Duration::MAX);
-        lease::keep(self.jobs.lease, id.as_str(), || {
-            let until = self.synchronizer.clock.now() + lease;
-            self.store.renew_task_lease(id, worker, until)
+    /// Holds the job's lease, claimed by a call that began at `claimed_at`, while it runs.
+    fn hold_lease(
+        &self,
+        claimed_at: tokio::time::Instant,
+        id: &TaskId,
+        worker: &str,
+    ) -> lease::Held {
+        let (store, clock) = (self.store.clone(), self.synchronizer.clock.clone());
+        let (id, worker) = (id.clone(), worker.to_owned());
+        let length = self.jobs.lease;
+        lease::Held::spawn(claimed_at, length, format!("job {id}"), move || {
+            let (store, id, worker) = (store.clone(), id.clone(), worker.clone());
+            let until =
+                clock.now() + chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX);
+            async move { store.renew_task_lease(&id, &worker, until).await }
         })
-        .await;
     }
 
     /// What follows a job's attempt: a failed sync is not retried (the schedule runs the next

@@ -153,6 +153,38 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the start of a push of sale `id` to its POS, before the call is made, so that a
+    /// process stopped mid-call leaves a trace. Answers whether an earlier push was begun (it
+    /// may have reached the POS: look the sale up before writing it), or `None` when the sale
+    /// is no longer waiting.
+    pub async fn begin_sale_push(&self, id: &SaleId) -> Result<Option<bool>> {
+        retry_conflicts(|| self.begin_sale_push_once(id)).await
+    }
+
+    async fn begin_sale_push_once(&self, id: &SaleId) -> Result<Option<bool>> {
+        let sends: Option<(i64,)> = dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let marked = sqlx::query(
+                "UPDATE stocksync_sales SET pos_sends = pos_sends + 1 WHERE id = ? AND state = 'accepted'",
+            )
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let sends = if marked == 1 {
+                sqlx::query_as("SELECT pos_sends FROM stocksync_sales WHERE id = ?")
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?
+            } else {
+                None
+            };
+            tx.commit().await?;
+            sends
+        });
+        Ok(sends.map(|(sends,)| sends > 1))
+    }
+
     /// Gives up on a sale, if it is still waiting for its POS (a confirmation that came first
     /// wins: nothing changes). With `restore`, the POS refused it for good (the item is gone,
     /// say): its units go back to the shop's quantity of its product's link, with a ledger line.

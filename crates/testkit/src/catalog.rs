@@ -18,8 +18,10 @@ pub struct Catalog {
     down: AtomicBool,
     /// Calls made, of any kind.
     pub calls: AtomicUsize,
-    /// Web sales recorded, by sale key: what the POS would hold.
-    sales: Mutex<BTreeMap<String, PosSale>>,
+    /// Every sale write received, in order, repeats included: like Hiboutik or Lightspeed,
+    /// this POS has no idempotency key, and a sale written twice is on it twice. (A push marked
+    /// `sent_before` looks its key up first, as the vendor clients do.)
+    writes: Mutex<Vec<PosSale>>,
     /// The next N `record_sale` calls fail as an outage would.
     failing_sales: AtomicUsize,
     /// Products whose sales are refused for good (archived on the POS, say).
@@ -114,9 +116,18 @@ impl Catalog {
         self.refused.lock().unwrap().insert(pos_ref.to_owned());
     }
 
-    /// The web sales recorded, each once whatever the retries.
+    /// Every web sale written, in order: a sale written twice is here twice.
     pub fn recorded_sales(&self) -> Vec<PosSale> {
-        self.sales.lock().unwrap().values().cloned().collect()
+        self.writes.lock().unwrap().clone()
+    }
+
+    /// How many times each sale key was written.
+    pub fn writes_per_key(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for sale in self.writes.lock().unwrap().iter() {
+            *counts.entry(sale.sale_key.clone()).or_default() += 1;
+        }
+        counts
     }
 
     /// A product's count.
@@ -185,7 +196,8 @@ impl PosConnector for Catalog {
         Ok(read)
     }
 
-    /// Records a sale once per key, decrementing the product like a real POS.
+    /// Writes a sale, decrementing the product like a real POS; a sale `sent_before` is looked
+    /// up by its key first and not written again if it is there.
     async fn record_sale(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         self.check()?;
         let delay = self.sale_delay_ms.load(Ordering::SeqCst) as u64;
@@ -209,8 +221,8 @@ impl PosConnector for Catalog {
                 sale.pos_ref
             )));
         }
-        let mut sales = self.sales.lock().unwrap();
-        if sales.contains_key(&sale.sale_key) {
+        let mut writes = self.writes.lock().unwrap();
+        if sale.sent_before && writes.iter().any(|w| w.sale_key == sale.sale_key) {
             return Ok(receipt());
         }
         let mut products = self.products.lock().unwrap();
@@ -219,7 +231,40 @@ impl PosConnector for Catalog {
             .find(|p| p.pos_ref == sale.pos_ref)
             .ok_or_else(|| PosError::NotFound(format!("product {}", sale.pos_ref)))?;
         product.quantity -= sale.quantity;
-        sales.insert(sale.sale_key.clone(), sale.clone());
+        writes.push(sale.clone());
         Ok(receipt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sale(key: &str, sent_before: bool) -> PosSale {
+        PosSale {
+            sale_key: key.into(),
+            pos_ref: PosRef::new("VAR-1"),
+            quantity: 1,
+            balance_cents: 100,
+            sent_before,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_write_is_counted_and_only_a_marked_retry_is_looked_up() {
+        let catalog = Catalog::default();
+        catalog.put("VAR-1", "Mug", None, 5);
+        catalog.record_sale(&sale("a", false)).await.unwrap();
+        // A push sent again as if it were the first: a second sale, as on Hiboutik.
+        catalog.record_sale(&sale("a", false)).await.unwrap();
+        // A retry that knows an earlier push may have landed: found, not written.
+        catalog.record_sale(&sale("a", true)).await.unwrap();
+        catalog.record_sale(&sale("b", true)).await.unwrap();
+        assert_eq!(
+            catalog.writes_per_key(),
+            BTreeMap::from([("a".to_owned(), 2), ("b".to_owned(), 1)])
+        );
+        assert_eq!(catalog.recorded_sales().len(), 3);
+        assert_eq!(catalog.quantity("VAR-1"), 2);
     }
 }

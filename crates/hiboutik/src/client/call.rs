@@ -211,29 +211,37 @@ impl HiboutikConnector {
         )))
     }
 
-    /// A non-2xx answer as a `PosError`.
+    /// A non-2xx answer as a `PosError`. Only Hiboutik's documented refusals, in its own
+    /// error JSON, are final: a 422 (`Rejected`) and, on reads, a 404 (`NotFound`: nothing
+    /// there). Anything else (a proxy's 404 page, a 409 or 423, a 5xx) may hide a write
+    /// carried out, and is a transient `Unavailable`, retried.
     fn refusal(&self, endpoint: &'static str, status: StatusCode, body: &[u8]) -> PosError {
-        let detail = serde_json::from_slice::<ErrorBody>(body)
-            .map(|error| error.summary())
-            .unwrap_or_else(|_| snippet(body));
+        let said = serde_json::from_slice::<ErrorBody>(body)
+            .ok()
+            .filter(|error| error.error.is_some() || error.error_description.is_some());
+        let detail = said
+            .as_ref()
+            .map(ErrorBody::summary)
+            .unwrap_or_else(|| snippet(body));
         let message = self
             .http
             .describe(endpoint, &format!("HTTP {}: {detail}", status.as_u16()));
-        match status {
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => PosError::Unauthorized(message),
-            StatusCode::NOT_FOUND => PosError::NotFound(message),
+        match (status, said.is_some()) {
+            (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN, _) => {
+                PosError::Unauthorized(message)
+            }
             // Hiboutik blocks a shop that spent its monthly quota until the month ends:
             // retrying is pointless.
-            StatusCode::TOO_MANY_REQUESTS => PosError::BudgetExhausted(self.http.describe(
+            (StatusCode::TOO_MANY_REQUESTS, _) => PosError::BudgetExhausted(self.http.describe(
                 endpoint,
                 &format!(
                     "Hiboutik answered 429, its monthly quota of calls for the shop is spent \
                      and it refuses calls until the month ends ({detail})"
                 ),
             )),
-            StatusCode::REQUEST_TIMEOUT => PosError::Unavailable(message),
-            status if status.is_server_error() => PosError::Unavailable(message),
-            _ => PosError::Rejected(message),
+            (StatusCode::UNPROCESSABLE_ENTITY, true) => PosError::Rejected(message),
+            (StatusCode::NOT_FOUND, true) => PosError::NotFound(message),
+            _ => PosError::Unavailable(message),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Recording a web sale on Hiboutik, idempotently and resumably. Hiboutik has no idempotency
-//! key, so the sale carries `ext_ref = "stocksync-{sale_key}"` and every attempt looks for it
-//! first, then does only what is missing:
+//! key, so the sale carries `ext_ref = "stocksync-{sale_key}"`; an attempt after one that may
+//! have reached Hiboutik (`PosSale::sent_before`) looks for it first, then does only what is
+//! missing (a first attempt starts at step 2):
 //!
 //! 1. `GET /sales/search/ext_ref/{ref}/`; if a sale carries it, `GET /sales/{id}` tells how far
 //!    it got, and the attempt resumes there;
@@ -53,8 +54,17 @@ enum Progress {
 impl HiboutikConnector {
     /// Records `sale` (see the module doc). The receipt's reference is Hiboutik's `sale_id`;
     /// its time is left out, Hiboutik's clock being the shop's local time without an offset.
+    /// Hiboutik documents no 404: one answered to a step of the sale (the sale being completed
+    /// vanished, a proxy's page) is retried, never taken as a refusal for good.
     #[tracing::instrument(skip_all, fields(account = %self.account, sale_key = %sale.sale_key), err)]
     pub(super) async fn sell(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
+        self.sell_steps(sale).await.map_err(|err| match err {
+            PosError::NotFound(message) => PosError::Unavailable(message),
+            other => other,
+        })
+    }
+
+    async fn sell_steps(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
         let item = item_ref(&sale.pos_ref)?;
         if sale.quantity == 0 || sale.balance_cents < 0 {
             return Err(PosError::Rejected(format!(
@@ -64,7 +74,14 @@ impl HiboutikConnector {
         }
         let ext_ref = format!("{EXT_REF_PREFIX}{}", sale.sale_key);
         let _one_at_a_time = self.selling.lock().await;
-        let (sale_id, progress) = match self.find_sale(&ext_ref).await? {
+        // Only a sale an earlier attempt may have begun is looked for: a first attempt opens
+        // its sale at once.
+        let earlier = if sale.sent_before {
+            self.find_sale(&ext_ref).await?
+        } else {
+            None
+        };
+        let (sale_id, progress) = match earlier {
             Some(sale_id) => {
                 let progress = self
                     .progress(sale_id, &ext_ref, item, sale.quantity)

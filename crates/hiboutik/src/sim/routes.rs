@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use stocksync_pos::simkit::{Fault, drop_connection};
+use stocksync_pos::simkit::{Fault, drop_connection, foreign_answer};
 
 /// Rows per page of paged lists.
 const PAGE_SIZE: usize = 250;
@@ -140,6 +140,7 @@ async fn gate(State(sim): Sim, request: Request, next: Next) -> Response {
             let _carried_out = next.run(request).await;
             drop_connection()
         }
+        Fault::Foreign(status) => foreign_answer(status),
     }
 }
 

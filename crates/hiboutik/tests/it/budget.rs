@@ -83,6 +83,7 @@ async fn a_429_in_the_middle_of_a_sale_is_a_spent_budget() {
         pos_ref: PosRef::new("2"),
         quantity: 1,
         balance_cents: 0,
+        sent_before: false,
     };
     let err = setup.connector.record_sale(&sale).await.unwrap_err();
     assert!(matches!(err, PosError::BudgetExhausted(_)), "{err:?}");

@@ -7,12 +7,22 @@ use stocksync_hiboutik::sim::Sale;
 use stocksync_hiboutik::{HiboutikSimOptions, ItemRef, SaleStep, TypeMode};
 use stocksync_pos::simkit::FaultPlan;
 
+/// A sale's first attempt.
 fn sale(key: &str, pos_ref: &str, quantity: i64, balance_cents: i64) -> PosSale {
     PosSale {
         sale_key: key.into(),
         pos_ref: PosRef::new(pos_ref),
         quantity,
         balance_cents,
+        sent_before: false,
+    }
+}
+
+/// A later attempt of `sale`, after one that may have reached Hiboutik.
+fn again(sale: PosSale) -> PosSale {
+    PosSale {
+        sent_before: true,
+        ..sale
     }
 }
 
@@ -41,7 +51,7 @@ fn assert_recorded_once(setup: &Setup, key: &str, pos_ref: &str, quantity: i64) 
 }
 
 #[tokio::test]
-async fn a_web_sale_takes_five_calls_and_its_stock_once() {
+async fn a_web_sale_takes_four_calls_and_its_stock_once() {
     for type_mode in [TypeMode::Numbers, TypeMode::Strings] {
         let setup = Setup::new(HiboutikSimOptions {
             type_mode,
@@ -69,8 +79,12 @@ async fn a_web_sale_takes_five_calls_and_its_stock_once() {
             before - 2,
             "{type_mode:?}"
         );
+        assert_eq!(
+            setup.calls_to(endpoint::SEARCH_EXT_REF),
+            0,
+            "a first attempt looks nothing up"
+        );
         for step in [
-            endpoint::SEARCH_EXT_REF,
             endpoint::CREATE_SALE,
             endpoint::SET_SALE,
             endpoint::ADD_PRODUCT,
@@ -78,19 +92,19 @@ async fn a_web_sale_takes_five_calls_and_its_stock_once() {
         ] {
             assert_eq!(setup.calls_to(step), 1, "{step}");
         }
-        assert_eq!(setup.total_calls(), 5);
+        assert_eq!(setup.total_calls(), 4);
 
         // Delivered again (the answer was lost on our side, say): found, nothing redone.
-        let again = setup
+        let repeated = setup
             .connector
-            .record_sale(&sale("order-1", "1/2", 2, 1990))
+            .record_sale(&again(sale("order-1", "1/2", 2, 1990)))
             .await
             .unwrap();
-        assert_eq!(again, receipt);
+        assert_eq!(repeated, receipt);
         assert_recorded_once(&setup, "order-1", "1/2", 2);
         assert_eq!(setup.sim.quantity("1/2").unwrap(), before - 2);
         assert_eq!(setup.calls_to(endpoint::SALE), 1);
-        assert_eq!(setup.total_calls(), 7, "a look-up and a look at the sale");
+        assert_eq!(setup.total_calls(), 6, "a look-up and a look at the sale");
     }
 }
 
@@ -112,7 +126,7 @@ async fn a_sale_interrupted_after_its_ext_ref_resumes_without_a_second_sale_or_l
 
         let receipt = setup
             .connector
-            .record_sale(&sale("k", "2", 3, 0))
+            .record_sale(&again(sale("k", "2", 3, 0)))
             .await
             .unwrap();
         let recorded = assert_recorded_once(&setup, "k", "2", 3);
@@ -148,12 +162,12 @@ async fn a_crash_right_after_creation_leaves_one_empty_open_sale_that_moves_no_s
     );
     setup
         .connector
-        .record_sale(&sale("k", "2", 1, 0))
+        .record_sale(&again(sale("k", "2", 1, 0)))
         .await
         .unwrap();
     setup
         .connector
-        .record_sale(&sale("k", "2", 1, 0))
+        .record_sale(&again(sale("k", "2", 1, 0)))
         .await
         .unwrap();
 
@@ -182,11 +196,13 @@ async fn server_errors_at_random_never_sell_twice() {
     let mut failed_attempts = 0;
     for (n, item) in items.iter().enumerate() {
         let key = format!("chaos-{n}");
+        let mut attempt = sale(&key, item, 2, 500);
         let receipt = loop {
-            match setup.connector.record_sale(&sale(&key, item, 2, 500)).await {
+            match setup.connector.record_sale(&attempt).await {
                 Ok(receipt) => break receipt,
                 Err(err) => {
                     assert!(err.is_transient(), "{err:?}");
+                    attempt.sent_before = true;
                     failed_attempts += 1;
                     assert!(failed_attempts < 100, "never converged");
                 }
@@ -237,12 +253,8 @@ async fn a_package_product_is_rejected_and_moves_no_stock() {
     })
     .await;
     let before = setup.sim.quantity("2").unwrap();
-    for _ in 0..2 {
-        let err = setup
-            .connector
-            .record_sale(&sale("bundle", "2", 1, 0))
-            .await
-            .unwrap_err();
+    for attempt in [sale("bundle", "2", 1, 0), again(sale("bundle", "2", 1, 0))] {
+        let err = setup.connector.record_sale(&attempt).await.unwrap_err();
         let PosError::Rejected(message) = &err else {
             panic!("{err:?}")
         };
@@ -272,7 +284,7 @@ async fn a_sale_key_reused_for_another_line_is_rejected() {
         .unwrap();
     let err = setup
         .connector
-        .record_sale(&sale("k", "2", 4, 0))
+        .record_sale(&again(sale("k", "2", 4, 0)))
         .await
         .unwrap_err();
     let PosError::Rejected(message) = &err else {
@@ -308,11 +320,73 @@ async fn sale_keys_of_any_characters_find_their_sale() {
         .record_sale(&sale(key, "4", 1, 0))
         .await
         .unwrap();
-    let again = setup
+    let repeated = setup
         .connector
-        .record_sale(&sale(key, "4", 1, 0))
+        .record_sale(&again(sale(key, "4", 1, 0)))
         .await
         .unwrap();
-    assert_eq!(first, again);
+    assert_eq!(first, repeated);
     assert_recorded_once(&setup, key, "4", 1);
+}
+
+#[tokio::test]
+async fn only_a_retry_after_a_lost_answer_looks_the_sale_up() {
+    let setup = Setup::new(sized(4)).await;
+    let before = setup.sim.quantity("2").unwrap();
+    // The sale is closed on Hiboutik, but the answer to the close is lost.
+    setup.sim.crash_after(SaleStep::Close);
+    let first = setup.connector.record_sale(&sale("lost", "2", 1, 0)).await;
+    assert!(first.unwrap_err().is_transient());
+    assert_eq!(
+        setup.calls_to(endpoint::SEARCH_EXT_REF),
+        0,
+        "written directly"
+    );
+
+    let receipt = setup
+        .connector
+        .record_sale(&again(sale("lost", "2", 1, 0)))
+        .await
+        .unwrap();
+    assert_eq!(
+        setup.calls_to(endpoint::SEARCH_EXT_REF),
+        1,
+        "looked up first"
+    );
+    let recorded = assert_recorded_once(&setup, "lost", "2", 1);
+    assert_eq!(receipt.pos_reference, recorded.id.to_string());
+    assert_eq!(setup.calls_to(endpoint::CREATE_SALE), 1);
+    assert_eq!(setup.sim.quantity("2").unwrap(), before - 1);
+}
+
+#[tokio::test]
+async fn only_hiboutiks_documented_refusals_are_final() {
+    // A proxy's 404 page, a 409 or a 423 (no Hiboutik JSON) at any step: retried, never a
+    // refusal for good; the retry completes the sale once.
+    for status in [404, 409, 423] {
+        for step in 0..4 {
+            let setup = Setup::new(sized(4)).await;
+            setup.sim.faults().set(FaultPlan {
+                pass_next: step,
+                foreign_next: 1,
+                foreign_status: status,
+                ..FaultPlan::default()
+            });
+            let mut attempt = sale("proxied", "2", 1, 0);
+            let mut failures = 0;
+            let receipt = loop {
+                match setup.connector.record_sale(&attempt).await {
+                    Ok(receipt) => break receipt,
+                    Err(err) => {
+                        assert!(err.is_transient(), "HTTP {status} at call {step}: {err:?}");
+                        attempt.sent_before = true;
+                        failures += 1;
+                        assert!(failures < 5, "never converged");
+                    }
+                }
+            };
+            let recorded = assert_recorded_once(&setup, "proxied", "2", 1);
+            assert_eq!(receipt.pos_reference, recorded.id.to_string());
+        }
+    }
 }

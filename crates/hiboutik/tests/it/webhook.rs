@@ -84,6 +84,7 @@ async fn closed_sales_are_announced_and_the_lines_read_back() {
         pos_ref: PosRef::new("2"),
         quantity: 1,
         balance_cents: 0,
+        sent_before: false,
     };
     setup.connector.record_sale(&web).await.unwrap();
     let closed = next(&mut deliveries).await;

@@ -244,7 +244,8 @@ impl Api {
         })
     }
 
-    /// A success read into `T`; anything else into the `PosError` it means.
+    /// A success read into `T`; anything else into the `PosError` it means: only a 400, 404 or
+    /// 422 that Lightspeed itself explains is final.
     fn read<T: DeserializeOwned>(&self, endpoint: &str, answer: Answer) -> Result<T, PosError> {
         let status = answer.status;
         if (200..300).contains(&status) {
@@ -252,9 +253,11 @@ impl Api {
                 PosError::Unavailable(self.describe(endpoint, &format!("unexpected answer: {err}")))
             });
         }
+        // Lightspeed's own error JSON: a proxy's or a load balancer's answer has none.
         let said = serde_json::from_slice::<ErrorBody>(&answer.body)
             .unwrap_or_default()
             .summary();
+        let from_lightspeed = !said.is_empty();
         let what = if said.is_empty() {
             format!("answered {status}")
         } else {
@@ -268,11 +271,14 @@ impl Api {
             403 => PosError::Unauthorized(format!(
                 "{message} (check AccountID and that the token has the employee:inventory and employee:register scopes)"
             )),
-            404 => PosError::NotFound(message),
             429 => PosError::RateLimited {
                 retry_after: answer.retry_after,
             },
-            400..=499 if status != 408 && status != 409 => PosError::Rejected(message),
+            // The documented refusals, said by Lightspeed: final.
+            404 if from_lightspeed => PosError::NotFound(message),
+            400 | 422 if from_lightspeed => PosError::Rejected(message),
+            // Anything else (a proxy's 404, an edit conflict 409, a 423, a 5xx) may hide a
+            // write carried out: retried, after a lookup.
             _ => PosError::Unavailable(message),
         })
     }

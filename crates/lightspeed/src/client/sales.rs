@@ -1,7 +1,8 @@
 //! Recording a web sale, exactly once: Lightspeed has no idempotency key, so the sale carries
-//! `referenceNumber = "stocksync-" + sale_key`, and every attempt first looks that reference up
-//! (`Sale.json?referenceNumber=`); only when no sale has it is a completed, balanced sale posted.
-//! A lost answer, a timeout or a 429 is retried the same way, so the POS never gets two.
+//! `referenceNumber = "stocksync-" + sale_key`. A first attempt posts the completed, balanced
+//! sale at once; an attempt after one that may have reached Lightspeed (`PosSale::sent_before`,
+//! or a lost answer, a timeout or a 429 within this call) first looks that reference up
+//! (`Sale.json?referenceNumber=`) and posts only when no sale has it, so the POS never gets two.
 
 use super::api::{Api, Call};
 use crate::wire::{
@@ -74,7 +75,20 @@ impl SaleSettings {
     }
 }
 
+/// Records `sale` (see the module doc). Lightspeed's 404 is no refusal of the sale (an
+/// unknown item is a 422): one answered here is retried, never final.
 pub async fn record(
+    api: &Api,
+    settings: &SaleSettings,
+    sale: &PosSale,
+) -> Result<PosSaleReceipt, PosError> {
+    sell(api, settings, sale).await.map_err(|err| match err {
+        PosError::NotFound(message) => PosError::Unavailable(message),
+        other => other,
+    })
+}
+
+async fn sell(
     api: &Api,
     settings: &SaleSettings,
     sale: &PosSale,
@@ -120,7 +134,10 @@ pub async fn record(
     let backoff = api.backoff();
     let mut failures = 0;
     loop {
-        if let Some(found) = lookup(api, &reference).await? {
+        // Looked up only when an earlier attempt may have reached Lightspeed.
+        if (sale.sent_before || failures > 0)
+            && let Some(found) = lookup(api, &reference).await?
+        {
             return receipt(api, found);
         }
         match api.send::<Page<Sale>>(&create).await {

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use stocksync_pos::simkit::{Fault, drop_connection};
+use stocksync_pos::simkit::{Fault, drop_connection, foreign_answer};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -126,6 +126,7 @@ impl Shared {
                     "Service temporarily unavailable",
                 )));
             }
+            Fault::Foreign(status) => return Err(foreign_answer(status)),
             Fault::None | Fault::LoseAnswer => {}
         }
         let token = headers

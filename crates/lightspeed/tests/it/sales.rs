@@ -9,12 +9,22 @@ use stocksync_pos::simkit::FaultPlan;
 const CREATE: &str = "POST Sale.json";
 const LOOKUP: &str = "GET Sale.json";
 
+/// A sale's first attempt.
 fn sale(key: &str, pos_ref: &str, quantity: i64, balance_cents: i64) -> PosSale {
     PosSale {
         sale_key: key.to_owned(),
         pos_ref: PosRef::new(pos_ref),
         quantity,
         balance_cents,
+        sent_before: false,
+    }
+}
+
+/// A later attempt of `sale`, after one that may have reached Lightspeed.
+fn again(sale: PosSale) -> PosSale {
+    PosSale {
+        sent_before: true,
+        ..sale
     }
 }
 
@@ -61,14 +71,15 @@ async fn the_same_sale_key_is_recorded_once() {
         .record_sale(&sale("k-1", &pos_ref, 1, 500))
         .await
         .unwrap();
+    assert_eq!(h.count(LOOKUP), 0, "a first attempt posts at once");
     let second = connector
-        .record_sale(&sale("k-1", &pos_ref, 1, 500))
+        .record_sale(&again(sale("k-1", &pos_ref, 1, 500)))
         .await
         .unwrap();
     assert_eq!(first.pos_reference, second.pos_reference);
     assert_eq!(h.sim.recorded_web_sales(), 1);
     assert_eq!(h.count(CREATE), 1);
-    assert_eq!(h.count(LOOKUP), 2);
+    assert_eq!(h.count(LOOKUP), 1, "a later attempt looks first");
 }
 
 #[tokio::test]
@@ -89,13 +100,15 @@ async fn a_lost_answer_is_found_by_its_reference_and_not_sold_twice() {
     assert_eq!(h.sim.quantity(&pos_ref), Some(before - 2));
     assert_eq!(h.count(CREATE), 1, "posted once; its answer was lost");
     assert_eq!(h.calls.with_status("83050", 0), 1);
-    assert_eq!(h.count(LOOKUP), 2, "looked up before and after");
+    assert_eq!(h.count(LOOKUP), 1, "looked up after the loss only");
     // A later retry from the outbox finds it too.
-    let again = connector
-        .record_sale(&sale("lost-1", &pos_ref, 2, 800))
+    let repeated = connector
+        .record_sale(&again(sale("lost-1", &pos_ref, 2, 800)))
         .await
         .unwrap();
-    assert_eq!(again.pos_reference, receipt.pos_reference);
+    assert_eq!(repeated.pos_reference, receipt.pos_reference);
+    assert_eq!(h.count(CREATE), 1);
+    assert_eq!(h.count(LOOKUP), 2);
     assert_eq!(h.sim.recorded_web_sales(), 1);
 }
 
@@ -115,7 +128,11 @@ async fn writes_that_did_not_happen_are_made_again() {
         .expect("recorded in the end");
     assert_eq!(h.sim.recorded_web_sales(), 1);
     assert_eq!(h.count(CREATE), 4);
-    assert_eq!(h.count(LOOKUP), 4, "a lookup before every attempt");
+    assert_eq!(
+        h.count(LOOKUP),
+        3,
+        "a lookup before every attempt but the first"
+    );
 }
 
 #[tokio::test]
@@ -216,4 +233,31 @@ async fn the_till_sale_route_sells_like_a_cashier() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn only_lightspeeds_documented_refusals_are_final() {
+    // A proxy's 404 page, a 409 or a 423 in front of Lightspeed: retried, never a refusal for
+    // good; the retry (looking first) records the sale once.
+    for status in [404, 409, 423] {
+        let h = Harness::start(options(5, 1)).await;
+        let connector = h.connector();
+        let pos_ref = h.sim.product_refs()[0].clone();
+        h.sim.write_faults().set(FaultPlan {
+            foreign_next: 1,
+            foreign_status: status,
+            ..FaultPlan::default()
+        });
+        connector
+            .record_sale(&sale("proxied", &pos_ref, 1, 100))
+            .await
+            .unwrap_or_else(|err| panic!("HTTP {status}: retried, then recorded: {err}"));
+        assert_eq!(h.sim.recorded_web_sales(), 1, "HTTP {status}");
+        assert_eq!(h.count(CREATE), 2, "HTTP {status}: posted again");
+        assert_eq!(
+            h.count(LOOKUP),
+            1,
+            "HTTP {status}: looked up before posting again"
+        );
+    }
 }

@@ -1038,6 +1038,7 @@ fn inject_faults(world: &mut World, sims: &Sims) {
         fail_next: world.rng.between(0, 3) as u32,
         drop_next: world.rng.between(0, 2) as u32,
         lose_answer_next: world.rng.between(0, 2) as u32,
+        ..FaultPlan::default()
     };
     sims.faults(vendor).set(plan);
     world.figures.fault_plans += 1;

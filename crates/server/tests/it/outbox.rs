@@ -42,7 +42,8 @@ async fn an_accepted_sale_is_recorded_on_the_pos_once(backend: Backend) {
     assert_eq!(sale["pos_reference"], format!("catalog-{id}"));
     assert!(sale["confirmed_at"].is_string());
     let recorded = app.catalog.recorded_sales();
-    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded.len(), 1, "written once: {recorded:?}");
+    assert!(!recorded[0].sent_before, "a first push is written directly");
     assert_eq!((recorded[0].quantity, recorded[0].balance_cents), (2, 200));
     assert_eq!(app.catalog.quantity("VAR-1"), 3);
     assert_eq!(shop_quantity(&app).await, 3);

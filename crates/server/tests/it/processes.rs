@@ -14,7 +14,10 @@ use stocksync_pos::simkit::{FaultPlan, catalog};
 use stocksync_square::{SquareSim, SquareSimOptions};
 use stocksync_testkit::{Backend, TestDb, on_every_backend};
 
-on_every_backend!(two_processes_share_the_work_and_take_over_from_a_killed_one);
+on_every_backend!(
+    two_processes_share_the_work_and_take_over_from_a_killed_one,
+    a_backlog_longer_than_the_lease_reaches_the_pos_once,
+);
 
 /// Products linked per POS.
 const LINKS: usize = 8;
@@ -197,8 +200,113 @@ async fn two_processes_share_the_work_and_take_over_from_a_killed_one(backend: B
     assert_no_overlap(&wait_jobs_done(survivor).await);
 }
 
+/// A backlog of web sales several leases long, on a slow Hiboutik (each call answered in
+/// 0.25 s, a sale five calls), pushed by two processes sharing one database: the lease of the
+/// account's outbox is renewed while the backlog drains, so the second process never pushes
+/// the same sales at once, and each sale is on Hiboutik once (issue 11: 56 units for 30 sales).
+async fn a_backlog_longer_than_the_lease_reaches_the_pos_once(backend: Backend) {
+    const SALES: usize = 30;
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("shared.db").display()),
+        Backend::MariaDb => db.url.expose().to_owned(),
+    };
+    let mut products = catalog(1, 3);
+    products[0].quantity = 100;
+    let hiboutik = HiboutikSim::start(HiboutikSimOptions {
+        products,
+        ..HiboutikSimOptions::default()
+    })
+    .await
+    .expect("the Hiboutik simulator");
+    let mut settings = hiboutik.account_settings();
+    settings["MaximumRequests"] = json!(1_000_000);
+    let account = settings["AccountName"].as_str().unwrap().to_owned();
+    stocksync_pos::http::install_crypto();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("an HTTP client");
+    let mut processes: Vec<Stocksync> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let port = free_port();
+            let config = json!({
+                "Listen": format!("127.0.0.1:{port}"),
+                "ecommerceDatabaseConnectionString": database,
+                "SaleRetrySeconds": 0.05,
+                "SaleRetryMaxSeconds": 0.5,
+                "JobLeaseSeconds": 5,
+                "PosAccess": { "PosConfigurations": [settings] },
+            });
+            let path = dir.path().join(format!("{name}.json"));
+            std::fs::write(&path, config.to_string()).expect("the configuration");
+            Stocksync::new(
+                path,
+                dir.path().join(format!("{name}.log")),
+                format!("http://127.0.0.1:{port}"),
+                http.clone(),
+            )
+        })
+        .collect();
+    for process in &mut processes {
+        process.start().await;
+    }
+    let (a, b) = (&processes[0], &processes[1]);
+    let pos_ref = &hiboutik.product_refs()[0];
+    let (status, link) = a
+        .post_ok(
+            "/api/items",
+            Some(&json!({ "item_pos_id": pos_ref, "item_ecommerce_id": "mug", "account_id": account })),
+        )
+        .await;
+    assert_eq!(status, 201, "{link}");
+
+    hiboutik.faults().set(FaultPlan {
+        latency: Duration::from_millis(250),
+        ..FaultPlan::default()
+    });
+    let mut sales = Vec::new();
+    for i in 0..SALES {
+        let via = if i % 2 == 0 { a } else { b };
+        let (status, answer) = via
+            .post_ok(
+                "/api/synchronizer/sale",
+                Some(&json!({ "item_ecommerce_id": "mug", "delta": 1, "balance": 500, "order_id": format!("backlog-{i}") })),
+            )
+            .await;
+        assert_eq!(status, 202, "{answer}");
+        sales.push(answer["location"].as_str().unwrap().to_owned());
+    }
+    wait_all_confirmed_within(a, &sales, Duration::from_secs(180)).await;
+
+    let mut lines_per_sale: HashMap<String, Vec<i64>> = HashMap::new();
+    for sale in hiboutik.sales().into_iter().filter(|s| s.via_api) {
+        let lines = lines_per_sale.entry(sale.ext_ref.clone()).or_default();
+        lines.extend(sale.lines.iter().map(|line| line.quantity));
+    }
+    let units: i64 = lines_per_sale.values().flatten().sum();
+    for location in &sales {
+        let id = location.rsplit('/').next().unwrap();
+        let ext_ref = format!("{}{id}", stocksync_hiboutik::EXT_REF_PREFIX);
+        assert_eq!(
+            lines_per_sale.get(&ext_ref).map(Vec::as_slice),
+            Some(&[1][..]),
+            "sale {id}: one line of one unit on Hiboutik ({units} units received for {SALES} sales)"
+        );
+    }
+    assert_eq!(units, SALES as i64, "units received on Hiboutik");
+}
+
 async fn wait_all_confirmed(process: &Stocksync, sales: &[String]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    wait_all_confirmed_within(process, sales, Duration::from_secs(60)).await;
+}
+
+async fn wait_all_confirmed_within(process: &Stocksync, sales: &[String], within: Duration) {
+    let deadline = Instant::now() + within;
     for location in sales {
         loop {
             let (status, sale) = process.get_ok(location).await;

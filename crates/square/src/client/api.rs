@@ -215,7 +215,8 @@ impl Api {
         PosError::Unavailable(self.http.describe(endpoint.name, what))
     }
 
-    /// A refusal, classified by status and Square's error code.
+    /// A refusal, classified by status and Square's error code: final only when Square's own
+    /// error JSON says so (`NOT_FOUND`, `INVALID_REQUEST_ERROR`, …).
     fn refused(
         &self,
         endpoint: &Endpoint,
@@ -234,6 +235,7 @@ impl Api {
             summary(error)
         );
         let message = self.http.describe(endpoint.name, &what);
+        let from_square = !error.code.is_empty() || !error.category.is_empty();
         let pos_error = match (
             status.as_u16(),
             error.code.as_str(),
@@ -241,8 +243,13 @@ impl Api {
         ) {
             (401 | 403, _, _) | (_, _, "AUTHENTICATION_ERROR") => PosError::Unauthorized(message),
             (_, _, "RATE_LIMIT_ERROR") => PosError::RateLimited { retry_after: None },
+            // Not Square's error JSON (a proxy's page), or a conflict: may pass on a retry,
+            // which the idempotency key makes harmless.
+            _ if !from_square => PosError::Unavailable(message),
+            (409, _, _) | (_, "CONFLICT", _) | (_, _, "API_ERROR") => {
+                PosError::Unavailable(message)
+            }
             (404, _, _) | (_, "NOT_FOUND", _) => PosError::NotFound(message),
-            (_, _, "API_ERROR") => PosError::Unavailable(message),
             _ => PosError::Rejected(message),
         };
         CallError::Refused {

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
-use stocksync_pos::simkit::{Fault, drop_connection};
+use stocksync_pos::simkit::{Fault, drop_connection, foreign_answer};
 
 /// What a Square handler answers.
 pub type Answer = Result<Json<Value>, Refusal>;
@@ -92,6 +92,7 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             )
             .into_response();
         }
+        Fault::Foreign(status) => return foreign_answer(status),
         Fault::None | Fault::LoseAnswer => {}
     }
     if let Some((status, body)) = shared.take_injected() {

@@ -5,14 +5,26 @@ use stocksync_domain::pos::PosSale;
 use stocksync_domain::{PosConnector, PosError, PosRef};
 use stocksync_pos::simkit::FaultPlan;
 
+/// A sale's first attempt.
 fn sale(key: &str, pos_ref: &str, quantity: i64) -> PosSale {
     PosSale {
         sale_key: key.into(),
         pos_ref: PosRef::new(pos_ref),
         quantity,
         balance_cents: 1_990,
+        sent_before: false,
     }
 }
+
+/// A later attempt of `sale`, after one that may have reached Square.
+fn again(sale: PosSale) -> PosSale {
+    PosSale {
+        sent_before: true,
+        ..sale
+    }
+}
+
+const BATCH_RETRIEVE: &str = "POST /v2/inventory/changes/batch-retrieve";
 
 #[tokio::test]
 async fn a_sale_is_one_in_stock_to_sold_adjustment_at_the_first_location() {
@@ -139,13 +151,13 @@ async fn recording_the_same_sale_again_later_finds_the_first_adjustment() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await; // a new occurred_at
 
     // As after a crash: a new call, a new body under the same key.
-    let again = t
+    let repeated = t
         .connector
-        .record_sale(&sale("order-10", &pos_ref, 1))
+        .record_sale(&again(sale("order-10", &pos_ref, 1)))
         .await
         .unwrap();
 
-    assert_eq!(again.pos_reference, first.pos_reference);
+    assert_eq!(repeated.pos_reference, first.pos_reference);
     assert_eq!(t.sim.recorded_web_sales(), 1);
     assert_eq!(
         t.calls
@@ -179,7 +191,7 @@ async fn a_sale_that_gave_up_on_rate_limits_can_be_made_later_once() {
     assert_eq!(t.sim.recorded_web_sales(), 0);
 
     t.connector
-        .record_sale(&sale("order-11", &pos_ref, 1))
+        .record_sale(&again(sale("order-11", &pos_ref, 1)))
         .await
         .unwrap();
     assert_eq!(t.sim.recorded_web_sales(), 1);
@@ -240,4 +252,68 @@ async fn a_long_sale_key_still_makes_one_sale() {
     );
     assert_eq!(receipt.pos_reference, t.sim.web_sales()[0].adjustment_id);
     assert_eq!(t.sim.recorded_web_sales(), 1);
+}
+
+#[tokio::test]
+async fn only_a_later_attempt_after_a_lost_answer_looks_the_sale_up() {
+    let t = setup_with(products(5)).await;
+    let pos_ref = t.sim.product_refs()[1].clone();
+    t.connector.read_stock(None).await.unwrap();
+    // Every try of the first attempt is carried out and its answer lost.
+    t.sim.faults().set(FaultPlan {
+        lose_answer_next: 5,
+        ..FaultPlan::default()
+    });
+    let err = t
+        .connector
+        .record_sale(&sale("order-20", &pos_ref, 1))
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(
+        t.calls.count(crate::ACCOUNT, BATCH_RETRIEVE),
+        0,
+        "no lookup"
+    );
+    assert_eq!(t.sim.recorded_web_sales(), 1, "applied once, under its key");
+
+    let receipt = t
+        .connector
+        .record_sale(&again(sale("order-20", &pos_ref, 1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.calls.count(crate::ACCOUNT, BATCH_RETRIEVE),
+        1,
+        "looked up"
+    );
+    assert_eq!(receipt.pos_reference, t.sim.web_sales()[0].adjustment_id);
+    assert_eq!(t.sim.recorded_web_sales(), 1);
+}
+
+#[tokio::test]
+async fn only_squares_documented_refusals_are_final() {
+    // A proxy's page (404, 409, 423: not Square's error JSON) is no refusal: the sale is
+    // retried, and made once.
+    for status in [404, 409, 423] {
+        let t = setup_with(products(5)).await;
+        let pos_ref = t.sim.product_refs()[1].clone();
+        t.connector.read_stock(None).await.unwrap();
+        t.sim.faults().set(FaultPlan {
+            foreign_next: 1,
+            foreign_status: status,
+            ..FaultPlan::default()
+        });
+        let err = t
+            .connector
+            .record_sale(&sale("proxied", &pos_ref, 1))
+            .await
+            .unwrap_err();
+        assert!(err.is_transient(), "HTTP {status}: {err:?}");
+        t.connector
+            .record_sale(&again(sale("proxied", &pos_ref, 1)))
+            .await
+            .unwrap();
+        assert_eq!(t.sim.recorded_web_sales(), 1, "HTTP {status}");
+    }
 }
