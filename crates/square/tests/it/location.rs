@@ -85,6 +85,7 @@ async fn an_account_id_naming_a_location_reads_and_sells_there_alone() {
             pos_ref: PosRef::new(&refs[2]),
             quantity: 2,
             balance_cents: 990,
+            sent_before: false,
         })
         .await
         .unwrap();
@@ -112,6 +113,7 @@ async fn an_account_id_that_is_no_location_keeps_every_active_location() {
             pos_ref: PosRef::new(&pos_ref),
             quantity: 1,
             balance_cents: 990,
+            sent_before: false,
         })
         .await
         .unwrap();
