@@ -57,7 +57,7 @@ async fn gate(State(sim): Sim, request: Request, next: Next) -> Response {
         "http://query.invalid/?{}",
         uri.query().unwrap_or_default()
     ))
-    .map(|url| url.query_pairs().into_owned().collect())
+    .map(|url| php_query(url.query_pairs().into_owned()))
     .unwrap_or_default();
     let checked = auth::check(
         &sim.keys,
@@ -97,6 +97,19 @@ async fn gate(State(sim): Sim, request: Request, next: Next) -> Response {
         }
         Fault::Foreign(status) => foreign_answer(status),
     }
+}
+
+/// Query pairs as PHP reads them into `$_GET`: a key given twice keeps its last value, in the
+/// place of its first.
+fn php_query(pairs: impl Iterator<Item = (String, String)>) -> Vec<(String, String)> {
+    let mut kept: Vec<(String, String)> = Vec::new();
+    for (key, value) in pairs {
+        match kept.iter_mut().find(|(k, _)| *k == key) {
+            Some(pair) => pair.1 = value,
+            None => kept.push((key, value)),
+        }
+    }
+    kept
 }
 
 /// One page of `rows` as WooCommerce answers lists: `per_page` (default 10, at most 100),

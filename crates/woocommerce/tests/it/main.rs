@@ -4,6 +4,7 @@
 mod auth;
 mod items;
 mod orders;
+mod python;
 mod stock;
 mod webhook;
 
