@@ -130,20 +130,21 @@ impl WooClient {
     /// through their parent's `variations/batch`, at most [`BATCH_LIMIT`] a call. One result per
     /// write, in the order given; a call that fails fails each of its writes.
     pub async fn set_stock(&self, writes: &[StockWrite]) -> Vec<WriteResult> {
-        let mut groups: BTreeMap<Option<i64>, Vec<StockWrite>> = BTreeMap::new();
-        for write in writes {
+        let mut groups: BTreeMap<Option<i64>, Vec<(usize, StockWrite)>> = BTreeMap::new();
+        for (index, write) in writes.iter().enumerate() {
             let parent = write.variation_id.map(|_| write.product_id);
-            groups.entry(parent).or_default().push(*write);
+            groups.entry(parent).or_default().push((index, *write));
         }
-        let mut results = Vec::with_capacity(writes.len());
+        let mut results: Vec<(usize, WriteResult)> = Vec::with_capacity(writes.len());
         for (parent, group) in groups {
             for chunk in group.chunks(BATCH_LIMIT) {
-                results.extend(self.write_batch(parent, chunk).await);
+                let (indexes, chunk): (Vec<usize>, Vec<StockWrite>) = chunk.iter().copied().unzip();
+                let written = self.write_batch(parent, &chunk).await;
+                results.extend(indexes.into_iter().zip(written));
             }
         }
-        let order = |write: &StockWrite| writes.iter().position(|w| w == write);
-        results.sort_by_key(|result| order(&result.write));
-        results
+        results.sort_by_key(|(index, _)| *index);
+        results.into_iter().map(|(_, result)| result).collect()
     }
 
     async fn write_batch(&self, parent: Option<i64>, chunk: &[StockWrite]) -> Vec<WriteResult> {
