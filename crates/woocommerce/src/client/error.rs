@@ -1,0 +1,27 @@
+//! `WooError`: what a WooCommerce call can end in, sorted into transient (try again later) and
+//! permanent (shop-apis.md §1.3, §1.10). Messages name the shop and the call, never a secret
+//! and never a URL (an OAuth query carries a signature).
+
+use thiserror::Error;
+
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum WooError {
+    /// Transport trouble, timeouts, 429, 5xx, a proxy's HTML page, an unreadable answer.
+    #[error("WooCommerce unavailable: {0}")]
+    Unavailable(String),
+    /// 401, or 403 with WooCommerce's own error body: the keys are wrong or lack permission.
+    #[error("WooCommerce refused our keys: {0}")]
+    Auth(String),
+    /// An unknown product, variation or order.
+    #[error("not found on WooCommerce: {0}")]
+    NotFound(String),
+    /// Any other refusal in WooCommerce's error shape (400, 413…): sending it again will not help.
+    #[error("rejected by WooCommerce: {0}")]
+    Rejected(String),
+}
+
+impl WooError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
