@@ -11,6 +11,7 @@ mod health;
 pub mod hosts;
 mod items;
 mod jobs;
+mod layer_answers;
 mod link_view;
 mod metrics;
 mod sales;
@@ -91,6 +92,7 @@ pub fn router(state: AppState, limits: ServerLimits) -> Router {
         .split_for_parts();
     let mut description = open_spec;
     description.merge(spec);
+    layer_answers::describe(&mut description);
     let description = Arc::new(description);
     let protected = documented
         .merge(crate::dashboard::data_router())

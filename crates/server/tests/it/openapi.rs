@@ -342,3 +342,71 @@ async fn real_answers_fit_their_schemas() {
     schemas.check("delete", "/api/items/{id}", status, &gone);
     assert!(schemas.checked.len() >= 28, "{:#?}", schemas.checked);
 }
+
+/// The answers of the layers around every route (host and origin checks, the dashboard's CSRF
+/// token, the time and concurrency limits, a panic) are described on the operations they can
+/// come from, in the error shape; and a real one fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_layers_answers_are_described() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, spec) = app.get("/api/openapi.json").await;
+    let statuses = |method: &str, path: &str| {
+        let responses = spec["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap();
+        for status in ["403", "421", "500", "503"] {
+            if let Some(response) = responses.get(status) {
+                let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                if path != "/readyz" {
+                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path}");
+                }
+            }
+        }
+        responses.keys().cloned().collect::<Vec<_>>()
+    };
+    let has =
+        |method: &str, path: &str, status: &str| statuses(method, path).iter().any(|s| s == status);
+    for (method, path) in ROUTES {
+        let webhook = path.starts_with("/webhooks/");
+        let changes = *method != "get";
+        assert_eq!(has(method, path, "421"), !webhook, "{method} {path}");
+        assert_eq!(
+            has(method, path, "403"),
+            changes && !webhook,
+            "{method} {path}"
+        );
+        assert!(has(method, path, "500"), "{method} {path}");
+        assert!(has(method, path, "503"), "{method} {path}");
+    }
+    let sale = &spec["paths"]["/api/synchronizer/sale"]["post"]["responses"];
+    let busy = sale["503"]["description"].as_str().unwrap();
+    assert!(
+        busy.contains("`timeout`") && busy.contains("`busy`"),
+        "{busy}"
+    );
+    let refused = sale["403"]["description"].as_str().unwrap();
+    assert!(
+        refused.contains("`foreign_origin`") && refused.contains("`csrf_token_missing`"),
+        "{refused}"
+    );
+
+    let mut schemas = Schemas {
+        spec: spec.clone(),
+        checked: Vec::new(),
+    };
+    let rebound = stocksync_testkit::http_client()
+        .post(app.url("/api/synchronizer/sale"))
+        .header("host", "evil.example")
+        .json(&json!({ "item_ecommerce_id": 42, "delta": 1, "balance": 1990 }));
+    let (status, body) = send(rebound).await;
+    assert_eq!(status, 421, "{body}");
+    assert_eq!(body["code"], "unknown_host", "{body}");
+    schemas.check("post", "/api/synchronizer/sale", status, &body);
+    let (status, body) = send(
+        stocksync_testkit::http_client()
+            .get(app.url("/api/items"))
+            .header("host", "evil.example"),
+    )
+    .await;
+    schemas.check("get", "/api/items", status, &body);
+}
