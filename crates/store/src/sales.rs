@@ -300,22 +300,27 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<Sale>, i64)> {
         let state = state.map(SaleState::as_str);
+        // One query shape per case, each read from its index (migration 0007), newest first
+        // without sorting: `(? IS NULL OR state = ?)` would sort every sale.
+        let (page, count) = match state {
+            Some(_) => (
+                select_sales!("WHERE state = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
+                "SELECT COUNT(*) FROM stocksync_sales WHERE state = ?",
+            ),
+            None => (
+                select_sales!("ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
+                "SELECT COUNT(*) FROM stocksync_sales",
+            ),
+        };
         let (rows, (total,)): (Vec<SaleRow>, (i64,)) = dispatch!(self, pool => {
-            let rows = sqlx::query_as(select_sales!(
-                "WHERE (? IS NULL OR state = ?) ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
-            ))
-            .bind(state)
-            .bind(state)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await?;
-            let total = sqlx::query_as("SELECT COUNT(*) FROM stocksync_sales WHERE (? IS NULL OR state = ?)")
-                .bind(state)
-                .bind(state)
-                .fetch_one(pool)
-                .await?;
-            (rows, total)
+            let mut rows = sqlx::query_as(page);
+            let mut total = sqlx::query_as(count);
+            if let Some(state) = state {
+                rows = rows.bind(state);
+                total = total.bind(state);
+            }
+            let rows = rows.bind(limit).bind(offset).fetch_all(pool).await?;
+            (rows, total.fetch_one(pool).await?)
         });
         let sales = rows
             .into_iter()

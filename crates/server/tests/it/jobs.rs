@@ -112,6 +112,23 @@ async fn sales_are_listed_by_state(backend: Backend) {
     );
     let (_, all) = app.get("/api/sales").await;
     assert_eq!(all["total"], 2);
+    // Newest first, a page at a time, with and without a state.
+    let listed = |page: &serde_json::Value| {
+        let sales = page["sales"].as_array().unwrap();
+        let ids = sales.iter().map(|s| s["id"].as_str().unwrap());
+        ids.map(|id| format!("/api/sales/{id}")).collect::<Vec<_>>()
+    };
+    assert_eq!(listed(&all), [dead.clone(), ok.clone()]);
+    let (_, second) = app.get("/api/sales?per_page=1&page=2").await;
+    assert_eq!(
+        (listed(&second), &second["total"]),
+        (vec![ok.clone()], &json!(2))
+    );
+    let (_, confirmed) = app.get("/api/sales?state=confirmed&per_page=1").await;
+    assert_eq!(
+        (listed(&confirmed), &confirmed["total"]),
+        (vec![ok], &json!(1))
+    );
     assert_eq!(app.get("/api/sales?state=lost").await.0, 400);
 }
 
