@@ -297,12 +297,11 @@ impl Auth {
             .await
             .map_err(Refusal::Other)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|err| {
-            Refusal::Other(PosError::Unavailable(self.http.describe(
-                TOKEN_CALL,
-                &format!("the answer broke off: {}", err.without_url()),
-            )))
-        })?;
+        let body = self
+            .http
+            .body(TOKEN_CALL, response)
+            .await
+            .map_err(|what| Refusal::Other(PosError::Unavailable(what)))?;
         if status == 200 {
             return serde_json::from_slice(&body).map_err(|err| {
                 Refusal::Other(PosError::Unavailable(

@@ -85,6 +85,22 @@ impl PosHttp {
         }
     }
 
+    /// The body of `response`, the answer to a call to `endpoint`, or what cut it short (as
+    /// [`describe`](Self::describe) words it: the vendor's client says it is unavailable).
+    pub async fn body(
+        &self,
+        endpoint: &str,
+        response: reqwest::Response,
+    ) -> Result<Vec<u8>, String> {
+        match response.bytes().await {
+            Ok(body) => Ok(body.to_vec()),
+            Err(err) => Err(self.describe(
+                endpoint,
+                &format!("the answer was cut short ({})", err.without_url()),
+            )),
+        }
+    }
+
     /// "account X, GET /path: what": the form of every client error message.
     pub fn describe(&self, endpoint: &str, what: &str) -> String {
         format!("account {}, {endpoint}: {what}", self.account)

@@ -5,7 +5,7 @@
 use crate::sales::{SaleRow, select_sales};
 use crate::shop_table::mirror_to_shop;
 use crate::{
-    LedgerLine, Result, Store, StoreError, begin_write, dispatch, locks_rows, now, retry_conflicts,
+    Dialect, LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, retry_conflicts,
     write_ledger,
 };
 use chrono::{DateTime, Utc};
@@ -94,37 +94,19 @@ impl Store {
                 .bind(id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-            if let (1, Some(sale)) = (updated, row.map(Sale::try_from).transpose()?) {
-                // Lock the product's link before reading its quantity, so that this ledger line
-                // takes its place after any change committed to the link meanwhile (MySQL
-                // would otherwise read a quantity a concurrent sync is replacing).
-                if locks_rows(pool) {
-                    sqlx::query("SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ? FOR UPDATE")
-                        .bind(sale.account_id.as_str())
-                        .bind(sale.pos_ref.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                // The product's link now (it may have been removed and added again since).
-                let link: Option<(i64, i64)> = sqlx::query_as(
-                    "SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?",
-                )
-                .bind(sale.account_id.as_str())
-                .bind(sale.pos_ref.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some((link_id, quantity)) = link {
-                    write_ledger!(tx, LedgerLine {
-                        link_id,
-                        at,
-                        reason: "sale_confirmed",
-                        before: quantity,
-                        after: quantity,
-                        sale_id: Some(id.as_str()),
-                        pos_ref: sale.pos_ref.as_str(),
-                        detail: format!("recorded on the POS as {pos_reference}"),
-                    })?;
-                }
+            if let (1, Some(sale)) = (updated, row.map(Sale::try_from).transpose()?)
+                && let Some((link_id, quantity)) = link_now(&mut tx, &sale).await?
+            {
+                write_ledger!(tx, LedgerLine {
+                    link_id,
+                    at,
+                    reason: "sale_confirmed",
+                    before: quantity,
+                    after: quantity,
+                    sale_id: Some(id.as_str()),
+                    pos_ref: sale.pos_ref.as_str(),
+                    detail: format!("recorded on the POS as {pos_reference}"),
+                })?;
             }
             tx.commit().await?;
         });
@@ -228,14 +210,7 @@ impl Store {
                 .bind(sale.pos_ref.as_str())
                 .execute(&mut *tx)
                 .await?;
-            let link: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?",
-            )
-            .bind(sale.account_id.as_str())
-            .bind(sale.pos_ref.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((link_id, after)) = link {
+            if let Some((link_id, after)) = link_now(&mut tx, &sale).await? {
                 write_ledger!(tx, LedgerLine {
                     link_id,
                     at,
@@ -311,13 +286,8 @@ impl Store {
                 if taken == 0 {
                     return Ok(Some(SaleRetry::NotEnoughStock));
                 }
-                let (link_id, after): (i64, i64) = sqlx::query_as(
-                    "SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?",
-                )
-                .bind(sale.account_id.as_str())
-                .bind(sale.pos_ref.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
+                let (link_id, after) =
+                    link_now(&mut tx, &sale).await?.ok_or(sqlx::Error::RowNotFound)?;
                 write_ledger!(tx, LedgerLine {
                     link_id,
                     at,
@@ -343,4 +313,34 @@ impl Store {
             },
         }
     }
+}
+
+/// The id and quantity of sale `sale`'s product link now, inside the transaction `tx` (the link
+/// may have been removed and added again since the sale was accepted). The link is locked
+/// before its quantity is read (MySQL), so that a ledger line written after takes its place
+/// after any change committed to the link meanwhile, never reading a quantity a concurrent sync
+/// is replacing.
+async fn link_now<DB>(tx: &mut sqlx::Transaction<'_, DB>, sale: &Sale) -> Result<Option<(i64, i64)>>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> i64: sqlx::Type<DB> + sqlx::Decode<'q, DB>,
+    for<'q> &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    if DB::LOCKS_ROWS {
+        sqlx::query("SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ? FOR UPDATE")
+            .bind(sale.account_id.as_str())
+            .bind(sale.pos_ref.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    let link =
+        sqlx::query_as("SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?")
+            .bind(sale.account_id.as_str())
+            .bind(sale.pos_ref.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(link)
 }

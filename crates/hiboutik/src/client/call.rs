@@ -174,17 +174,13 @@ impl HiboutikConnector {
             .get(LINK)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let body = response.bytes().await.map_err(|err| {
-            PosError::Unavailable(self.http.describe(
-                endpoint,
-                &format!("the answer was cut short ({})", err.without_url()),
-            ))
-        })?;
+        let body = self
+            .http
+            .body(endpoint, response)
+            .await
+            .map_err(PosError::Unavailable)?;
         if status.is_success() {
-            Ok(Answer {
-                body: body.to_vec(),
-                link,
-            })
+            Ok(Answer { body, link })
         } else {
             Err(self.refusal(endpoint, status, &body))
         }

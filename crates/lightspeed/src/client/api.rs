@@ -230,17 +230,16 @@ impl Api {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| DateTime::parse_from_rfc2822(value).ok())
             .map(|date| date.with_timezone(&Utc));
-        let body = response.bytes().await.map_err(|err| {
-            PosError::Unavailable(self.describe(
-                call.endpoint,
-                &format!("the answer broke off: {}", err.without_url()),
-            ))
-        })?;
+        let body = self
+            .http
+            .body(call.endpoint, response)
+            .await
+            .map_err(PosError::Unavailable)?;
         Ok(Answer {
             status,
             retry_after,
             date,
-            body: body.to_vec(),
+            body,
         })
     }
 

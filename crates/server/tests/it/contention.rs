@@ -68,20 +68,9 @@ async fn a_deadlock_victim_is_run_again(backend: Backend) {
         app.request(reqwest::Method::POST, "/api/synchronizer/sale")
             .json(&json!({ "item_ecommerce_id": "1", "delta": 1, "balance": 100 })),
     ));
-    if let Some(mut lock) = lock {
-        lock.wait_for_waiters(1).await;
-        // Heavier than the sale, so that InnoDB picks the sale as the victim.
-        let rows: Vec<String> = (0..200).map(|i| format!("({i})")).collect();
-        lock.execute(&format!(
-            "INSERT INTO ballast (id) VALUES {}",
-            rows.join(",")
-        ))
-        .await
-        .unwrap();
-        lock.execute("SELECT id FROM stock WHERE idProductPOS = 'A1' FOR UPDATE")
-            .await
-            .expect("the sale, not the test, is the deadlock victim");
-        lock.release().await;
+    if let Some(lock) = lock {
+        let sql = "SELECT id FROM stock WHERE idProductPOS = 'A1' FOR UPDATE";
+        lock.deadlock_the_waiter(sql, "the sale").await;
     }
     let (status, body) = sale.await.unwrap();
     assert_eq!(status, 202, "{body}");
@@ -203,20 +192,9 @@ async fn a_deadlocked_schedule_tick_is_run_again(backend: Backend) {
             store.fire_schedule(tick, tick.tick).await
         }
     });
-    if let Some(mut lock) = lock {
-        lock.wait_for_waiters(1).await;
-        // Heavier than the tick, so that InnoDB picks the tick as the victim.
-        let rows: Vec<String> = (0..200).map(|i| format!("({i})")).collect();
-        lock.execute(&format!(
-            "INSERT INTO ballast (id) VALUES {}",
-            rows.join(",")
-        ))
-        .await
-        .unwrap();
-        lock.execute("SELECT name FROM stocksync_locks WHERE name = 'jobs' FOR UPDATE")
-            .await
-            .expect("the tick, not the test, is the deadlock victim");
-        lock.release().await;
+    if let Some(lock) = lock {
+        let sql = "SELECT name FROM stocksync_locks WHERE name = 'jobs' FOR UPDATE";
+        lock.deadlock_the_waiter(sql, "the tick").await;
     }
     let fired = fired.await.unwrap().expect("the tick is run again");
     assert!(matches!(fired, TickOutcome::Fired(_)), "{fired:?}");

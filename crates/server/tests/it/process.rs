@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 use std::fs::OpenOptions;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use stocksync_testkit::TestDb;
 
 /// The built `stocksync` binary, with none of the `STOCKSYNC_*` variables of the environment the
 /// tests run in (they would override the configuration under test).
@@ -20,6 +21,36 @@ pub fn stocksync_command() -> Command {
         command.env_remove(var);
     }
     command
+}
+
+/// Two `stocksync serve` processes, A and B, on the one database `db`, both started and ready.
+/// `config` is what is particular to the test (the POS accounts, the retry and lease
+/// settings); each process adds its own listening port, and keeps its configuration and log in
+/// `dir`.
+pub async fn two_on_one_database(db: &TestDb, dir: &Path, config: Value) -> [Stocksync; 2] {
+    stocksync_pos::http::install_crypto();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client");
+    let mut processes = ["a", "b"].map(|name| {
+        let port = free_port();
+        let mut config = config.clone();
+        config["Listen"] = format!("127.0.0.1:{port}").into();
+        config["ecommerceDatabaseConnectionString"] = db.url.expose().into();
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, config.to_string()).expect("the configuration");
+        Stocksync::new(
+            path,
+            dir.join(format!("{name}.log")),
+            format!("http://127.0.0.1:{port}"),
+            http.clone(),
+        )
+    });
+    for process in &mut processes {
+        process.start().await;
+    }
+    processes
 }
 
 /// A port free at the moment (for a child process to listen on).

@@ -4,7 +4,7 @@
 //! (SIGKILL), the other takes the job over once its lease expires, and takes over the dead
 //! process's outbox too.
 
-use crate::process::{Stocksync, free_port};
+use crate::process::{Stocksync, two_on_one_database};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -25,11 +25,6 @@ const LINKS: usize = 8;
 async fn two_processes_share_the_work_and_take_over_from_a_killed_one(backend: Backend) {
     let Some(db) = TestDb::create(backend).await else {
         return;
-    };
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let database = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("shared.db").display()),
-        Backend::MariaDb => db.url.expose().to_owned(),
     };
     let square = SquareSim::start(SquareSimOptions {
         products: catalog(20, 1),
@@ -53,37 +48,19 @@ async fn two_processes_share_the_work_and_take_over_from_a_killed_one(backend: B
         .as_str()
         .unwrap()
         .to_owned();
-    stocksync_pos::http::install_crypto();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client");
-    let mut processes: Vec<Stocksync> = ["a", "b"]
-        .into_iter()
-        .map(|name| {
-            let port = free_port();
-            let config = json!({
-                "Listen": format!("127.0.0.1:{port}"),
-                "ecommerceDatabaseConnectionString": database,
-                "SaleRetrySeconds": 0.05,
-                "SaleRetryMaxSeconds": 0.5,
-                "JobLeaseSeconds": 2,
-                "PosAccess": { "PosConfigurations": [square.account_settings(), hiboutik_settings] },
-            });
-            let path = dir.path().join(format!("{name}.json"));
-            std::fs::write(&path, config.to_string()).expect("the configuration");
-            Stocksync::new(
-                path,
-                dir.path().join(format!("{name}.log")),
-                format!("http://127.0.0.1:{port}"),
-                http.clone(),
-            )
-        })
-        .collect();
-    for process in &mut processes {
-        process.start().await;
-    }
-    let (a, b) = (&processes[0], &processes[1]);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut processes = two_on_one_database(
+        &db,
+        dir.path(),
+        json!({
+            "SaleRetrySeconds": 0.05,
+            "SaleRetryMaxSeconds": 0.5,
+            "JobLeaseSeconds": 2,
+            "PosAccess": { "PosConfigurations": [square.account_settings(), hiboutik_settings] },
+        }),
+    )
+    .await;
+    let [a, b] = &processes;
     assert_eq!(a.post_ok("/api/synchronizer/start", None).await.0, 200);
     let (_, status) = b.get_ok("/api/synchronizer").await;
     assert_eq!(
@@ -209,11 +186,6 @@ async fn a_backlog_longer_than_the_lease_reaches_the_pos_once(backend: Backend) 
     let Some(db) = TestDb::create(backend).await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let database = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("shared.db").display()),
-        Backend::MariaDb => db.url.expose().to_owned(),
-    };
     let mut products = catalog(1, 3);
     products[0].quantity = 100;
     let hiboutik = HiboutikSim::start(HiboutikSimOptions {
@@ -225,37 +197,19 @@ async fn a_backlog_longer_than_the_lease_reaches_the_pos_once(backend: Backend) 
     let mut settings = hiboutik.account_settings();
     settings["MaximumRequests"] = json!(1_000_000);
     let account = settings["AccountName"].as_str().unwrap().to_owned();
-    stocksync_pos::http::install_crypto();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("an HTTP client");
-    let mut processes: Vec<Stocksync> = ["a", "b"]
-        .into_iter()
-        .map(|name| {
-            let port = free_port();
-            let config = json!({
-                "Listen": format!("127.0.0.1:{port}"),
-                "ecommerceDatabaseConnectionString": database,
-                "SaleRetrySeconds": 0.05,
-                "SaleRetryMaxSeconds": 0.5,
-                "JobLeaseSeconds": 5,
-                "PosAccess": { "PosConfigurations": [settings] },
-            });
-            let path = dir.path().join(format!("{name}.json"));
-            std::fs::write(&path, config.to_string()).expect("the configuration");
-            Stocksync::new(
-                path,
-                dir.path().join(format!("{name}.log")),
-                format!("http://127.0.0.1:{port}"),
-                http.clone(),
-            )
-        })
-        .collect();
-    for process in &mut processes {
-        process.start().await;
-    }
-    let (a, b) = (&processes[0], &processes[1]);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let processes = two_on_one_database(
+        &db,
+        dir.path(),
+        json!({
+            "SaleRetrySeconds": 0.05,
+            "SaleRetryMaxSeconds": 0.5,
+            "JobLeaseSeconds": 5,
+            "PosAccess": { "PosConfigurations": [settings] },
+        }),
+    )
+    .await;
+    let [a, b] = &processes;
     let pos_ref = &hiboutik.product_refs()[0];
     let (status, link) = a
         .post_ok(

@@ -62,6 +62,25 @@ impl RowLock {
         }
     }
 
+    /// Makes the statement that waits for this transaction's lock a deadlock victim: once it
+    /// waits, this transaction writes more than it has (200 rows into the test's `ballast`
+    /// table), so that InnoDB picks the other one, then runs `sql`, asking for a lock the other
+    /// holds, and commits. `victim` names the other one in the failure message.
+    pub async fn deadlock_the_waiter(mut self, sql: &str, victim: &str) {
+        self.wait_for_waiters(1).await;
+        let rows: Vec<String> = (0..200).map(|i| format!("({i})")).collect();
+        self.execute(&format!(
+            "INSERT INTO ballast (id) VALUES {}",
+            rows.join(",")
+        ))
+        .await
+        .unwrap();
+        self.execute(sql)
+            .await
+            .unwrap_or_else(|err| panic!("{victim}, not the test, is the deadlock victim: {err}"));
+        self.release().await;
+    }
+
     /// Commits, releasing the locks.
     pub async fn release(mut self) {
         sqlx::raw_sql("COMMIT")

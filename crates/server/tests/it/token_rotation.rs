@@ -3,9 +3,8 @@
 //! stored pair instead of staying unauthorized until restarted. A link registration asks the POS
 //! from the process that received it, so each step below runs in the process named.
 
-use crate::process::{Stocksync, free_port};
+use crate::process::{Stocksync, two_on_one_database};
 use serde_json::json;
-use std::time::Duration;
 use stocksync_lightspeed::{LightspeedSim, LightspeedSimOptions};
 use stocksync_pos::simkit::catalog;
 use stocksync_testkit::{Backend, TestDb, on_every_backend};
@@ -16,11 +15,6 @@ async fn both_processes_keep_working_after_either_rotated_the_tokens(backend: Ba
     let Some(db) = TestDb::create(backend).await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let database = match backend {
-        Backend::Sqlite => format!("sqlite://{}", dir.path().join("shared.db").display()),
-        Backend::MariaDb => db.url.expose().to_owned(),
-    };
     let lightspeed = LightspeedSim::start(LightspeedSimOptions {
         products: catalog(12, 3),
         ..LightspeedSimOptions::default()
@@ -29,34 +23,14 @@ async fn both_processes_keep_working_after_either_rotated_the_tokens(backend: Ba
     .expect("the Lightspeed simulator");
     let settings = lightspeed.account_settings();
     let account = settings["AccountID"].as_str().unwrap().to_owned();
-    stocksync_pos::http::install_crypto();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client");
-    let mut processes: Vec<Stocksync> = ["a", "b"]
-        .into_iter()
-        .map(|name| {
-            let port = free_port();
-            let config = json!({
-                "Listen": format!("127.0.0.1:{port}"),
-                "ecommerceDatabaseConnectionString": database,
-                "PosAccess": { "PosConfigurations": [settings.clone()] },
-            });
-            let path = dir.path().join(format!("{name}.json"));
-            std::fs::write(&path, config.to_string()).expect("the configuration");
-            Stocksync::new(
-                path,
-                dir.path().join(format!("{name}.log")),
-                format!("http://127.0.0.1:{port}"),
-                http.clone(),
-            )
-        })
-        .collect();
-    for process in &mut processes {
-        process.start().await;
-    }
-    let (a, b) = (&processes[0], &processes[1]);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let processes = two_on_one_database(
+        &db,
+        dir.path(),
+        json!({ "PosAccess": { "PosConfigurations": [settings] } }),
+    )
+    .await;
+    let [a, b] = &processes;
     let refs = lightspeed.product_refs();
     let mut next = 0;
     let mut link = async |via: &Stocksync, step: &str| {

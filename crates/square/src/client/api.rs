@@ -159,9 +159,11 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
             .map(|d| d.with_timezone(&Utc));
-        let bytes = response.bytes().await.map_err(|_| {
-            Attempt::Transient(self.unavailable(endpoint, "the answer was cut off"))
-        })?;
+        let bytes = self
+            .http
+            .body(endpoint.name, response)
+            .await
+            .map_err(|what| Attempt::Transient(PosError::Unavailable(what)))?;
         let errors = serde_json::from_slice::<ErrorBody>(&bytes)
             .map(|b| b.errors)
             .unwrap_or_default();

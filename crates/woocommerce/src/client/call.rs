@@ -149,17 +149,13 @@ impl WooClient {
             .get("x-wp-totalpages")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse().ok());
-        let body = response.bytes().await.map_err(|err| {
-            WooError::Unavailable(self.http.describe(
-                endpoint,
-                &format!("the answer was cut short ({})", err.without_url()),
-            ))
-        })?;
+        let body = self
+            .http
+            .body(endpoint, response)
+            .await
+            .map_err(WooError::Unavailable)?;
         if status.is_success() {
-            Ok(Answer {
-                body: body.to_vec(),
-                total_pages,
-            })
+            Ok(Answer { body, total_pages })
         } else {
             Err(self.refusal(endpoint, status, &body))
         }
