@@ -95,7 +95,7 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if let (1, Some(sale)) = (updated, row.map(Sale::try_from).transpose()?)
-                && let Some((link_id, quantity)) = link_now(&mut tx, &sale).await?
+                && let Some(LinkNow { id: link_id, quantity, .. }) = link_now(&mut tx, &sale).await?
             {
                 write_ledger!(tx, LedgerLine {
                     link_id,
@@ -210,9 +210,10 @@ impl Store {
                 .bind(sale.pos_ref.as_str())
                 .execute(&mut *tx)
                 .await?;
-            if let Some((link_id, after)) = link_now(&mut tx, &sale).await? {
+            if let Some(link) = link_now(&mut tx, &sale).await? {
+                let after = link.quantity;
                 write_ledger!(tx, LedgerLine {
-                    link_id,
+                    link_id: link.id,
                     at,
                     reason: "sale_refused",
                     before: after - sale.request.delta,
@@ -221,7 +222,8 @@ impl Store {
                     pos_ref: sale.pos_ref.as_str(),
                     detail: format!("the POS refused the sale for good ({error}); units given back"),
                 })?;
-                mirror_to_shop(self, &mut tx, sale.request.ecommerce_id.as_str()).await?;
+                // The shop item the product is linked to now (it may have been relinked).
+                mirror_to_shop(self, &mut tx, &link.item).await?;
             }
             tx.commit().await?;
         });
@@ -286,10 +288,10 @@ impl Store {
                 if taken == 0 {
                     return Ok(Some(SaleRetry::NotEnoughStock));
                 }
-                let (link_id, after) =
-                    link_now(&mut tx, &sale).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let link = link_now(&mut tx, &sale).await?.ok_or(sqlx::Error::RowNotFound)?;
+                let after = link.quantity;
                 write_ledger!(tx, LedgerLine {
-                    link_id,
+                    link_id: link.id,
                     at,
                     reason: "sale_retried",
                     before: after + sale.request.delta,
@@ -298,7 +300,7 @@ impl Store {
                     pos_ref: sale.pos_ref.as_str(),
                     detail: "a dead sale retried: its units taken again".into(),
                 })?;
-                mirror_to_shop(self, &mut tx, sale.request.ecommerce_id.as_str()).await?;
+                mirror_to_shop(self, &mut tx, &link.item).await?;
             }
             tx.commit().await?;
             Ok(None)
@@ -315,32 +317,38 @@ impl Store {
     }
 }
 
-/// The id and quantity of sale `sale`'s product link now, inside the transaction `tx` (the link
-/// may have been removed and added again since the sale was accepted). The link is locked
+/// Sale `sale`'s product link now, inside the transaction `tx` (the link may have been removed
+/// and added again since the sale was accepted, even for another shop item). The link is locked
 /// before its quantity is read (MySQL), so that a ledger line written after takes its place
 /// after any change committed to the link meanwhile, never reading a quantity a concurrent sync
 /// is replacing.
-async fn link_now<DB>(tx: &mut sqlx::Transaction<'_, DB>, sale: &Sale) -> Result<Option<(i64, i64)>>
+async fn link_now<DB>(tx: &mut sqlx::Transaction<'_, DB>, sale: &Sale) -> Result<Option<LinkNow>>
 where
     DB: Dialect,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
     for<'q> i64: sqlx::Type<DB> + sqlx::Decode<'q, DB>,
+    for<'q> String: sqlx::Type<DB> + sqlx::Decode<'q, DB>,
     for<'q> &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    if DB::LOCKS_ROWS {
-        sqlx::query("SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ? FOR UPDATE")
-            .bind(sale.account_id.as_str())
-            .bind(sale.pos_ref.as_str())
-            .execute(&mut **tx)
-            .await?;
-    }
-    let link =
-        sqlx::query_as("SELECT id, quantity FROM stock WHERE accountID = ? AND idProductPOS = ?")
-            .bind(sale.account_id.as_str())
-            .bind(sale.pos_ref.as_str())
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(link)
+    let sql = if DB::LOCKS_ROWS {
+        "SELECT id, quantity, idProductEcommerce FROM stock WHERE accountID = ? AND idProductPOS = ? FOR UPDATE"
+    } else {
+        "SELECT id, quantity, idProductEcommerce FROM stock WHERE accountID = ? AND idProductPOS = ?"
+    };
+    let link: Option<(i64, i64, String)> = sqlx::query_as(sql)
+        .bind(sale.account_id.as_str())
+        .bind(sale.pos_ref.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(link.map(|(id, quantity, item)| LinkNow { id, quantity, item }))
+}
+
+/// A sale's product link as it is now.
+struct LinkNow {
+    id: i64,
+    quantity: i64,
+    /// Its shop item (`idProductEcommerce`).
+    item: String,
 }

@@ -11,6 +11,7 @@ on_every_backend!(
     the_shop_column_follows_every_change,
     a_missing_shop_table_stops_the_start,
     two_links_changing_at_once_leave_the_sum_of_both,
+    a_retried_sale_of_a_relinked_product_moves_its_new_item,
 );
 
 const SHOP_SQL: &str =
@@ -151,4 +152,32 @@ async fn a_missing_shop_table_stops_the_start(backend: Backend) {
         error.contains("the configured ShopTable cannot be updated"),
         "{error}"
     );
+}
+
+/// A dead sale's product was linked to another shop item since: retrying it takes the units from
+/// the product's link now, so that item's column must follow (it was the sale's old item that
+/// was recomputed, and the new one kept the units: the shop oversold).
+async fn a_retried_sale_of_a_relinked_product_moves_its_new_item(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, options()).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    let link = app.link("VAR-1", "1").await;
+    app.catalog.refuse_sales_of("VAR-1");
+    let sale = app.sell("1", 1).await;
+    assert_eq!(app.wait_sale(&sale).await["state"], "dead");
+    assert_eq!(shop(&app.db).await[0], (1, 5), "its unit given back");
+
+    let (status, _) = app
+        .delete(&format!("/api/items/{}", link["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, 204);
+    app.link("VAR-1", "3").await;
+    assert_eq!(shop(&app.db).await[2], (3, 5));
+
+    // The POS is slow: the retried sale stays on its way while the columns are read.
+    app.catalog.slow_sales(std::time::Duration::from_secs(120));
+    let (status, answer) = app.post_empty(&format!("{sale}/retry")).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(shop(&app.db).await[2], (3, 4), "the new item's column follows");
 }
