@@ -134,6 +134,25 @@ impl PosError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Unavailable(_))
     }
+
+    /// The error of a step after which the sale may already be on the POS (or of a step that
+    /// cannot refuse it): a refusal or a "not found" there is no final answer about the sale,
+    /// so it becomes [`PosError::Unavailable`] and the sale is tried again, looked up first.
+    /// Its units are never given back on such an error.
+    pub fn not_final(self) -> Self {
+        match self {
+            Self::Rejected(message) | Self::NotFound(message) => Self::Unavailable(message),
+            other => other,
+        }
+    }
+
+    /// [`PosError::not_final`] for a "not found" only: a refusal stays final.
+    pub fn not_found_not_final(self) -> Self {
+        match self {
+            Self::NotFound(message) => Self::Unavailable(message),
+            other => other,
+        }
+    }
 }
 
 /// One POS account, seen through the operations stocksync needs.
@@ -162,6 +181,21 @@ pub trait PosConnector: Send + Sync {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_error_that_may_hide_a_write_is_never_final() {
+        let unavailable = |m: &str| PosError::Unavailable(m.into());
+        assert_eq!(PosError::Rejected("r".into()).not_final(), unavailable("r"));
+        assert_eq!(PosError::NotFound("n".into()).not_final(), unavailable("n"));
+        assert_eq!(PosError::NotFound("n".into()).not_found_not_final(), unavailable("n"));
+        assert_eq!(
+            PosError::Rejected("r".into()).not_found_not_final(),
+            PosError::Rejected("r".into()),
+            "a refusal before anything was written stays final"
+        );
+        let auth = PosError::Unauthorized("a".into());
+        assert_eq!(auth.clone().not_final(), auth);
+    }
+
     use super::*;
 
     #[test]

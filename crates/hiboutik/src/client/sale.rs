@@ -58,10 +58,9 @@ impl HiboutikConnector {
     /// vanished, a proxy's page) is retried, never taken as a refusal for good.
     #[tracing::instrument(skip_all, fields(account = %self.account, sale_key = %sale.sale_key), err)]
     pub(super) async fn sell(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
-        self.sell_steps(sale).await.map_err(|err| match err {
-            PosError::NotFound(message) => PosError::Unavailable(message),
-            other => other,
-        })
+        self.sell_steps(sale)
+            .await
+            .map_err(PosError::not_found_not_final)
     }
 
     async fn sell_steps(&self, sale: &PosSale) -> Result<PosSaleReceipt, PosError> {
@@ -95,13 +94,17 @@ impl HiboutikConnector {
             self.add_line(sale_id, item, sale).await?;
         }
         if progress != Progress::Closed {
+            // The line is on the sale (the stock moved): a refused close (say, closed already by
+            // an earlier attempt whose answer was lost) is no refusal of the sale. Retried, the
+            // sale is looked up and found closed.
             let id = sale_id.to_string();
             self.post(
                 "POST /sales/close",
                 &["sales", "close", ""],
                 &[("sale_id", id)],
             )
-            .await?;
+            .await
+            .map_err(PosError::not_final)?;
         }
         Ok(PosSaleReceipt {
             pos_reference: sale_id.to_string(),

@@ -82,10 +82,9 @@ pub async fn record(
     settings: &SaleSettings,
     sale: &PosSale,
 ) -> Result<PosSaleReceipt, PosError> {
-    sell(api, settings, sale).await.map_err(|err| match err {
-        PosError::NotFound(message) => PosError::Unavailable(message),
-        other => other,
-    })
+    sell(api, settings, sale)
+        .await
+        .map_err(PosError::not_found_not_final)
 }
 
 async fn sell(
@@ -135,8 +134,9 @@ async fn sell(
     let mut failures = 0;
     loop {
         // Looked up only when an earlier attempt may have reached Lightspeed.
+        // A failed look-up says nothing about the sale, which may exist: never final.
         if (sale.sent_before || failures > 0)
-            && let Some(found) = lookup(api, &reference).await?
+            && let Some(found) = lookup(api, &reference).await.map_err(PosError::not_final)?
         {
             return receipt(api, found);
         }

@@ -118,11 +118,14 @@ impl SquareConnector {
                 .api
                 .next_page(&CHANGES_RETRIEVE, cursor.as_deref(), page.cursor)?;
             if cursor.is_none() {
+                // Square took the key, so the sale may well be recorded (its reads can lag, or
+                // it went to another location): never a final refusal, which would give the
+                // units back; retried, and at worst dead with its units kept sold.
                 let what = format!(
-                    "Square knows the sale's idempotency key but no adjustment with reference '{}' on {} at {location}",
+                    "Square knows the sale's idempotency key but shows no adjustment with reference '{}' on {} at {location} yet",
                     sale.sale_key, sale.pos_ref
                 );
-                return Err(PosError::Rejected(
+                return Err(PosError::Unavailable(
                     self.api.http.describe(CHANGES_CREATE.name, &what),
                 ));
             }

@@ -119,3 +119,35 @@ async fn an_account_id_that_is_no_location_keeps_every_active_location() {
         .unwrap();
     assert_eq!(sim.web_sales()[0].location_id, "L1MAIN", "the first");
 }
+
+/// A sale recorded before an upgrade at the first location, sent again after it at the
+/// `AccountID` location: Square knows its key, and its adjustment is not where the lookup looks.
+/// That is no refusal (the units must not go back to the shop): a transient failure.
+#[tokio::test]
+async fn a_known_key_whose_adjustment_is_elsewhere_is_not_a_refusal() {
+    let sim = two_locations().await;
+    let calls = CallLog::default();
+    let refs = sim.product_refs();
+    let sale = PosSale {
+        sale_key: "order-before-upgrade".into(),
+        pos_ref: PosRef::new(&refs[3]),
+        quantity: 1,
+        balance_cents: 500,
+        sent_before: false,
+    };
+    // Before: the first active location (AccountID names none of them).
+    connect_as(&sim, &calls, "merchant")
+        .record_sale(&sale)
+        .await
+        .unwrap();
+    // After: the AccountID is the second location.
+    let err = connect_as(&sim, &calls, SHOP)
+        .record_sale(&PosSale {
+            sent_before: true,
+            ..sale
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(sim.web_sales().len(), 1, "recorded once");
+}
