@@ -87,14 +87,16 @@ impl Outbox {
         else {
             return Ok(Step::Empty);
         };
-        if !held.is_live() {
-            return Ok(Step::Empty);
-        }
         // The mark comes before the call: whoever pushes this sale next knows it may be on
         // the POS already, and has it looked up first.
         let Some(sent_before) = self.store.begin_sale_push(&sale.id).await? else {
             return Ok(Step::Ran); // confirmed or killed meanwhile
         };
+        // Checked after the mark (which may have waited on the database), right before the
+        // call: a process that stalled past its lease must not send what the new holder sends.
+        if !held.is_live() {
+            return Ok(Step::Empty);
+        }
         let pos_sale = pos_sale(&sale, sent_before);
         let pushed = tokio::select! {
             biased;

@@ -12,7 +12,7 @@
 use super::{AppState, error::ApiError};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
@@ -47,7 +47,7 @@ pub async fn require_api_key(
     let Some(token) = live_session(&state, request.headers()).await? else {
         return Err(ApiError::unauthorized());
     };
-    if changes_state(request.method()) && !has_csrf_token(&token, request.headers()) {
+    if super::hosts::changes_state(request.method()) && !has_csrf_token(&token, request.headers()) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf_token_missing",
@@ -56,10 +56,6 @@ pub async fn require_api_key(
         ));
     }
     Ok(next.run(request).await)
-}
-
-fn changes_state(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 /// Whether `presented` is the API key (for the dashboard's login form).

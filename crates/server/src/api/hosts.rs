@@ -68,7 +68,7 @@ impl AllowedHosts {
             // An address cannot be rebound: it is ours if we listen on it.
             return ip.is_loopback() || ip == self.listen.ip() || self.listen.ip().is_unspecified();
         }
-        host == "localhost" || self.configured(&host, port)
+        is_loopback_name(&host) || self.configured(&host, port)
     }
 
     /// Whether `host` (with `port`) matches an `AllowedHosts` entry other than `*`.
@@ -103,6 +103,22 @@ impl AllowedHosts {
     }
 }
 
+/// Whether `authority` (`host[:port]`) names this machine's loopback: `localhost` or a loopback
+/// address.
+pub(crate) fn is_loopback(authority: &str) -> bool {
+    split_authority(authority).is_some_and(|(host, _)| {
+        is_loopback_name(&host)
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    host == "localhost"
+}
+
 /// `host[:port]` (or `[v6]:port`), lower-cased and without a trailing dot; `None` when it is
 /// not an authority (empty, a path, a bad port).
 fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
@@ -131,8 +147,9 @@ fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
     (!host.is_empty()).then_some((host, port))
 }
 
-/// Whether `method` may change something (and so must come from our own origin).
-fn changes_state(method: &Method) -> bool {
+/// Whether `method` may change something (and so must come from our own origin, and carry the
+/// session's CSRF token when a cookie authenticates it).
+pub(crate) fn changes_state(method: &Method) -> bool {
     !matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE

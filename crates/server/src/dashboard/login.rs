@@ -100,16 +100,7 @@ pub fn served_securely(headers: &HeaderMap) -> bool {
         .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
         || text("forwarded").is_some_and(|f| f.to_ascii_lowercase().contains("proto=https"));
     let host = text(header::HOST.as_str()).unwrap_or_default();
-    let name = host
-        .rsplit_once(':')
-        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(host, |(name, _)| name)
-        .trim_matches(['[', ']']);
-    let loopback = name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    forwarded_https || !loopback
+    forwarded_https || !crate::api::hosts::is_loopback(host)
 }
 
 fn see_dashboard(jar: CookieJar) -> Response {
