@@ -24,6 +24,8 @@ pub struct Catalog {
     writes: Mutex<Vec<PosSale>>,
     /// The next N `record_sale` calls fail as an outage would.
     failing_sales: AtomicUsize,
+    /// The next N `record_sale` calls write the sale, then fail as a lost answer would.
+    losing_answers: AtomicUsize,
     /// Products whose sales are refused for good (archived on the POS, say).
     refused: Mutex<BTreeSet<String>>,
     /// Products left out of bulk reads though they exist (never counted, as Square does).
@@ -109,6 +111,11 @@ impl Catalog {
     /// The next `n` sales fail with a transient error.
     pub fn fail_next_sales(&self, n: usize) {
         self.failing_sales.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` sales are written, then their answer is lost (a transient error).
+    pub fn lose_answers_of_next_sales(&self, n: usize) {
+        self.losing_answers.store(n, Ordering::SeqCst);
     }
 
     /// Sales of `pos_ref` are refused for good from now on.
@@ -232,6 +239,15 @@ impl PosConnector for Catalog {
             .ok_or_else(|| PosError::NotFound(format!("product {}", sale.pos_ref)))?;
         product.quantity -= sale.quantity;
         writes.push(sale.clone());
+        if self
+            .losing_answers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(PosError::Unavailable(
+                "the test catalog's answer was lost".into(),
+            ));
+        }
         Ok(receipt())
     }
 }

@@ -6,6 +6,7 @@ use stocksync_testkit::{ACCOUNT, Backend, TestApp, on_every_backend};
 on_every_backend!(
     an_accepted_sale_is_recorded_on_the_pos_once,
     transient_failures_are_retried_until_the_sale_is_recorded,
+    a_sale_whose_answer_was_lost_is_looked_up_not_written_again,
     a_sale_out_of_attempts_is_dead_and_can_be_retried,
     a_sale_the_pos_refuses_for_good_gives_its_units_back,
     only_dead_sales_can_be_retried,
@@ -65,6 +66,22 @@ async fn transient_failures_are_retried_until_the_sale_is_recorded(backend: Back
     assert_eq!(sale["state"], "confirmed", "{sale}");
     assert_eq!(sale["attempts"], 3, "two failures, then the success");
     assert_eq!(app.catalog.recorded_sales().len(), 1);
+    assert_eq!(app.catalog.quantity("VAR-1"), 4);
+}
+
+/// The POS wrote the sale but its answer was lost: the retry must say the sale may be there
+/// (`sent_before`), so that the POS looks it up instead of writing it again.
+async fn a_sale_whose_answer_was_lost_is_looked_up_not_written_again(backend: Backend) {
+    let Some(app) = linked_app(backend, 5).await else {
+        return;
+    };
+    app.catalog.lose_answers_of_next_sales(1);
+    let location = app.sell("1", 1).await;
+    let sale = app.wait_sale(&location).await;
+    assert_eq!(sale["state"], "confirmed", "{sale}");
+    assert_eq!(sale["attempts"], 2, "the lost answer, then the look-up");
+    let writes: Vec<usize> = app.catalog.writes_per_key().into_values().collect();
+    assert_eq!(writes, [1], "written once");
     assert_eq!(app.catalog.quantity("VAR-1"), 4);
 }
 
