@@ -186,7 +186,10 @@ mod tests {
         let unavailable = |m: &str| PosError::Unavailable(m.into());
         assert_eq!(PosError::Rejected("r".into()).not_final(), unavailable("r"));
         assert_eq!(PosError::NotFound("n".into()).not_final(), unavailable("n"));
-        assert_eq!(PosError::NotFound("n".into()).not_found_not_final(), unavailable("n"));
+        assert_eq!(
+            PosError::NotFound("n".into()).not_found_not_final(),
+            unavailable("n")
+        );
         assert_eq!(
             PosError::Rejected("r".into()).not_found_not_final(),
             PosError::Rejected("r".into()),

@@ -179,5 +179,9 @@ async fn a_retried_sale_of_a_relinked_product_moves_its_new_item(backend: Backen
     app.catalog.slow_sales(std::time::Duration::from_secs(120));
     let (status, answer) = app.post_empty(&format!("{sale}/retry")).await;
     assert_eq!(status, 202, "{answer}");
-    assert_eq!(shop(&app.db).await[2], (3, 4), "the new item's column follows");
+    assert_eq!(
+        shop(&app.db).await[2],
+        (3, 4),
+        "the new item's column follows"
+    );
 }
