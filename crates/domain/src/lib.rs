@@ -1,4 +1,5 @@
-//! The vocabulary of stocksync: ids, quantities, links, sales, tasks and the POS connector port.
+//! The vocabulary of stocksync: ids, quantities, links, sales, tasks, and the POS and shop
+//! connector ports.
 //!
 //! Pure types and rules only. Nothing here touches the network, the database or a runtime;
 //! the `store`, `server` and (later) `pos` crates depend on this one, never the reverse.
@@ -28,7 +29,9 @@ pub mod link;
 pub mod ports;
 pub mod pos;
 pub mod sale;
+pub mod shop;
 pub mod task;
 
 pub use ids::{AccountId, EcommerceId, LinkId, PosRef, SaleId, TaskId};
 pub use pos::{PosConnector, PosError, PosKind};
+pub use shop::{ShopConnector, ShopError, ShopKind};
