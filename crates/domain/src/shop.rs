@@ -21,13 +21,19 @@ named_enum!(ShopKind {
     WooCommerce => "woocommerce",
 });
 
+/// Where an item is on the shop: its id, and what the platform needs besides the id to read or
+/// write it, opaque to everyone but the connector (WooCommerce: the parent product of a
+/// variation). Stocksync stores the locator with the item's push.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ItemRef {
+    pub id: EcommerceId,
+    pub locator: Option<String>,
+}
+
 /// A sellable unit as the shop describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShopItem {
-    pub id: EcommerceId,
-    /// What the platform needs besides the id to write this item, opaque to everyone but the
-    /// connector (WooCommerce: the parent product of a variation). Stored with the item's push.
-    pub locator: Option<String>,
+    pub item: ItemRef,
     pub name: String,
     pub sku: Option<String>,
     pub barcode: Option<String>,
@@ -39,8 +45,7 @@ pub struct ShopItem {
 /// One quantity to set on the shop.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LevelWrite {
-    pub item: EcommerceId,
-    pub locator: Option<String>,
+    pub item: ItemRef,
     pub quantity: i64,
     /// What stocksync last knew the shop to have: a platform with compare-and-set (Shopify)
     /// refuses the write when the shop has something else; the others ignore it.
@@ -127,9 +132,9 @@ pub trait ShopConnector: Send + Sync {
     /// Every sellable item (matching, adoption, reconciliation).
     async fn items(&self) -> Result<Vec<ShopItem>, ShopError>;
 
-    /// The items with these ids, in as few calls as the platform allows; unknown ids are absent.
-    /// Read right before a push (what the shop has now) and after it.
-    async fn items_by_id(&self, ids: &[EcommerceId]) -> Result<Vec<ShopItem>, ShopError>;
+    /// These items, in as few calls as the platform allows; unknown ones are absent. Read
+    /// right before a push (what the shop has now) and after it.
+    async fn items_by_ref(&self, items: &[ItemRef]) -> Result<Vec<ShopItem>, ShopError>;
 
     /// The items whose SKU is one of these, exactly.
     async fn items_by_sku(&self, skus: &[String]) -> Result<Vec<ShopItem>, ShopError>;
