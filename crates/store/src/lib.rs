@@ -16,6 +16,9 @@ mod sales;
 mod schedules;
 mod sessions;
 mod settings;
+mod shop_events;
+mod shop_lines;
+mod shop_push;
 mod shop_table;
 mod stats;
 mod sync;
@@ -28,6 +31,9 @@ pub use outbox::SaleRetry;
 pub use read_jobs::ReadRequest;
 pub use sales::SaleOutcome;
 pub use schedules::{ScheduleState, ScheduleTick, TickOutcome};
+pub use shop_events::ShopEventView;
+pub use shop_lines::{LineSeen, ShopReadState};
+pub use shop_push::{ShopPush, ShopPushStats};
 pub use shop_table::{BadIdentifier, ShopTable};
 pub use sync::{Drift, Missing, PosRead, SyncReport};
 pub use tasks::{NewJob, NextStep, TaskOutcome};
@@ -103,14 +109,25 @@ pub(crate) trait Dialect: sqlx::Database {
     /// Whether rows must be locked explicitly (`SELECT … FOR UPDATE`) before a transaction
     /// reads what it will write from. SQLite's `BEGIN IMMEDIATE` already locks the database.
     const LOCKS_ROWS: bool;
+    /// `INSERT` that leaves an existing row as it is.
+    const INSERT_OR_IGNORE: &'static str;
+    /// Adds shop item `?` to the push queue (`?` the time) if it is not there, and locks its row
+    /// either way (MySQL: the duplicate-key update takes the row's exclusive lock).
+    const INSERT_SHOP_ITEM: &'static str;
 }
 
 impl Dialect for sqlx::Sqlite {
     const LOCKS_ROWS: bool = false;
+    const INSERT_OR_IGNORE: &'static str = "INSERT OR IGNORE";
+    const INSERT_SHOP_ITEM: &'static str = "INSERT INTO stocksync_shop_items (item_ecommerce_id, wanted, due, changed_at) \
+         VALUES (?, 0, 1, ?) ON CONFLICT (item_ecommerce_id) DO NOTHING";
 }
 
 impl Dialect for sqlx::MySql {
     const LOCKS_ROWS: bool = true;
+    const INSERT_OR_IGNORE: &'static str = "INSERT IGNORE";
+    const INSERT_SHOP_ITEM: &'static str = "INSERT INTO stocksync_shop_items (item_ecommerce_id, wanted, due, changed_at) \
+         VALUES (?, 0, 1, ?) ON DUPLICATE KEY UPDATE item_ecommerce_id = item_ecommerce_id";
 }
 
 pub(crate) trait WriteTx {
@@ -121,6 +138,11 @@ pub(crate) trait WriteTx {
 /// [`Dialect::LOCKS_ROWS`] of a pool, inside a `dispatch!` body.
 pub(crate) fn locks_rows<P: WriteTx>(_pool: &P) -> bool {
     P::Db::LOCKS_ROWS
+}
+
+/// [`Dialect::INSERT_OR_IGNORE`] of a pool, inside a `dispatch!` body.
+pub(crate) fn insert_or_ignore<P: WriteTx>(_pool: &P) -> &'static str {
+    P::Db::INSERT_OR_IGNORE
 }
 
 impl WriteTx for SqlitePool {
@@ -149,6 +171,8 @@ pub struct Store {
     pool: Pool,
     /// The shop's own table, into which quantities are mirrored, if one is configured.
     shop_table: Option<ShopTable>,
+    /// Whether a shop platform is configured: changes of links queue pushes (`shop_push.rs`).
+    shop_platform: bool,
 }
 
 /// Why a storage call failed. Messages never contain a password.
@@ -217,6 +241,7 @@ impl Store {
         Ok(Self {
             pool,
             shop_table: None,
+            shop_platform: false,
         })
     }
 

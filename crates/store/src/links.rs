@@ -235,17 +235,31 @@ impl Store {
         Ok(rows.into_iter().map(Link::from).collect())
     }
 
-    /// Changes the quantity below which sales are refused. `None` if there is no such link.
+    /// Changes the quantity below which sales are refused (and so what the shop may show of
+    /// its item). `None` if there is no such link.
     pub async fn set_limit_quantity(&self, id: LinkId, limit: i64) -> Result<Option<Link>> {
-        // MySQL counts only changed rows (a no-op update reports 0), so read the link back.
-        dispatch!(self, pool => {
-            sqlx::query("UPDATE stock SET limitQuantity = ? WHERE id = ?")
-                .bind(limit)
-                .bind(id)
-                .execute(pool)
-                .await?;
-        });
+        retry_conflicts(|| self.set_limit_quantity_once(id, limit)).await?;
         self.link(id).await
+    }
+
+    async fn set_limit_quantity_once(&self, id: LinkId, limit: i64) -> Result<()> {
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let item: Option<(String,)> = sqlx::query_as("SELECT idProductEcommerce FROM stock WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some((item,)) = item {
+                sqlx::query("UPDATE stock SET limitQuantity = ? WHERE id = ?")
+                    .bind(limit)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                mirror_to_shop(self, &mut tx, &item).await?;
+                tx.commit().await?;
+            }
+        });
+        Ok(())
     }
 
     /// Makes a link its shop item's primary one (and no other), or not primary. `None` if there

@@ -3,6 +3,7 @@
 
 use crate::links::{LinkRow, select_links};
 use crate::shop_table::mirror_to_shop;
+use crate::shop_events::{ShopEvent, record_shop_event};
 use crate::{
     LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, retry_conflicts,
     unique_violation, write_ledger,
@@ -17,6 +18,10 @@ use stocksync_domain::{AccountId, EcommerceId, PosRef, SaleId};
 pub enum SaleOutcome {
     /// Stored, and the stock decremented.
     Accepted(Sale),
+    /// A shop's order line the stock no longer covered ([`Store::accept_shop_sale`]): stored,
+    /// the units taken below the limit anyway (the customer paid), and an `oversold` event
+    /// written with it.
+    Oversold(Sale),
     /// The idempotency key was seen before with the same request: the first sale, unchanged.
     Replayed(Sale),
     /// The idempotency key was seen before with a different request; nothing changed.
@@ -93,10 +98,21 @@ impl TryFrom<SaleRow> for Sale {
 /// The transaction's result before it is turned into a [`SaleOutcome`].
 enum Accepted {
     Done(Sale),
+    Oversold(Sale),
     Previous(SaleRow),
     DuplicateRaced,
     UnknownItem,
     NotEnoughStock(Link),
+}
+
+/// Whether a sale may take a link below its limit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Oversell<'a> {
+    /// A request to `POST /api/synchronizer/sale`: refused when the stock does not cover it.
+    Refuse,
+    /// A line of this shop order, which the shop already took (and was paid for): recorded
+    /// anyway, and reported.
+    Report { order_id: &'a str },
 }
 
 impl Store {
@@ -106,10 +122,27 @@ impl Store {
     /// are written in the same transaction, before the caller answers.
     #[tracing::instrument(skip_all, fields(item = %request.ecommerce_id, delta = request.delta), err)]
     pub async fn accept_sale(&self, request: &SaleRequest) -> Result<SaleOutcome> {
-        retry_conflicts(|| self.accept_sale_once(request)).await
+        retry_conflicts(|| self.accept_sale_once(request, Oversell::Refuse)).await
     }
 
-    async fn accept_sale_once(&self, request: &SaleRequest) -> Result<SaleOutcome> {
+    /// Accepts a sale (or return) of a shop platform's order line, as [`Store::accept_sale`],
+    /// except that a sale the stock no longer covers is still taken (the shop sold it, the
+    /// customer paid, the POS must hear of it): from the link a sale would take it from, below its
+    /// limit, as [`SaleOutcome::Oversold`], with an `oversold` shop event in the same transaction.
+    #[tracing::instrument(skip_all, fields(item = %request.ecommerce_id, delta = request.delta), err)]
+    pub async fn accept_shop_sale(
+        &self,
+        request: &SaleRequest,
+        order_id: &str,
+    ) -> Result<SaleOutcome> {
+        retry_conflicts(|| self.accept_sale_once(request, Oversell::Report { order_id })).await
+    }
+
+    async fn accept_sale_once(
+        &self,
+        request: &SaleRequest,
+        oversell: Oversell<'_>,
+    ) -> Result<SaleOutcome> {
         let at = now();
         let sale_id = SaleId::new(uuid::Uuid::new_v4().to_string());
         let accepted: Result<Accepted> = dispatch!(self, pool => async {
@@ -161,6 +194,18 @@ impl Store {
                     break;
                 }
             }
+            let mut oversold = None;
+            if chosen.is_none() {
+                if let Oversell::Report { order_id } = oversell {
+                    sqlx::query("UPDATE stock SET quantity = quantity - ? WHERE id = ?")
+                        .bind(request.delta)
+                        .bind(best.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    oversold = Some(order_id);
+                    chosen = Some(best.clone());
+                }
+            }
             let Some(link) = chosen else {
                 // What is there now (the link may have changed while this waited for its lock).
                 let now: Option<LinkRow> = sqlx::query_as(select_links!("WHERE stock.id = ?"))
@@ -198,10 +243,29 @@ impl Store {
                 }
                 Err(err) => Err(err.into()),
                 Ok(_) => {
+                    if let Some(order_id) = oversold {
+                        let short = request.delta - (after + request.delta - link.limit_quantity).max(0);
+                        record_shop_event(&mut tx, ShopEvent {
+                            at,
+                            kind: "oversold",
+                            item: request.ecommerce_id.as_str(),
+                            order_id: Some(order_id),
+                            units: short,
+                            detail: format!(
+                                "order {order_id} sold {} unit(s) of shop item {}, {short} more than stocksync allowed; \
+                                 the POS product {} now has {after} against a limit of {}",
+                                request.delta, request.ecommerce_id, link.pos_ref, link.limit_quantity
+                            ),
+                        }).await?;
+                    }
                     write_ledger!(tx, LedgerLine {
                         link_id: link.id,
                         at,
-                        reason: if request.is_return() { "web_return" } else { "web_sale" },
+                        reason: match (request.is_return(), oversold.is_some()) {
+                            (true, _) => "web_return",
+                            (false, false) => "web_sale",
+                            (false, true) => "web_sale_oversold",
+                        },
                         before: after + request.delta,
                         after,
                         sale_id: Some(sale_id.as_str()),
@@ -214,7 +278,7 @@ impl Store {
                     })?;
                     mirror_to_shop(self, &mut tx, request.ecommerce_id.as_str()).await?;
                     tx.commit().await?;
-                    Ok(Accepted::Done(Sale {
+                    let sale = Sale {
                         id: sale_id.clone(),
                         request: request.clone(),
                         link_id: link.id,
@@ -228,12 +292,14 @@ impl Store {
                         confirmed_at: None,
                         restored: false,
                         created_at: at,
-                    }))
+                    };
+                    Ok(if oversold.is_some() { Accepted::Oversold(sale) } else { Accepted::Done(sale) })
                 }
             }
         }.await);
         Ok(match accepted? {
             Accepted::Done(sale) => SaleOutcome::Accepted(sale),
+            Accepted::Oversold(sale) => SaleOutcome::Oversold(sale),
             Accepted::Previous(row) => self.replay(request, row.try_into()?),
             Accepted::DuplicateRaced => {
                 let key = request.idempotency_key.as_deref().unwrap_or_default();
@@ -271,7 +337,7 @@ impl Store {
         }
     }
 
-    async fn sale_by_key(&self, key: &str) -> Result<Option<Sale>> {
+    pub(crate) async fn sale_by_key(&self, key: &str) -> Result<Option<Sale>> {
         let row: Option<SaleRow> = dispatch!(self, pool => {
             sqlx::query_as(select_sales!("WHERE idempotency_key = ?"))
                 .bind(key)

@@ -2,6 +2,7 @@
 //! kept equal to the sum of the shop item's links, in the same transaction as every change of
 //! a link's quantity. A value of -1 there means "unlimited" and is never overwritten.
 
+use crate::shop_push::queue_push;
 use crate::{Dialect, Result, Store};
 use std::fmt;
 
@@ -74,8 +75,9 @@ fn identifier(name: &str) -> Result<String, BadIdentifier> {
     }
 }
 
-/// Copies the sum of shop item `item`'s links into the shop table, inside the transaction
-/// `tx`, when the store has one. Never below 0: a negative POS count must not read as -1,
+/// Queues shop item `item`'s new sellable quantity for the shop platform, when one is
+/// configured (`shop_push::queue_push`), and copies the sum of its links into the shop table,
+/// inside the transaction `tx`, when the store has one. Never below 0: a negative POS count must not read as -1,
 /// "unlimited".
 ///
 /// The shop's row is locked before the links are summed (MySQL): every transaction that changes
@@ -93,8 +95,12 @@ where
     DB::Arguments: sqlx::IntoArguments<DB>,
     for<'q> i64: sqlx::Type<DB> + sqlx::Encode<'q, DB> + sqlx::Decode<'q, DB>,
     for<'q> &'q str: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
+    for<'q> chrono::DateTime<chrono::Utc>: sqlx::Type<DB> + sqlx::Encode<'q, DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
+    if store.shop_platform {
+        queue_push(tx, item).await?;
+    }
     let Some(shop_table) = &store.shop_table else {
         return Ok(());
     };

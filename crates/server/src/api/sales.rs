@@ -119,7 +119,8 @@ async fn accept(
     request: &SaleRequest,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     match state.store.accept_sale(request).await? {
-        SaleOutcome::Accepted(sale) => {
+        // `accept_sale` never oversells: only a shop's order line does.
+        SaleOutcome::Accepted(sale) | SaleOutcome::Oversold(sale) => {
             state.outbox_wake.wake(&sale.account_id);
             Ok((StatusCode::ACCEPTED, Json(Accepted::from(&sale))))
         }
