@@ -7,9 +7,11 @@
 mod accounts;
 mod json;
 mod schedule;
+mod shop;
 
 pub use accounts::WebhookConfig;
 pub use schedule::{Schedule, parse_time_zone};
+pub use shop::{DEFAULT_SHOP_CRON, ShopConfig};
 pub use stocksync_domain::account::{AccountConfig, VendorConfig};
 
 use chrono_tz::Tz;
@@ -60,6 +62,8 @@ pub struct Settings {
     pub history: chrono::Duration,
     /// The shop's own stock column to keep in step (`ShopTable`), if any.
     pub shop_table: Option<ShopTable>,
+    /// The shop platform reached through its API (`Shop`), if any.
+    pub shop: Option<ShopConfig>,
     /// How web sales are retried on their way to the POS: `SaleMaxAttempts` attempts in all,
     /// waits from `SaleRetrySeconds` doubling up to `SaleRetryMaxSeconds`.
     pub sale_retries: Backoff,
@@ -343,6 +347,7 @@ impl Settings {
                     .ok()
             });
 
+        let shop = shop::parse_shop(&root, &mut problems);
         let allowed_hosts = allowed_hosts(&root, &mut problems);
         let limits = server_limits(&root, &mut problems);
         let session_hours = root.integer("SessionHours", &mut problems).unwrap_or(12);
@@ -381,6 +386,7 @@ impl Settings {
                 accounts,
                 webhooks,
                 shop_table,
+                shop,
                 history,
                 sale_retries,
                 allowed_hosts,
@@ -410,6 +416,16 @@ impl Settings {
         let _ = writeln!(out, "listen:      {}", self.listen);
         if let Some(shop_table) = &self.shop_table {
             let _ = writeln!(out, "shop table:  {shop_table}");
+        }
+        if let Some(shop) = &self.shop {
+            let _ = writeln!(
+                out,
+                "shop:        {} at {} (orders polled '{}', webhooks {})",
+                shop.kind.as_str(),
+                shop.base_url,
+                shop.cron.expression,
+                if shop.webhook_secret.is_some() { "signed" } else { "off" }
+            );
         }
         let key = if self.api_key.is_some() {
             "set"

@@ -335,3 +335,51 @@ fn schedules_and_jobs_follow_their_keys_and_bad_values_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_woocommerce_shop_is_read_with_its_secrets_hidden() {
+    let document = json!({
+        "Shop": {
+            "Type": "WooCommerce",
+            "BaseUrl": "https://shop.example.com",
+            "ConsumerKey": "ck_key_4242", "ConsumerSecret": "cs_secret_4242",
+            "WebhookSecret": "hook_secret_4242",
+            "Cron": "*/5 * * * *"
+        }
+    });
+    let settings = load(&document, &[]).unwrap();
+    let shop = settings.shop.as_ref().expect("a shop");
+    assert_eq!(shop.kind, stocksync_domain::ShopKind::WooCommerce);
+    assert_eq!(shop.base_url, "https://shop.example.com");
+    assert_eq!(shop.cron.expression, "*/5 * * * *");
+    let shown = format!("{}\n{settings:?}", settings.summary());
+    assert!(shown.contains("woocommerce at https://shop.example.com"), "{shown}");
+    for secret in ["ck_key_4242", "cs_secret_4242", "hook_secret_4242"] {
+        assert!(!shown.contains(secret), "{secret} shown in {shown}");
+    }
+
+    let without_cron = json!({"Shop": {"Type": "woocommerce", "BaseUrl": "http://127.0.0.1:8080",
+        "ConsumerKey": "ck", "ConsumerSecret": "cs"}});
+    let shop = load(&without_cron, &[]).unwrap().shop.unwrap();
+    assert_eq!(shop.cron.expression, "* * * * *", "orders polled every minute");
+    assert!(shop.webhook_secret.is_none());
+    assert!(load(&json!({}), &[]).unwrap().shop.is_none());
+}
+
+#[test]
+fn a_shop_that_cannot_be_reached_is_refused_with_its_paths() {
+    let problems = refusals(&json!({"Shop": {"Type": "Magento", "BaseUrl": "ftp://shop",
+        "ConsumerKey": "ck", "Cron": "often", "WebhookSecret": " "}}));
+    for expected in [
+        "Shop.Type: 'Magento' is not a shop platform",
+        "Shop.BaseUrl: 'ftp://shop' is not an http(s) address",
+        "Shop.ConsumerSecret",
+        "Shop.Cron",
+        "Shop.WebhookSecret: is empty",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected} not in {problems:?}"
+        );
+    }
+}
