@@ -18,6 +18,7 @@ pub mod remote;
 pub mod runner;
 pub mod scheduler;
 pub mod schedules;
+pub mod shop;
 pub mod simulate;
 pub mod sync;
 pub mod synchronizer;

@@ -72,6 +72,8 @@ pub struct AppState {
     pub hosts: Arc<hosts::AllowedHosts>,
     /// How long a dashboard login lasts.
     pub session_lifetime: chrono::Duration,
+    /// The shop platform, when `Shop` is configured.
+    pub shop: Option<crate::shop::ShopHandle>,
 }
 
 /// The whole API. The OpenAPI description is built from the same routes (utoipa), so that a
