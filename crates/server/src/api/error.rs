@@ -125,6 +125,23 @@ impl From<PosError> for ApiError {
     }
 }
 
+/// A shop platform's failure: the shop is at fault or away, never the caller (502 or 503).
+impl From<stocksync_domain::ShopError> for ApiError {
+    fn from(err: stocksync_domain::ShopError) -> Self {
+        use stocksync_domain::ShopError;
+        let (status, code) = match &err {
+            ShopError::Unauthorized(_) => (StatusCode::BAD_GATEWAY, "shop_unauthorized"),
+            ShopError::NotFound(_) | ShopError::Rejected(_) => {
+                (StatusCode::BAD_GATEWAY, "shop_rejected")
+            }
+            ShopError::RateLimited { .. } | ShopError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "shop_unavailable")
+            }
+        };
+        Self::new(status, code, err.to_string())
+    }
+}
+
 /// Malformed JSON, wrong types, a number out of its bounds, a missing `Content-Type` or an
 /// oversized body: the status axum chose (400, 413, 415, 422) and its explanation, which names
 /// the field at fault (and a number's bounds).

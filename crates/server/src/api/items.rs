@@ -33,13 +33,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 const MAX_CANDIDATES: usize = 20;
 
 /// A link to register: the POS product by `item_pos_id`, `item_sku` or exact `item_name` (that
-/// order wins), on `account_id`, for the shop item `item_ecommerce_id`.
+/// order wins), on `account_id`, for the shop item `item_ecommerce_id`, or the shop platform's
+/// item whose SKU is `item_shop_sku`.
 #[derive(Deserialize, ToSchema)]
 struct RegisterBody {
     item_pos_id: Option<FlexId>,
     item_sku: Option<FlexId>,
     item_name: Option<String>,
-    item_ecommerce_id: FlexId,
+    item_ecommerce_id: Option<FlexId>,
+    /// With a shop platform (`Shop`): the shop item is the one with this SKU.
+    item_shop_sku: Option<FlexId>,
     account_id: FlexId,
     /// Web sales stop before the quantity goes below it (default 0).
     #[serde(default = "no_limit")]
@@ -57,9 +60,9 @@ fn no_limit() -> LimitQuantity {
     post,
     path = "/api/items",
     tag = "items",
-    description = "Registers a link: `item_pos_id`, `item_sku` or `item_name`, with `item_ecommerce_id`, `account_id`, `limit_quantity`, `primary`.",
+    description = "Registers a link: `item_pos_id`, `item_sku` or `item_name`, with `item_ecommerce_id` (or, with a shop platform, `item_shop_sku`), `account_id`, `limit_quantity`, `primary`.",
     request_body = RegisterBody,
-    responses((status = 201, description = "the link", body = LinkView), (status = 400, description = "invalid request", body = ErrorBody), (status = 404, description = "unknown account or product (with candidates)", body = ErrorBody), (status = 409, description = "ambiguous name or already linked", body = ErrorBody), (status = 422, description = "malformed body, or a number out of its bounds", body = ErrorBody), (status = 503, description = "the POS cannot be reached", body = ErrorBody))
+    responses((status = 201, description = "the link", body = LinkView), (status = 400, description = "invalid request", body = ErrorBody), (status = 404, description = "unknown account or product (with candidates)", body = ErrorBody), (status = 409, description = "ambiguous name or already linked", body = ErrorBody), (status = 422, description = "malformed body, or a number out of its bounds", body = ErrorBody), (status = 502, description = "the shop platform refused our credentials or the request", body = ErrorBody), (status = 503, description = "the POS or the shop cannot be reached", body = ErrorBody))
 )]
 async fn register(
     State(state): State<AppState>,
@@ -76,6 +79,7 @@ async fn register(
         }
     };
     let account_id = AccountId::new(&body.account_id.0);
+    let shop_item = shop_item(&state, &body).await?;
     let account = state.accounts.get(&account_id).ok_or_else(|| {
         ApiError::not_found(format!(
             "no POS account '{account_id}' is configured (configured: {})",
@@ -86,7 +90,7 @@ async fn register(
     let product = choose(&query, found)?;
     let new = NewLink {
         pos_ref: product.pos_ref,
-        ecommerce_id: EcommerceId::new(&body.item_ecommerce_id.0),
+        ecommerce_id: shop_item,
         quantity: product.quantity,
         account_id,
         description: product.name,
@@ -100,6 +104,42 @@ async fn register(
             existing.pos_ref, existing.account_id, existing.id
         ))
         .with_details(json!({ "existing": LinkView::from(&existing) }))),
+    }
+}
+
+/// The shop item a registration names: `item_ecommerce_id`, or the shop platform's one item
+/// whose SKU is `item_shop_sku`.
+async fn shop_item(state: &AppState, body: &RegisterBody) -> Result<EcommerceId, ApiError> {
+    match (&body.item_ecommerce_id, &body.item_shop_sku) {
+        (Some(id), None) => Ok(EcommerceId::new(&id.0)),
+        (None, Some(sku)) => {
+            let shop = state.shop.as_ref().ok_or_else(|| {
+                ApiError::bad_request(
+                    "item_shop_sku needs a shop platform (Shop in the configuration); give item_ecommerce_id",
+                )
+            })?;
+            let found = shop
+                .connector
+                .items_by_sku(std::slice::from_ref(&sku.0))
+                .await?;
+            let mut exact = found
+                .into_iter()
+                .filter(|item| item.sku.as_deref() == Some(sku.0.as_str()));
+            match (exact.next(), exact.next()) {
+                (Some(item), None) => Ok(item.item.id),
+                (None, _) => Err(ApiError::not_found(format!(
+                    "no item of the shop has SKU '{}'",
+                    sku.0
+                ))),
+                (Some(first), Some(second)) => Err(ApiError::conflict(format!(
+                    "several items of the shop have SKU '{}' ({}, {}, …); give item_ecommerce_id",
+                    sku.0, first.item.id, second.item.id
+                ))),
+            }
+        }
+        _ => Err(ApiError::bad_request(
+            "give the shop item as item_ecommerce_id or item_shop_sku (one of them)",
+        )),
     }
 }
 
