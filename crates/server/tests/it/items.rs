@@ -157,8 +157,18 @@ async fn bad_registration_bodies_are_refused_and_write_nothing(backend: Backend)
         ),
         (
             json!({ "item_pos_id": "VAR-1", "account_id": ACCOUNT }),
-            422,
-            "item_ecommerce_id",
+            400,
+            "item_ecommerce_id or item_shop_sku",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1", "item_shop_sku": "A", "account_id": ACCOUNT }),
+            400,
+            "one of them",
+        ),
+        (
+            json!({ "item_pos_id": "VAR-1", "item_shop_sku": "A", "account_id": ACCOUNT }),
+            400,
+            "needs a shop platform",
         ),
         (
             json!({ "item_pos_id": "VAR-1", "item_ecommerce_id": "1" }),
