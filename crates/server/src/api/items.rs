@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use stocksync_domain::bounds::{LimitQuantity, PageNumber, PerPage};
 use stocksync_domain::link::{Link, NewLink};
 use stocksync_domain::pos::{PosProduct, ProductQuery};
+use stocksync_domain::shop::ItemRef;
 use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
 use stocksync_store::InsertedLink;
 use utoipa::{IntoParams, ToSchema};
@@ -90,7 +91,7 @@ async fn register(
     let product = choose(&query, found)?;
     let new = NewLink {
         pos_ref: product.pos_ref,
-        ecommerce_id: shop_item,
+        ecommerce_id: shop_item.id.clone(),
         quantity: product.quantity,
         account_id,
         description: product.name,
@@ -98,7 +99,12 @@ async fn register(
         primary: body.primary,
     };
     match state.store.insert_link(&new).await? {
-        InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(LinkView::from(&link)))),
+        InsertedLink::Created(link) => {
+            if shop_item.locator.is_some() {
+                state.store.set_shop_locator(&shop_item).await?;
+            }
+            Ok((StatusCode::CREATED, Json(LinkView::from(&link))))
+        }
         InsertedLink::AlreadyLinked(existing) => Err(ApiError::conflict(format!(
             "POS product {} of account {} is already linked (link {})",
             existing.pos_ref, existing.account_id, existing.id
@@ -109,9 +115,12 @@ async fn register(
 
 /// The shop item a registration names: `item_ecommerce_id`, or the shop platform's one item
 /// whose SKU is `item_shop_sku`.
-async fn shop_item(state: &AppState, body: &RegisterBody) -> Result<EcommerceId, ApiError> {
+async fn shop_item(state: &AppState, body: &RegisterBody) -> Result<ItemRef, ApiError> {
     match (&body.item_ecommerce_id, &body.item_shop_sku) {
-        (Some(id), None) => Ok(EcommerceId::new(&id.0)),
+        (Some(id), None) => Ok(ItemRef {
+            id: EcommerceId::new(&id.0),
+            locator: None,
+        }),
         (None, Some(sku)) => {
             let shop = state.shop.as_ref().ok_or_else(|| {
                 ApiError::bad_request(
@@ -126,7 +135,7 @@ async fn shop_item(state: &AppState, body: &RegisterBody) -> Result<EcommerceId,
                 .into_iter()
                 .filter(|item| item.sku.as_deref() == Some(sku.0.as_str()));
             match (exact.next(), exact.next()) {
-                (Some(item), None) => Ok(item.item.id),
+                (Some(item), None) => Ok(item.item),
                 (None, _) => Err(ApiError::not_found(format!(
                     "no item of the shop has SKU '{}'",
                     sku.0
