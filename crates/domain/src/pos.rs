@@ -53,7 +53,13 @@ pub enum ProductQuery {
 pub struct PosProduct {
     pub pos_ref: PosRef,
     pub name: String,
+    /// The merchant's code for it (Square: the variation's `sku`; Hiboutik: its barcode, which
+    /// Hiboutik's own shop plugins match SKUs against; Lightspeed: `customSku`, else the
+    /// `systemSku` it prints on labels). `None` when it has none.
     pub sku: Option<String>,
+    /// Its barcode (Square: `upc`; Hiboutik: `product_barcode`, or the size's `barcode`;
+    /// Lightspeed: `upc`, else `ean`). `None` when it has none.
+    pub barcode: Option<String>,
     /// Units in stock over the account's configured locations.
     pub quantity: i64,
 }
@@ -160,6 +166,12 @@ impl PosError {
 pub trait PosConnector: Send + Sync {
     /// Products matching a lookup (see [`ProductQuery`] for how names match).
     async fn find_products(&self, query: &ProductQuery) -> Result<Vec<PosProduct>, PosError>;
+
+    /// Every product of the account with its name, SKU, barcode and quantity over the
+    /// configured locations (as [`PosConnector::find_products`] describes one), following every
+    /// page, with bulk calls only: never one call per product. For matching a shop's items by
+    /// SKU or barcode. No default: each connector says what it costs in calls.
+    async fn products(&self) -> Result<Vec<PosProduct>, PosError>;
 
     /// Counts changed since `cursor` (every count when `None`), following every page, with bulk
     /// calls only: never one call per product.

@@ -62,6 +62,10 @@ pub struct Item {
     pub custom_sku: String,
     #[serde(rename = "systemSku", default, deserialize_with = "text_or_empty")]
     pub system_sku: String,
+    #[serde(default, deserialize_with = "text_or_empty")]
+    pub upc: String,
+    #[serde(default, deserialize_with = "text_or_empty")]
+    pub ean: String,
     #[serde(rename = "ItemShops", default, deserialize_with = "relation")]
     pub item_shops: ItemShops,
 }

@@ -70,6 +70,9 @@ pub struct VariationData {
     pub name: Option<String>,
     #[serde(default)]
     pub sku: Option<String>,
+    /// The barcode (UPC, EAN or any GTIN the merchant typed).
+    #[serde(default)]
+    pub upc: Option<String>,
 }
 
 /// `POST /v2/catalog/batch-retrieve`
@@ -90,23 +93,25 @@ pub struct Objects {
     pub cursor: Option<String>,
 }
 
-/// `POST /v2/catalog/search` with an exact query on one attribute.
+/// `POST /v2/catalog/search`: every object of the type, or those an exact query on one
+/// attribute matches.
 #[derive(Debug, Serialize)]
 pub struct SearchObjects<'a> {
     pub object_types: [&'static str; 1],
     pub include_related_objects: bool,
-    pub query: ExactQueryWrapper<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<ExactQueryWrapper<'a>>,
     pub limit: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct ExactQueryWrapper<'a> {
     pub exact_query: ExactQuery<'a>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct ExactQuery<'a> {
     pub attribute_name: &'static str,
     pub attribute_value: &'a str,

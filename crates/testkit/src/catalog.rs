@@ -48,8 +48,19 @@ impl Catalog {
             pos_ref: PosRef::new(pos_ref),
             name: name.to_owned(),
             sku: sku.map(str::to_owned),
+            barcode: None,
             quantity,
         });
+    }
+
+    /// Gives a product a barcode (`None` takes it away).
+    pub fn set_barcode(&self, pos_ref: &str, barcode: Option<&str>) {
+        let mut products = self.products.lock().unwrap();
+        let product = products
+            .iter_mut()
+            .find(|p| p.pos_ref.as_str() == pos_ref)
+            .expect("a product of the catalog");
+        product.barcode = barcode.map(str::to_owned);
     }
 
     /// Adds many products at once, `(pos_ref, name, quantity)`, without checking for twins.
@@ -62,6 +73,7 @@ impl Catalog {
                     pos_ref: PosRef::new(pos_ref),
                     name,
                     sku: None,
+                    barcode: None,
                     quantity,
                 }),
         );
@@ -177,6 +189,13 @@ impl PosConnector for Catalog {
             .collect())
     }
 
+    /// Every product, in one call (counted like every other), whether or not bulk reads
+    /// leave it out.
+    async fn products(&self) -> Result<Vec<PosProduct>, PosError> {
+        self.check()?;
+        Ok(self.products.lock().unwrap().clone())
+    }
+
     async fn read_stock(&self, _cursor: Option<&str>) -> Result<StockRead, PosError> {
         self.check()?;
         let read = {
@@ -282,5 +301,32 @@ mod tests {
         );
         assert_eq!(catalog.recorded_sales().len(), 3);
         assert_eq!(catalog.quantity("VAR-1"), 2);
+    }
+
+    #[tokio::test]
+    async fn the_listing_is_one_counted_call_with_skus_and_barcodes() {
+        let catalog = Catalog::default();
+        catalog.put("VAR-1", "Mug", Some("MUG"), 5);
+        catalog.put("VAR-2", "Tee", None, 3);
+        catalog.set_barcode("VAR-2", Some("4006381333931"));
+        catalog.leave_out_of_reads("VAR-2");
+
+        let listed = catalog.products().await.unwrap();
+
+        let codes: Vec<_> = listed
+            .iter()
+            .map(|p| (p.pos_ref.as_str(), p.sku.as_deref(), p.barcode.as_deref()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("VAR-1", Some("MUG"), None),
+                ("VAR-2", None, Some("4006381333931"))
+            ]
+        );
+        assert_eq!(catalog.calls.load(Ordering::SeqCst), 1);
+        catalog.set_down(true);
+        assert!(catalog.products().await.unwrap_err().is_transient());
+        assert_eq!(catalog.calls.load(Ordering::SeqCst), 2);
     }
 }

@@ -1,13 +1,16 @@
-//! Registration look-ups by id, barcode and name. A product is described per sellable item: a
-//! product without sizes is one item named after its model; a product with sizes is one item
-//! per size, named "Model (Size)", each with its own barcode and count.
+//! Registration look-ups by id, barcode and name, and the listing of every product. A product
+//! is described per sellable item: a product without sizes is one item named after its model;
+//! a product with sizes is one item per size, named "Model (Size)", each with its own barcode
+//! and count. Hiboutik has no SKU besides the barcode (its own shop plugins match a shop's SKU
+//! against it), so an item's SKU and barcode are both its barcode.
 //!
 //! * by id: `"12"` gives product 12, or each of its sizes; `"12/3"` only size 3
 //!   (`GET /products/{id}`, a one-element list);
 //! * by SKU: `GET /products/search/barcode/{code}/`, whose matches name the product and the
 //!   size whose barcode it is (0: the product's own, giving all its items);
 //! * by name: `GET /products/search/name/{text}`, every page, keeping the items whose full
-//!   name contains the text, ignoring case.
+//!   name contains the text, ignoring case;
+//! * every product: `GET /products/` and the bulk read of the warehouse, every page of both.
 
 use super::call::none_if_missing;
 use super::{HiboutikConnector, item_ref};
@@ -25,7 +28,7 @@ const PER_PRODUCT_STOCK_LIMIT: usize = 5;
 struct Item {
     item: ItemRef,
     name: String,
-    sku: Option<String>,
+    barcode: Option<String>,
 }
 
 impl HiboutikConnector {
@@ -74,6 +77,20 @@ impl HiboutikConnector {
         self.with_counts(items).await
     }
 
+    /// Every item of the account: `ceil(P / 250)` calls for P products, then
+    /// `ceil(I / 250)` for the stock of their I items (pages of 250 rows, each call one unit
+    /// of the budget).
+    #[tracing::instrument(skip_all, fields(account = %self.account), err)]
+    pub(super) async fn list_products(&self) -> Result<Vec<PosProduct>, PosError> {
+        let products: Vec<Product> = self.get_pages("GET /products", &["products", ""]).await?;
+        let items: Vec<Item> = products.iter().flat_map(items).collect();
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let counts = self.warehouse_stock().await?.into_iter().collect();
+        Ok(described(items, &counts))
+    }
+
     /// The items of product `product_id`: all of them, or only size `size_id` when it is not 0.
     /// None when the product does not exist.
     async fn items_of(&self, product_id: i64, size_id: i64) -> Result<Vec<Item>, PosError> {
@@ -101,16 +118,22 @@ impl HiboutikConnector {
         } else {
             self.warehouse_stock().await?.into_iter().collect()
         };
-        Ok(items
-            .into_iter()
-            .map(|item| PosProduct {
-                pos_ref: stocksync_domain::PosRef::new(item.item.to_string()),
-                quantity: counts.get(&item.item).copied().unwrap_or(0),
-                name: item.name,
-                sku: item.sku,
-            })
-            .collect())
+        Ok(described(items, &counts))
     }
+}
+
+/// The items as products, with their counts (0 for an item without a stock row).
+fn described(items: Vec<Item>, counts: &HashMap<ItemRef, i64>) -> Vec<PosProduct> {
+    items
+        .into_iter()
+        .map(|item| PosProduct {
+            pos_ref: stocksync_domain::PosRef::new(item.item.to_string()),
+            quantity: counts.get(&item.item).copied().unwrap_or(0),
+            name: item.name,
+            sku: item.barcode.clone(),
+            barcode: item.barcode,
+        })
+        .collect()
 }
 
 /// A product's sellable items.
@@ -123,7 +146,7 @@ fn items(product: &Product) -> Vec<Item> {
         return vec![Item {
             item: ItemRef::new(product.product_id, 0),
             name: model,
-            sku: product.product_barcode.clone(),
+            barcode: product.product_barcode.clone(),
         }];
     }
     product
@@ -135,7 +158,7 @@ fn items(product: &Product) -> Vec<Item> {
                 Some(size_name) => format!("{model} ({size_name})"),
                 None => format!("{model} (size {})", size.size_id),
             },
-            sku: size.barcode.clone(),
+            barcode: size.barcode.clone(),
         })
         .collect()
 }

@@ -7,8 +7,9 @@
 //! guaranteed by Hiboutik. Web sales are made for the customer `HiboutikCustomerID`.
 //!
 //! The modules: `call` (every HTTP call: budget, concurrency, auth, status → `PosError`, pages),
-//! `stock` (bulk and targeted stock reads), `find` (registration look-ups), `sale` (the
-//! resumable sale: look-up by `ext_ref`, create, set `ext_ref`, add the line, close).
+//! `stock` (bulk and targeted stock reads), `find` (registration look-ups and the listing of
+//! every product), `sale` (the resumable sale: look-up by `ext_ref`, create, set `ext_ref`, add
+//! the line, close).
 
 mod call;
 mod find;
@@ -139,6 +140,10 @@ impl fmt::Debug for HiboutikConnector {
 impl PosConnector for HiboutikConnector {
     async fn find_products(&self, query: &ProductQuery) -> Result<Vec<PosProduct>, PosError> {
         self.find(query).await
+    }
+
+    async fn products(&self) -> Result<Vec<PosProduct>, PosError> {
+        self.list_products().await
     }
 
     /// Hiboutik has no "changed since" filter: every read, with or without a cursor, is the

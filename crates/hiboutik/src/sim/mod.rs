@@ -59,12 +59,14 @@ pub enum SaleStep {
 pub struct HiboutikSimOptions {
     /// 0 for any free port.
     pub port: u16,
-    /// Product `i` of the catalog is Hiboutik product `i + 1`, its SKU the barcode.
+    /// Product `i` of the catalog is Hiboutik product `i + 1`, its SKU the barcode (an empty
+    /// SKU: no barcode, `""` as Hiboutik writes it).
     pub products: Vec<SimProduct>,
     /// The size names of sized products (size ids 1, 2, …).
     pub sizes: Vec<String>,
     /// Every n-th product (the 1st, the n+1-th, …) is sold in `sizes`, each size with its own
-    /// barcode (`SKU-size`) and stock (the catalog quantity, + 1 for each later size); 0: none.
+    /// barcode (`SKU-size`, none without a SKU) and stock (the catalog quantity, + 1 for each
+    /// later size); 0: none.
     pub sized_every: usize,
     /// Catalog indexes of package products (bundles), which `add_product` refuses.
     pub package_products: Vec<usize>,

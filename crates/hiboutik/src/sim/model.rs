@@ -110,7 +110,11 @@ impl Shop {
                     .map(|(at, name)| Size {
                         id: at as i64 + 1,
                         name: name.clone(),
-                        barcode: format!("{}-{name}", source.sku),
+                        barcode: if source.sku.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{}-{name}", source.sku)
+                        },
                     })
                     .collect()
             } else {
@@ -124,15 +128,13 @@ impl Shop {
                 package: options.package_products.contains(&index),
                 sizes,
             };
-            shop.barcodes
-                .insert(product.barcode.clone(), ItemRef::new(id, 0));
+            shop.add_barcode(&product.barcode, ItemRef::new(id, 0));
             let items: Vec<(ItemRef, i64)> = if product.sizes.is_empty() {
                 vec![(ItemRef::new(id, 0), source.quantity)]
             } else {
                 (product.sizes.iter().enumerate())
                     .map(|(at, size)| {
-                        shop.barcodes
-                            .insert(size.barcode.clone(), ItemRef::new(id, size.id));
+                        shop.add_barcode(&size.barcode, ItemRef::new(id, size.id));
                         (ItemRef::new(id, size.id), source.quantity + at as i64)
                     })
                     .collect()
@@ -148,6 +150,13 @@ impl Shop {
             shop.products.push(product);
         }
         shop
+    }
+
+    /// Makes `barcode` find `item` (an empty barcode is none, and finds nothing).
+    fn add_barcode(&mut self, barcode: &str, item: ItemRef) {
+        if !barcode.is_empty() {
+            self.barcodes.insert(barcode.to_owned(), item);
+        }
     }
 
     pub fn product(&self, id: i64) -> Option<&Product> {

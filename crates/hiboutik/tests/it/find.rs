@@ -35,6 +35,7 @@ async fn finds_by_id_a_product_a_size_or_every_size() {
                 pos_ref: PosRef::new("2"),
                 name: "Blue Mug 00001".into(),
                 sku: Some("SKU-000001".into()),
+                barcode: Some("SKU-000001".into()),
                 quantity: setup.sim.quantity("2").unwrap(),
             }],
             "{type_mode:?}"
@@ -46,6 +47,7 @@ async fn finds_by_id_a_product_a_size_or_every_size() {
         assert_eq!(refs(&size), ["1/2"]);
         assert_eq!(size[0].name, "Red Mug 00000 (M)");
         assert_eq!(size[0].sku.as_deref(), Some("SKU-000000-M"));
+        assert_eq!(size[0].barcode.as_deref(), Some("SKU-000000-M"));
         assert_eq!(size[0].quantity, setup.sim.quantity("1/2").unwrap());
 
         let every_size = setup.connector.find_products(&id("3")).await.unwrap();

@@ -2,6 +2,7 @@
 //! 127.0.0.1, with the call budget kept in a real SQLite `Store`. No mocks.
 
 mod budget;
+mod catalog;
 mod errors;
 mod find;
 mod sale;

@@ -2,8 +2,8 @@
 //! the V3 API (`/API/V3/Account/{accountID}/…`).
 //!
 //! This module owns the configuration and the trait; `api` how one call is made (tokens,
-//! pacing, retries, errors); `stock`, `products` and `sales` the three operations. Vendor JSON
-//! (`crate::wire`) never leaves the client.
+//! pacing, retries, errors); `stock`, `products` (look-ups and the listing) and `sales` the
+//! operations. Vendor JSON (`crate::wire`) never leaves the client.
 
 mod api;
 mod products;
@@ -141,6 +141,11 @@ impl PosConnector for LightspeedConnector {
     #[tracing::instrument(skip_all, fields(account = self.api.account()), err)]
     async fn find_products(&self, query: &ProductQuery) -> Result<Vec<PosProduct>, PosError> {
         products::find(&self.api, self.shops, query).await
+    }
+
+    #[tracing::instrument(skip_all, fields(account = self.api.account()), err)]
+    async fn products(&self) -> Result<Vec<PosProduct>, PosError> {
+        products::list(&self.api, self.shops).await
     }
 
     #[tracing::instrument(skip_all, fields(account = self.api.account()), err)]

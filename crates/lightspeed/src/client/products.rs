@@ -1,6 +1,11 @@
 //! Product lookups for registration, each with its `ItemShops` so that the quantity comes in the
 //! same call: by `itemID` (`Item/{id}.json`), by SKU (`customSku`, then `upc`, `ean`,
-//! `systemSku`: the first field that matches wins) and by name (`description` contains).
+//! `systemSku`: the first field that matches wins) and by name (`description` contains); and
+//! the listing of every item (`Item.json` without a filter, 100 a page, with its `ItemShops`).
+//!
+//! A product's SKU is its `customSku`, else its `systemSku` (Lightspeed gives every item one,
+//! and prints it on labels; `manufacturerSku` is the maker's, shared by every shop selling it);
+//! its barcode its `upc`, else its `ean`.
 
 use super::Shops;
 use super::api::{Api, Call};
@@ -26,9 +31,15 @@ pub async fn find(
         ProductQuery::Sku(sku) => by_sku(api, non_empty(api, "a SKU", sku)?).await?,
         ProductQuery::Name(name) => {
             let name = non_empty(api, "a name", name)?;
-            search(api, "description", format!("~,%{name}%")).await?
+            search(api, Some(("description", format!("~,%{name}%")))).await?
         }
     };
+    Ok(items.into_iter().map(|item| product(shops, item)).collect())
+}
+
+/// Every (unarchived) item: `ceil(N / 100)` calls for N items, paced like every call.
+pub async fn list(api: &Api, shops: Shops) -> Result<Vec<PosProduct>, PosError> {
+    let items = search(api, None).await?;
     Ok(items.into_iter().map(|item| product(shops, item)).collect())
 }
 
@@ -53,7 +64,7 @@ async fn by_id(api: &Api, pos_ref: &PosRef) -> Result<Vec<Item>, PosError> {
 
 async fn by_sku(api: &Api, sku: &str) -> Result<Vec<Item>, PosError> {
     for field in SKU_FIELDS {
-        let items = search(api, field, format!("=,{sku}")).await?;
+        let items = search(api, Some((field, format!("=,{sku}")))).await?;
         if !items.is_empty() {
             return Ok(items);
         }
@@ -61,13 +72,14 @@ async fn by_sku(api: &Api, sku: &str) -> Result<Vec<Item>, PosError> {
     Ok(Vec::new())
 }
 
-/// Every item whose `field` matches `filter` (an operator, a comma, a value), every page.
-async fn search(api: &Api, field: &'static str, filter: String) -> Result<Vec<Item>, PosError> {
-    let query = vec![
-        (field, filter),
+/// Every item (whose `field` matches the filter, an operator, a comma and a value, when one is
+/// given), every page.
+async fn search(api: &Api, filter: Option<(&'static str, String)>) -> Result<Vec<Item>, PosError> {
+    let mut query = vec![
         ("load_relations", WITH_STOCK.to_owned()),
         ("limit", "100".to_owned()),
     ];
+    query.extend(filter);
     api.list(Call::get(
         "GET Item.json",
         api.url("Item.json"),
@@ -97,14 +109,18 @@ fn product(shops: Shops, item: Item) -> PosProduct {
         .filter(|row| shops.covers(row.shop_id))
         .map(|row| row.qoh)
         .sum();
-    let sku = [&item.custom_sku, &item.system_sku]
-        .into_iter()
-        .find(|sku| !sku.trim().is_empty())
-        .cloned();
+    let first = |codes: [&String; 2]| {
+        codes
+            .into_iter()
+            .map(|code| code.trim())
+            .find(|code| !code.is_empty())
+            .map(str::to_owned)
+    };
     PosProduct {
+        sku: first([&item.custom_sku, &item.system_sku]),
+        barcode: first([&item.upc, &item.ean]),
         pos_ref: PosRef::new(item.item_id),
         name: item.description,
-        sku,
         quantity,
     }
 }

@@ -1,8 +1,8 @@
 //! The simulated API server: `/API/V3/Account.json`, `/API/V3/Account/{accountID}/…` and the
-//! control route `POST /_sim/sale`. Every API request goes through the same gate, in this
-//! order: injected faults, the bearer token (401 `access_denied` as Lightspeed words it), the
-//! account in the path (403), the route and its query (400/404/405), the rate limiter (429),
-//! then the resource. Every answer carries the `X-LS-*` headers.
+//! control route `POST /_sim/sale`. Every API request is counted, then goes through the same
+//! gate, in this order: injected faults, the bearer token (401 `access_denied` as Lightspeed
+//! words it), the account in the path (403), the route and its query (400/404/405), the rate
+//! limiter (429), then the resource. Every answer carries the `X-LS-*` headers.
 
 use super::Shared;
 use super::data::NewSale;
@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use stocksync_pos::simkit::{Fault, drop_connection, foreign_answer};
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -153,6 +154,7 @@ async fn accounts(
     method: Method,
     headers: HeaderMap,
 ) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
     let fault = match shared.gate(&method, &headers).await {
         Ok(fault) => fault,
         Err(response) => return response,
@@ -182,6 +184,7 @@ async fn resource(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
     let fault = match shared.gate(&method, &headers).await {
         Ok(fault) => fault,
         Err(response) => return response,

@@ -25,6 +25,7 @@ use limits::Bucket;
 use oauth::Tokens;
 use render::Render;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use stocksync_pos::simkit::{Fault, Faults, SimProduct, SimServer, catalog};
@@ -82,6 +83,8 @@ pub(crate) struct Shared {
     rate: RateLimit,
     render: Render,
     till_shop: i64,
+    /// Every request that reached the API (`/API/V3/…`), answered or not.
+    requests: AtomicU64,
 }
 
 /// A poisoned lock only means a handler panicked (a dropped connection does, on purpose).
@@ -179,6 +182,7 @@ impl LightspeedSim {
             } else {
                 options.shop_id
             },
+            requests: AtomicU64::new(0),
         });
         let api = SimServer::start(api::router(shared.clone()), options.port).await?;
         let cloud = SimServer::start(oauth::router(shared.clone()), options.auth_port).await?;
@@ -266,6 +270,27 @@ impl LightspeedSim {
         if let Err(message) = self.shared.sell_at_till(pos_ref, shop_id, quantity) {
             panic!("till sale on the Lightspeed simulator: {message}");
         }
+    }
+
+    /// The merchant edits an item's barcodes (`""` clears one); its `timeStamp` moves, as
+    /// any edit of an item does. Panics if there is no such item.
+    pub fn set_barcodes(&self, pos_ref: &str, upc: &str, ean: &str) {
+        let mut data = self.shared.data();
+        let item = pos_ref
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| data.items.get_mut(&id))
+            .expect("an item of the simulator");
+        item.upc = upc.to_owned();
+        item.ean = ean.to_owned();
+        item.time_stamp = data::now();
+    }
+
+    /// Requests that reached the API (`/API/V3/…`, not the OAuth server), whatever their
+    /// answer.
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
     }
 
     /// Sales made through the API (by stocksync), not at the till.

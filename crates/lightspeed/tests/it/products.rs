@@ -48,13 +48,18 @@ async fn products_are_found_by_id_sku_barcode_and_name() {
     let item: Value = h.raw_get("Item/12.json").await.json().await.unwrap();
     let upc = item["Item"]["upc"].as_str().unwrap().to_owned();
     let before = h.count("GET Item.json");
-    let by_upc = find(ProductQuery::Sku(upc)).await;
+    let by_upc = find(ProductQuery::Sku(upc.clone())).await;
     assert_eq!(
         by_upc
             .iter()
             .map(|p| p.pos_ref.as_str())
             .collect::<Vec<_>>(),
         ["12"]
+    );
+    assert_eq!(
+        by_upc[0].barcode,
+        Some(upc),
+        "a found item carries its barcode"
     );
     assert_eq!(h.count("GET Item.json") - before, 2);
 

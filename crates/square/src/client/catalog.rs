@@ -1,10 +1,13 @@
 //! Finding products when a link is registered: by variation id (`catalog/batch-retrieve`), by
 //! SKU (`catalog/search`, exact query), by name (`catalog/search-catalog-items` text filter,
 //! then every variation whose full name contains the text, ignoring case), each followed by one
-//! batched counts read for the quantities (never one call per product).
+//! batched counts read for the quantities (never one call per product). And listing them all
+//! (`products`): every variation through `catalog/search` in pages of [`CATALOG_PAGE`], then
+//! one full counts read.
 
 use super::SquareConnector;
 use super::api::{CATALOG_BATCH_RETRIEVE, CATALOG_SEARCH, CATALOG_SEARCH_ITEMS};
+use super::stock::Totals;
 use crate::wire::{
     BatchRetrieveObjects, CatalogObject, ExactQuery, ExactQueryWrapper, Items, Objects,
     SearchItems, SearchObjects,
@@ -15,6 +18,8 @@ use stocksync_domain::{PosError, PosRef};
 
 /// Square caps `search-catalog-items` pages at 100; `search` takes the same.
 const PAGE: u32 = 100;
+/// The largest `search` page Square takes (its limit is advisory: every cursor is followed).
+const CATALOG_PAGE: u32 = 1000;
 
 /// The name Square's dashboard gives a variation that has not been named.
 const DEFAULT_VARIATION: &str = "Regular";
@@ -24,6 +29,7 @@ struct Found {
     id: String,
     name: String,
     sku: Option<String>,
+    barcode: Option<String>,
 }
 
 impl SquareConnector {
@@ -39,15 +45,20 @@ impl SquareConnector {
         }
         let ids: Vec<String> = found.iter().map(|f| f.id.clone()).collect();
         let totals = self.totals(&ids).await?;
-        Ok(found
-            .into_iter()
-            .map(|f| PosProduct {
-                quantity: totals.get(&f.id).map_or(0, |t| t.quantity.whole_units()),
-                pos_ref: PosRef::new(f.id),
-                name: f.name,
-                sku: f.sku,
-            })
-            .collect())
+        Ok(with_quantities(found, &totals))
+    }
+
+    /// Every live variation of the catalog: `ceil(N / 1000)` `catalog/search` calls for N
+    /// variations, then the full counts read (`ceil(rows / 1000)` calls, a row per counted
+    /// variation and location).
+    #[tracing::instrument(skip_all, fields(account = self.api.http.account()), err)]
+    pub(super) async fn list_products(&self) -> Result<Vec<PosProduct>, PosError> {
+        let found = self.search_variations(None, CATALOG_PAGE).await?;
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let totals = self.all_totals().await?;
+        Ok(with_quantities(found, &totals))
     }
 
     fn non_blank<'a>(&self, text: &'a str, what: &str) -> Result<&'a str, PosError> {
@@ -80,19 +91,30 @@ impl SquareConnector {
     }
 
     async fn by_sku(&self, sku: &str) -> Result<Vec<Found>, PosError> {
+        let query = ExactQueryWrapper {
+            exact_query: ExactQuery {
+                attribute_name: "sku",
+                attribute_value: sku,
+            },
+        };
+        self.search_variations(Some(query), PAGE).await
+    }
+
+    /// The live variations `query` matches (every one without a query), `limit` a page, every
+    /// page followed, each with its item (sent as a related object) for its name.
+    async fn search_variations(
+        &self,
+        query: Option<ExactQueryWrapper<'_>>,
+        limit: u32,
+    ) -> Result<Vec<Found>, PosError> {
         let mut found = Vec::new();
         let mut cursor = None;
         loop {
             let body = SearchObjects {
                 object_types: ["ITEM_VARIATION"],
                 include_related_objects: true,
-                query: ExactQueryWrapper {
-                    exact_query: ExactQuery {
-                        attribute_name: "sku",
-                        attribute_value: sku,
-                    },
-                },
-                limit: PAGE,
+                query,
+                limit,
                 cursor: cursor.clone(),
             };
             let page: Objects = self.api.call(&CATALOG_SEARCH, Some(&body)).await?.body;
@@ -149,6 +171,20 @@ impl SquareConnector {
     }
 }
 
+/// The products found, with their totals (0 for a variation never counted).
+fn with_quantities(found: Vec<Found>, totals: &Totals) -> Vec<PosProduct> {
+    found
+        .into_iter()
+        .map(|f| PosProduct {
+            quantity: totals.get(&f.id).map_or(0, |t| t.quantity.whole_units()),
+            pos_ref: PosRef::new(f.id),
+            name: f.name,
+            sku: f.sku,
+            barcode: f.barcode,
+        })
+        .collect()
+}
+
 /// The variation's item, among the related objects Square sent with it.
 fn parent<'a>(
     variation: &CatalogObject,
@@ -174,15 +210,12 @@ fn describe(variation: &CatalogObject, item: Option<&CatalogObject>) -> Option<F
         siblings,
     )
     .unwrap_or_else(|| variation.id.clone());
-    let sku = data
-        .and_then(|d| d.sku.as_deref())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let code = |field: Option<&String>| clean(field.map(String::as_str)).map(str::to_owned);
     Some(Found {
         id: variation.id.clone(),
         name,
-        sku,
+        sku: code(data.and_then(|d| d.sku.as_ref())),
+        barcode: code(data.and_then(|d| d.upc.as_ref())),
     })
 }
 

@@ -1,16 +1,18 @@
 //! `SquareConnector`: the `PosConnector` of one Square account (Catalog + Inventory v2), built
-//! from its `AccountConfig`. This module owns the account's locations; `catalog` finds
-//! products, `stock` reads counts, `sale` records web sales, and `api` makes the calls.
+//! from its `AccountConfig`. This module owns the account's locations; `catalog` finds and
+//! lists products, `stock` reads counts, `sale` records web sales, and `api` makes the calls.
 //!
 //! Conventions (what the rest of stocksync sees):
 //! - a product is an ITEM_VARIATION; its `pos_ref` is the variation id, its SKU the
-//!   variation's SKU, and its name the item's name, followed by ` (variation name)` unless
-//!   the item has a single variation called `Regular` (Square's default);
+//!   variation's `sku`, its barcode the variation's `upc`, and its name the item's name,
+//!   followed by ` (variation name)` unless the item has a single variation called `Regular`
+//!   (Square's default);
 //! - a quantity is the sum of the `IN_STOCK` counts over the account's locations (the
 //!   configured `Locations`; without them, the location whose id is the `AccountID`, as the
 //!   original program used it, when the merchant has one; else every ACTIVE location), summed
-//!   exactly and then rounded down to whole units. A variation without any count row (never counted) has 0 when found,
-//!   and is absent from stock reads, which only see count rows.
+//!   exactly and then rounded down to whole units. A variation without any count row (never
+//!   counted) has 0 when found or listed, and is absent from stock reads, which only see count
+//!   rows.
 
 mod api;
 mod catalog;
@@ -141,6 +143,10 @@ fn in_use(account_id: &str, listed: Vec<(String, bool)>) -> Vec<String> {
 impl PosConnector for SquareConnector {
     async fn find_products(&self, query: &ProductQuery) -> Result<Vec<PosProduct>, PosError> {
         self.find(query).await
+    }
+
+    async fn products(&self) -> Result<Vec<PosProduct>, PosError> {
+        self.list_products().await
     }
 
     async fn read_stock(&self, cursor: Option<&str>) -> Result<StockRead, PosError> {

@@ -89,6 +89,13 @@ impl SquareConnector {
         Ok(totals)
     }
 
+    /// The totals of every counted variation: the full read, without its cursor.
+    pub(super) async fn all_totals(&self) -> Result<Totals, PosError> {
+        let mut totals = Totals::new();
+        self.counts(None, None, &mut totals).await?;
+        Ok(totals)
+    }
+
     /// Adds every `IN_STOCK` row of the account's locations (of `ids` only, changed after
     /// `updated_after` only, when given) to `totals`, page after page. Returns Square's clock
     /// at the first page.

@@ -304,16 +304,21 @@ fn objects_of_types(state: &State, types: &[String]) -> Vec<Object> {
 }
 
 fn query_matches(state: &State, query: &SearchQuery, object: Object) -> bool {
-    let (name, sku) = match object {
+    let (name, codes) = match object {
         Object::Item(i) => (state.items[i].name.as_str(), None),
-        Object::Variation(v) => (
-            state.variations[v].name.as_str(),
-            Some(state.variations[v].sku.as_str()),
-        ),
+        Object::Variation(v) => {
+            let variation = &state.variations[v];
+            (
+                variation.name.as_str(),
+                Some((variation.sku.as_str(), variation.upc.as_str())),
+            )
+        }
     };
+    let sku = codes.map(|(sku, _)| sku);
     let attribute = |attribute: &str| match attribute {
         "name" => Some(name),
         "sku" => sku,
+        "upc" => codes.map(|(_, upc)| upc),
         _ => None,
     };
     if let Some(exact) = &query.exact_query {
@@ -381,14 +386,20 @@ fn variation_json(state: &State, index: usize) -> Value {
         .iter()
         .position(|&v| v == index)
         .unwrap_or(0);
+    let mut data = json!({
+        "item_id": item.id, "name": variation.name,
+        "ordinal": ordinal, "pricing_type": "FIXED_PRICING",
+        "price_money": { "amount": variation.price, "currency": "EUR" },
+        "track_inventory": true, "sellable": true, "stockable": true,
+    });
+    for (field, code) in [("sku", &variation.sku), ("upc", &variation.upc)] {
+        if !code.is_empty() {
+            data[field] = json!(code);
+        }
+    }
     json!({
         "type": "ITEM_VARIATION", "id": variation.id, "updated_at": CATALOG_UPDATED_AT,
         "version": 1, "is_deleted": false, "present_at_all_locations": true,
-        "item_variation_data": {
-            "item_id": item.id, "name": variation.name, "sku": variation.sku,
-            "ordinal": ordinal, "pricing_type": "FIXED_PRICING",
-            "price_money": { "amount": variation.price, "currency": "EUR" },
-            "track_inventory": true, "sellable": true, "stockable": true,
-        },
+        "item_variation_data": data,
     })
 }

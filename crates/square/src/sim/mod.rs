@@ -20,6 +20,7 @@ mod webhooks;
 use serde_json::{Value, json};
 use state::{ChangeKind, NewChange, State};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use stocksync_pos::simkit::{Faults, SimProduct, SimServer, catalog as generated_catalog};
 
@@ -91,6 +92,8 @@ pub(crate) struct Shared {
     /// Raw answers to give, in order, before anything else (then the guard goes on as usual).
     injected: Mutex<VecDeque<(u16, String)>>,
     webhooks: Option<webhooks::Webhooks>,
+    /// Every request that reached `/v2`, answered or not.
+    requests: AtomicU64,
 }
 
 impl SquareSim {
@@ -109,6 +112,7 @@ impl SquareSim {
             webhooks: options
                 .webhook
                 .map(|(url, key)| webhooks::Webhooks::new(url, key)),
+            requests: AtomicU64::new(0),
         });
         let server = SimServer::start(routes::router(shared.clone()), options.port).await?;
         Ok(Self {
@@ -210,6 +214,19 @@ impl SquareSim {
             vec![inventory::count_json(&state, variation, location)]
         };
         self.shared.notify(counts);
+    }
+
+    /// The merchant types a barcode for `pos_ref` in the dashboard: the variation's `upc`
+    /// (`""` clears it). Panics on an unknown reference.
+    pub fn set_upc(&self, pos_ref: &str, upc: &str) {
+        let mut state = self.shared.state();
+        let variation = state.variation(pos_ref).expect("a known pos_ref");
+        state.variations[variation].upc = upc.to_owned();
+    }
+
+    /// Requests that reached `/v2`, whatever their answer.
+    pub fn requests(&self) -> u64 {
+        self.shared.requests.load(Ordering::SeqCst)
     }
 
     /// How many sales were recorded through the API (replayed answers do not count).

@@ -1,5 +1,5 @@
-//! The simulator's HTTP face: the router, the guard every `/v2` request passes (injected
-//! faults and answers, the bearer token, the `Square-Version` format), Square's error shape,
+//! The simulator's HTTP face: the router, the guard every `/v2` request passes (counted, then
+//! injected faults and answers, the bearer token, the `Square-Version` format), Square's error shape,
 //! JSON bodies read with Square's error answers, opaque page cursors tied to their filters, and
 //! the `/_sim` control routes (not part of Square). Like Square, answers leave out empty lists.
 
@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use stocksync_pos::simkit::{Fault, drop_connection, foreign_answer};
 
 /// What a Square handler answers.
@@ -66,6 +67,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// Faults first (as a load balancer or an overloaded server would answer), then the
 /// credentials, then the handler; a lost answer is lost after the handler did its work.
 async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
     let (fault, latency) = shared.faults.decide();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

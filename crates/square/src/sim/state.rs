@@ -30,7 +30,10 @@ pub struct Variation {
     pub id: String,
     pub item: usize,
     pub name: String,
+    /// `""`: none (left out of its JSON, as Square leaves out unset fields).
     pub sku: String,
+    /// The barcode; `""`: none.
+    pub upc: String,
     /// Minor units.
     pub price: i64,
 }
@@ -189,6 +192,7 @@ impl State {
             item,
             name: variation_name.unwrap_or("Regular").to_owned(),
             sku: product.sku.clone(),
+            upc: String::new(),
             price: 500 + (index as i64 * 37) % 5000,
         });
         self.items[item].variations.push(index);

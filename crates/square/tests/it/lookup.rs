@@ -24,6 +24,7 @@ fn names(found: &[PosProduct]) -> Vec<&str> {
 async fn finds_a_variation_by_id_with_its_total_stock() {
     let t = setup_with(catalog()).await;
     let refs = t.sim.product_refs();
+    t.sim.set_upc(&refs[1], "0012345678905");
 
     let found = t
         .connector
@@ -37,6 +38,7 @@ async fn finds_a_variation_by_id_with_its_total_stock() {
             pos_ref: PosRef::new(&refs[1]),
             name: "Tee (Large)".into(),
             sku: Some("TEE-L".into()),
+            barcode: Some("0012345678905".into()),
             quantity: 9,
         }]
     );

@@ -1,6 +1,7 @@
 //! Contract tests: the real `SquareConnector` against the real `SquareSim`, over HTTP on
 //! 127.0.0.1. No mocks: every fault is the simulator's.
 
+mod catalog;
 mod errors;
 mod location;
 mod lookup;
