@@ -26,6 +26,7 @@ pub mod budget;
 pub mod ids;
 pub mod ledger;
 pub mod link;
+pub mod matching;
 pub mod ports;
 pub mod pos;
 pub mod sale;

@@ -132,6 +132,20 @@ enum ItemsCommand {
         remote: RemoteArgs,
         file: PathBuf,
     },
+    /// Link every shop item whose SKU equals one POS product's SKU (or, with --by barcode, its
+    /// barcode) on an account (needs a shop platform, `Shop`).
+    Match {
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[arg(long)]
+        account: String,
+        /// What the shop's SKUs are compared with on the POS: sku or barcode.
+        #[arg(long, default_value = "sku", value_parser = ["sku", "barcode"])]
+        by: String,
+        /// Show what would be linked, and link nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -271,6 +285,12 @@ async fn items(command: ItemsCommand) -> anyhow::Result<()> {
         }
         ItemsCommand::Remove { remote, id } => remote.remote()?.remove_item(id).await,
         ItemsCommand::Import { remote, file } => remote.remote()?.import_items(&file).await,
+        ItemsCommand::Match {
+            remote,
+            account,
+            by,
+            dry_run,
+        } => remote.remote()?.match_items(&account, &by, dry_run).await,
     }
 }
 

@@ -228,6 +228,50 @@ impl Remote {
         Ok(())
     }
 
+    /// Matches the shop's items to an account's POS products by SKU (or barcode), with a
+    /// progress indicator while both catalogues are read, then lists what was linked, what was
+    /// not, and what is ambiguous.
+    pub async fn match_items(&self, account: &str, by: &str, dry_run: bool) -> anyhow::Result<()> {
+        let body = json!({ "account_id": account, "by": by, "dry_run": dry_run });
+        let request = self.expect(reqwest::Method::POST, "/api/items/match", Some(body));
+        tokio::pin!(request);
+        let mut progress = Progress::new("reading the shop and the POS", 0);
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let answer = loop {
+            tokio::select! {
+                answer = &mut request => break answer?,
+                _ = tick.tick() => progress.advance(),
+            }
+        };
+        progress.finish();
+        let list = |key: &str| answer[key].as_array().cloned().unwrap_or_default();
+        let verb = if dry_run { "would link" } else { "linked" };
+        for pair in list("matched") {
+            println!(
+                "{verb} shop item {} (SKU {}) to POS product {}",
+                text(&pair["item_ecommerce_id"]),
+                text(&pair["sku"]),
+                text(&pair["item_pos_id"])
+            );
+        }
+        for ambiguous in list("ambiguous") {
+            println!(
+                "ambiguous SKU {}: shop items {}, POS products {}",
+                text(&ambiguous["sku"]),
+                ambiguous["item_ecommerce_ids"],
+                ambiguous["item_pos_ids"]
+            );
+        }
+        println!(
+            "{} {verb}, {} already linked, {} without a match, {} ambiguous",
+            list("matched").len(),
+            list("already_linked").len(),
+            list("unmatched").len(),
+            list("ambiguous").len()
+        );
+        Ok(())
+    }
+
     /// Runs a task (sync, reconciliation), following it until it ends.
     async fn run_task(&self, path: &str, what: &'static str) -> anyhow::Result<Value> {
         let answer = self.expect(reqwest::Method::POST, path, None).await?;

@@ -10,6 +10,7 @@ mod extract;
 mod health;
 pub mod hosts;
 mod items;
+mod items_match;
 mod jobs;
 mod layer_answers;
 mod link_view;
@@ -85,6 +86,7 @@ pub fn router(state: AppState, limits: ServerLimits) -> Router {
         .split_for_parts();
     let (documented, spec) = OpenApiRouter::new()
         .merge(items::router())
+        .merge(items_match::router())
         .merge(link_view::router())
         .merge(synchronizer::router())
         .merge(sales::router())
