@@ -1,24 +1,39 @@
 //! `WooClient`: the calls stocksync makes to one WooCommerce shop (REST API `wc/v3`,
-//! shop-apis.md §1). Not wired into the engine yet.
+//! shop-apis.md §1), offered to the engine as a `ShopConnector` (`shop.rs`).
 //!
-//! The modules: `auth` (Basic over https, OAuth 1.0a over http), `call` (one call: auth,
-//! status → `WooError`, every page of a list), `stock` (sellable items, SKU look-ups, batched
-//! stock writes), `orders` (orders modified since a watermark, one order, its refunds), and
-//! `error`.
+//! The modules: `auth` (Basic over https, OAuth 1.0a over http), `call` (one call: at most
+//! four in flight, auth, status → `WooError`, retries, every page of a list), `stock`
+//! (sellable items, reads by id and by SKU, batched stock writes), `orders` (orders modified
+//! since a time, one order, what refunds restocked), `shop` (the port, `WooError` →
+//! `ShopError`), and `error`.
 
 mod auth;
 mod call;
 mod error;
 mod orders;
+mod shop;
 mod stock;
 
+pub use call::MAX_IN_FLIGHT;
 pub use error::WooError;
 pub use orders::DEFAULT_OVERLAP;
-pub use stock::{BATCH_LIMIT, ShopItem, StockWrite, WriteResult};
+pub use stock::BATCH_LIMIT;
 
 use reqwest::Url;
 use secrecy::SecretString;
+use std::sync::Arc;
+use std::time::Duration;
 use stocksync_pos::PosHttp;
+use stocksync_pos::backoff::Backoff;
+use tokio::sync::Semaphore;
+
+/// How transient failures are retried by default: about half a second, doubling, 4 retries
+/// (5 attempts), a `Retry-After` honoured up to 30 s.
+pub const DEFAULT_BACKOFF: Backoff = Backoff {
+    initial: Duration::from_millis(500),
+    max: Duration::from_secs(30),
+    retries: 4,
+};
 
 /// How requests are authenticated: WooCommerce picks by transport (§1.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +44,8 @@ pub enum AuthScheme {
     OAuth,
 }
 
-/// One shop. `Debug` shows the consumer secret as `[REDACTED]`.
+/// One shop. `Debug` shows the consumer secret as `[REDACTED]`. Clones share the limit of
+/// [`MAX_IN_FLIGHT`] requests.
 #[derive(Clone, Debug)]
 pub struct WooClient {
     http: PosHttp,
@@ -38,6 +54,9 @@ pub struct WooClient {
     consumer_key: String,
     consumer_secret: SecretString,
     scheme: AuthScheme,
+    backoff: Backoff,
+    /// One permit per request in flight.
+    gate: Arc<Semaphore>,
 }
 
 impl WooClient {
@@ -72,6 +91,8 @@ impl WooClient {
             consumer_key: consumer_key.to_owned(),
             consumer_secret,
             scheme,
+            backoff: DEFAULT_BACKOFF,
+            gate: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
 
@@ -79,6 +100,13 @@ impl WooClient {
     /// TLS-terminating proxy, and for tests against a simulator in that mode.
     pub fn basic_auth_over_http(mut self) -> Self {
         self.scheme = AuthScheme::Basic;
+        self
+    }
+
+    /// Retries transient failures with `backoff` instead of [`DEFAULT_BACKOFF`] (`retries: 0`
+    /// tries each call once).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
         self
     }
 

@@ -1,77 +1,35 @@
 //! Sellable items and their stock: every simple product and variation (a page of 100 a call,
-//! plus the variations of each variable product), look-ups by SKU (100 SKUs a call), and
+//! plus the variations of each variable product), items by id (`include=`, 100 a call:
+//! products in one list, variations in their parent's), look-ups by SKU (100 SKUs a call), and
 //! absolute stock writes in batches of at most 100, each item's outcome reported on its own.
+//!
+//! A write sends the quantity alone, never `manage_stock`: WooCommerce applies it only to an
+//! item that manages its own stock, and its answer says whether it does; an item that does not
+//! is reported `Unmanaged`, never switched to managed behind the merchant's back.
 
 use super::{WooClient, WooError};
-use crate::wire::{BatchAnswer, BatchItem, Product};
+use crate::wire::{BatchAnswer, BatchItem, ErrorBody, ManageStock, Product};
 use serde_json::json;
 use std::collections::BTreeMap;
+use stocksync_domain::shop::{ItemRef, LevelWrite, ShopItem, WriteOutcome};
+use stocksync_domain::{EcommerceId, ShopError};
 
 /// Items per `…/batch` call: WooCommerce's default limit (above it: 413, nothing applied).
 pub const BATCH_LIMIT: usize = 100;
 
-pub(super) const PRODUCTS: &str = "GET /products";
+/// Ids per `include=` and SKUs per `sku=`: as many as a page holds, so one call answers them.
+const PAGE: usize = super::call::PAGE_SIZE;
+
+const PRODUCTS: &str = "GET /products";
 const VARIATIONS: &str = "GET /products/{id}/variations";
 const PRODUCTS_BATCH: &str = "POST /products/batch";
 const VARIATIONS_BATCH: &str = "POST /products/{id}/variations/batch";
-
-/// WooCommerce's sellable unit: a simple product, or a variation of a variable product.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ShopItem {
-    pub product_id: i64,
-    /// `Some` for a variation (its own id; `product_id` is its parent).
-    pub variation_id: Option<i64>,
-    pub sku: String,
-    pub name: String,
-    /// False: WooCommerce does not count this item's stock; a write would not be applied.
-    pub manage_stock: bool,
-    /// `None` when stock is not managed.
-    pub stock_quantity: Option<i64>,
-}
-
-impl ShopItem {
-    /// The product's or the variation's id (the shop item's `item_ecommerce_id`).
-    pub fn id(&self) -> i64 {
-        self.variation_id.unwrap_or(self.product_id)
-    }
-
-    fn of(product: Product) -> Self {
-        let variation = product.kind == "variation";
-        Self {
-            product_id: if variation {
-                product.parent_id.unwrap_or_default()
-            } else {
-                product.id
-            },
-            variation_id: variation.then_some(product.id),
-            sku: product.sku,
-            name: product.name,
-            manage_stock: product.manage_stock,
-            stock_quantity: product.stock_quantity,
-        }
-    }
-}
-
-/// Set the stock of one item to `quantity`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StockWrite {
-    pub product_id: i64,
-    pub variation_id: Option<i64>,
-    pub quantity: i64,
-}
-
-/// What became of one write: the quantity WooCommerce now reports, or why not.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WriteResult {
-    pub write: StockWrite,
-    pub outcome: Result<Option<i64>, WooError>,
-}
 
 impl WooClient {
     /// Every sellable item of the shop: products a page of 100 at a time (sorted by id), and
     /// for each variable product its variations (a page of 100 a call). Variable, grouped and
     /// external products hold no stock of their own and are not listed.
-    pub async fn items(&self) -> Result<Vec<ShopItem>, WooError> {
+    pub(super) async fn all_items(&self) -> Result<Vec<ShopItem>, WooError> {
         let by_id = vec![
             ("orderby".to_owned(), "id".to_owned()),
             ("order".to_owned(), "asc".to_owned()),
@@ -81,20 +39,41 @@ impl WooClient {
             .await?;
         let mut items = Vec::new();
         for product in products {
-            match product.kind.as_str() {
-                "variable" => {
-                    let id = product.id.to_string();
-                    let variations: Vec<Product> = self
-                        .get_pages(VARIATIONS, &["products", &id, "variations"], by_id.clone())
-                        .await?;
-                    items.extend(variations.into_iter().map(|variation| ShopItem {
-                        variation_id: Some(variation.id),
-                        product_id: product.id,
-                        ..ShopItem::of(variation)
-                    }));
+            if product.kind == "variable" {
+                items.extend(self.variations(product.id, by_id.clone()).await?);
+            } else {
+                items.extend(shop_item(product, None));
+            }
+        }
+        Ok(items)
+    }
+
+    /// The items named, unknown ones left out: simple products through
+    /// `/products?include=`, variations through `/products/{parent}/variations?include=`, 100
+    /// ids a call. A reference whose id or locator is not a WooCommerce id names nothing.
+    pub(super) async fn items_by_id(&self, refs: &[ItemRef]) -> Result<Vec<ShopItem>, WooError> {
+        let mut by_parent: BTreeMap<Option<i64>, Vec<i64>> = BTreeMap::new();
+        for target in refs.iter().filter_map(target) {
+            by_parent.entry(target.parent).or_default().push(target.id);
+        }
+        let mut items = Vec::new();
+        for (parent, mut ids) in by_parent {
+            ids.sort_unstable();
+            ids.dedup();
+            for chunk in ids.chunks(PAGE) {
+                let include = vec![("include".to_owned(), join(chunk))];
+                match parent {
+                    None => {
+                        let products: Vec<Product> =
+                            self.get_pages(PRODUCTS, &["products"], include).await?;
+                        items.extend(
+                            products
+                                .into_iter()
+                                .filter_map(|product| shop_item(product, None)),
+                        );
+                    }
+                    Some(parent) => items.extend(self.variations(parent, include).await?),
                 }
-                "grouped" | "external" => {}
-                _ => items.push(ShopItem::of(product)),
             }
         }
         Ok(items)
@@ -103,134 +82,198 @@ impl WooClient {
     /// The items whose SKU is one of `skus` (exact match; WooCommerce's `sku` filter covers
     /// variations too), 100 SKUs a call. A SKU holding a comma cannot be asked for and is
     /// skipped: the filter is a comma-separated list.
-    pub async fn find_by_sku(&self, skus: &[&str]) -> Result<Vec<ShopItem>, WooError> {
+    pub(super) async fn find_by_sku(&self, skus: &[String]) -> Result<Vec<ShopItem>, WooError> {
         let askable: Vec<&str> = skus
             .iter()
-            .copied()
+            .map(String::as_str)
             .filter(|sku| !sku.is_empty() && !sku.contains(','))
             .collect();
         let mut items = Vec::new();
         for chunk in askable.chunks(PAGE) {
             let params = vec![("sku".to_owned(), chunk.join(","))];
             let found: Vec<Product> = self.get_pages(PRODUCTS, &["products"], params).await?;
-            items.extend(
-                found
-                    .into_iter()
-                    .filter(|product| {
-                        !matches!(product.kind.as_str(), "variable" | "grouped" | "external")
-                    })
-                    .map(ShopItem::of),
-            );
+            items.extend(found.into_iter().filter_map(|product| {
+                let parent = (product.kind == "variation")
+                    .then_some(product.parent_id)
+                    .flatten();
+                shop_item(product, parent)
+            }));
         }
         Ok(items)
     }
 
-    /// Sets each item's stock to its `quantity` (with `manage_stock: true`, without which
-    /// WooCommerce ignores the quantity): simple products through `products/batch`, variations
-    /// through their parent's `variations/batch`, at most [`BATCH_LIMIT`] a call. One result per
-    /// write, in the order given; a call that fails fails each of its writes.
-    pub async fn set_stock(&self, writes: &[StockWrite]) -> Vec<WriteResult> {
-        let mut groups: BTreeMap<Option<i64>, Vec<(usize, StockWrite)>> = BTreeMap::new();
-        for (index, write) in writes.iter().enumerate() {
-            let parent = write.variation_id.map(|_| write.product_id);
-            groups.entry(parent).or_default().push((index, *write));
-        }
-        let mut results: Vec<(usize, WriteResult)> = Vec::with_capacity(writes.len());
-        for (parent, group) in groups {
-            for chunk in group.chunks(BATCH_LIMIT) {
-                let (indexes, chunk): (Vec<usize>, Vec<StockWrite>) = chunk.iter().copied().unzip();
-                let written = self.write_batch(parent, &chunk).await;
-                results.extend(indexes.into_iter().zip(written));
-            }
-        }
-        results.sort_by_key(|(index, _)| *index);
-        results.into_iter().map(|(_, result)| result).collect()
+    async fn variations(
+        &self,
+        parent: i64,
+        params: Vec<(String, String)>,
+    ) -> Result<Vec<ShopItem>, WooError> {
+        let id = parent.to_string();
+        let variations: Vec<Product> = self
+            .get_pages(VARIATIONS, &["products", &id, "variations"], params)
+            .await?;
+        Ok(variations
+            .into_iter()
+            .filter_map(|variation| shop_item(variation, Some(parent)))
+            .collect())
     }
 
-    async fn write_batch(&self, parent: Option<i64>, chunk: &[StockWrite]) -> Vec<WriteResult> {
+    /// Sets each item's stock to its `quantity`: simple products through `products/batch`,
+    /// variations through their parent's `variations/batch`, at most [`BATCH_LIMIT`] a call.
+    /// One outcome per write, in the order given; a call that fails fails each of its writes.
+    pub(super) async fn set_stock(&self, writes: &[LevelWrite]) -> Vec<WriteOutcome> {
+        let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; writes.len()];
+        let mut groups: BTreeMap<Option<i64>, Vec<(usize, i64, i64)>> = BTreeMap::new();
+        for (index, write) in writes.iter().enumerate() {
+            match target(&write.item) {
+                Some(target) => groups.entry(target.parent).or_default().push((
+                    index,
+                    target.id,
+                    write.quantity,
+                )),
+                None => {
+                    outcomes[index] = Some(WriteOutcome::Refused(format!(
+                        "account {}: {:?} is not a WooCommerce product or variation",
+                        self.http.account(),
+                        write.item
+                    )));
+                }
+            }
+        }
+        for (parent, group) in groups {
+            for chunk in group.chunks(BATCH_LIMIT) {
+                let written = self.write_batch(parent, chunk).await;
+                for ((index, _, _), outcome) in chunk.iter().zip(written) {
+                    outcomes[*index] = Some(outcome);
+                }
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|outcome| outcome.expect("every write has an outcome"))
+            .collect()
+    }
+
+    /// One batch of `(index, id, quantity)` under `parent` (`None`: simple products).
+    async fn write_batch(
+        &self,
+        parent: Option<i64>,
+        chunk: &[(usize, i64, i64)],
+    ) -> Vec<WriteOutcome> {
         let updates: Vec<_> = chunk
             .iter()
-            .map(|write| {
-                json!({
-                    "id": write.variation_id.unwrap_or(write.product_id),
-                    "manage_stock": true,
-                    "stock_quantity": write.quantity,
-                })
-            })
+            .map(|(_, id, quantity)| json!({ "id": id, "stock_quantity": quantity }))
             .collect();
         let body = json!({ "update": updates });
-        let answer: Result<BatchAnswer, WooError> = match parent {
-            None => {
+        let (endpoint, answer): (_, Result<BatchAnswer, WooError>) = match parent {
+            None => (
+                PRODUCTS_BATCH,
                 self.post(PRODUCTS_BATCH, &["products", "batch"], &body)
-                    .await
-            }
+                    .await,
+            ),
             Some(parent) => {
                 let parent = parent.to_string();
-                self.post(
+                let path = ["products", parent.as_str(), "variations", "batch"];
+                (
                     VARIATIONS_BATCH,
-                    &["products", &parent, "variations", "batch"],
-                    &body,
+                    self.post(VARIATIONS_BATCH, &path, &body).await,
                 )
-                .await
             }
         };
         match answer {
-            Err(err) => chunk
-                .iter()
-                .map(|write| WriteResult {
-                    write: *write,
-                    outcome: Err(err.clone()),
-                })
-                .collect(),
+            // The parent product is gone: so are its variations.
+            Err(WooError::NotFound(what)) => vec![WriteOutcome::Refused(what); chunk.len()],
+            Err(err) => vec![WriteOutcome::Failed(err.into()); chunk.len()],
             Ok(answer) => chunk
                 .iter()
                 .enumerate()
-                .map(|(index, write)| WriteResult {
-                    write: *write,
-                    outcome: self.item_outcome(write, answer.update.get(index)),
-                })
+                .map(|(at, (_, id, _))| self.outcome(endpoint, *id, answer.update.get(at)))
                 .collect(),
         }
     }
 
-    /// One entry of a batch answer (answers come in request order).
-    fn item_outcome(
-        &self,
-        write: &StockWrite,
-        item: Option<&BatchItem>,
-    ) -> Result<Option<i64>, WooError> {
-        let id = write.variation_id.unwrap_or(write.product_id);
-        let endpoint = if write.variation_id.is_some() {
-            VARIATIONS_BATCH
-        } else {
-            PRODUCTS_BATCH
+    /// What one entry of a batch answer (answers come in request order) says of item `id`.
+    fn outcome(&self, endpoint: &str, id: i64, entry: Option<&BatchItem>) -> WriteOutcome {
+        let unavailable = |what: String| {
+            WriteOutcome::Failed(ShopError::Unavailable(self.http.describe(endpoint, &what)))
         };
-        match item {
-            None => Err(WooError::Unavailable(self.http.describe(
-                endpoint,
-                &format!("the answer has no entry for item {id}"),
-            ))),
+        match entry {
+            None => unavailable(format!("the answer has no entry for item {id}")),
             Some(BatchItem {
                 error: Some(error), ..
-            }) => {
-                let what = self.http.describe(
-                    endpoint,
-                    &format!("item {id}: {}: {}", error.code, error.message),
-                );
-                Err(if error.code.ends_with("_invalid_id") {
-                    WooError::NotFound(what)
-                } else {
-                    WooError::Rejected(what)
-                })
-            }
-            Some(item) if item.id != Some(id) => Err(WooError::Unavailable(self.http.describe(
-                endpoint,
-                &format!("the answer for item {id} is about item {:?}", item.id),
-            ))),
-            Some(item) => Ok(item.stock_quantity),
+            }) => self.item_error(endpoint, id, error),
+            Some(item) if item.id != Some(id) => unavailable(format!(
+                "the answer for item {id} is about item {:?}",
+                item.id
+            )),
+            Some(item) => match (item.manage_stock, item.stock_quantity) {
+                (Some(ManageStock::Yes) | None, Some(quantity)) => {
+                    WriteOutcome::Written { quantity }
+                }
+                (Some(ManageStock::Yes), None) => {
+                    unavailable(format!("item {id} manages its stock but has no quantity"))
+                }
+                (Some(ManageStock::No | ManageStock::Parent), _) | (None, None) => {
+                    WriteOutcome::Unmanaged
+                }
+            },
+        }
+    }
+
+    /// A per-item error inside a 200: the host's trouble (5xx, 429) is worth another try;
+    /// anything else WooCommerce refused (unknown id, bad value) will be refused again.
+    fn item_error(&self, endpoint: &str, id: i64, error: &ErrorBody) -> WriteOutcome {
+        let what = self.http.describe(
+            endpoint,
+            &format!("item {id}: {}: {}", error.code, error.message),
+        );
+        match error.status() {
+            Some(429 | 500..=599) => WriteOutcome::Failed(ShopError::Unavailable(what)),
+            _ => WriteOutcome::Refused(what),
         }
     }
 }
 
-/// SKUs per look-up: as many as a page holds, so that one call answers them all.
-const PAGE: usize = super::call::PAGE_SIZE;
+/// Where an item is written: its id, and its parent when it is a variation.
+struct Target {
+    id: i64,
+    parent: Option<i64>,
+}
+
+fn target(item: &ItemRef) -> Option<Target> {
+    let number = |text: &str| text.trim().parse::<i64>().ok().filter(|id| *id > 0);
+    Some(Target {
+        id: number(item.id.as_str())?,
+        parent: match &item.locator {
+            None => None,
+            Some(parent) => Some(number(parent)?),
+        },
+    })
+}
+
+/// A product or variation as the port's item (`parent`: the variation's product), or `None`
+/// for what holds no stock of its own (variable, grouped and external products).
+fn shop_item(product: Product, parent: Option<i64>) -> Option<ShopItem> {
+    if matches!(product.kind.as_str(), "variable" | "grouped" | "external") {
+        return None;
+    }
+    let text = |value: String| Some(value).filter(|value| !value.trim().is_empty());
+    Some(ShopItem {
+        item: ItemRef {
+            id: EcommerceId::new(product.id.to_string()),
+            locator: parent.map(|parent| parent.to_string()),
+        },
+        name: product.name,
+        sku: text(product.sku),
+        barcode: text(product.global_unique_id),
+        quantity: match product.manage_stock {
+            // A managed count WooCommerce left empty reads as 0, as WooCommerce reads it.
+            ManageStock::Yes => Some(product.stock_quantity.unwrap_or(0)),
+            // Not counted, or counted on the parent (shared by every variation of it).
+            ManageStock::No | ManageStock::Parent => None,
+        },
+    })
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}

@@ -1,13 +1,15 @@
-//! The simulator's HTTP API under `/wp-json/wc/v3`: the gate every call passes first (count,
-//! authentication, injected faults), products and variations (lists, one, batches), orders
-//! (lists, one, refunds), and WooCommerce's answer shapes (paging headers, error JSON).
+//! The simulator's HTTP API under `/wp-json/wc/v3`: the gate every call passes first (counted
+//! per route and in flight, authentication, injected faults), products and variations (lists
+//! with `include` and `sku` filters, one, batches), orders (lists with `status` and
+//! `modified_after` filters, one, refunds), and WooCommerce's answer shapes (paging headers,
+//! error JSON).
 
-use super::Shared;
-use super::auth;
-use super::model::{Kind, Refusal, order_json, product_json, refund_json};
+use super::model::{Kind, Refusal};
+use super::orders::{order_json, refund_json};
+use super::{RetryAfter, Shared, auth};
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Request, State};
+use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -49,9 +51,35 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// Counts a request in flight for as long as it lives (a dropped connection included).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(sim: &'a Shared) -> Self {
+        let now = sim.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        sim.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(sim)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Counts the request, lets it in or refuses it (auth), then lets the fault plan decide.
 async fn gate(State(sim): Sim, request: Request, next: Next) -> Response {
     sim.requests.fetch_add(1, Ordering::SeqCst);
+    let _in_flight = InFlight::enter(&sim);
+    if let Some(route) = request.extensions().get::<MatchedPath>() {
+        let route = route.as_str().trim_start_matches("/wp-json/wc/v3");
+        *sim.routes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(format!("{} {route}", request.method()))
+            .or_insert(0) += 1;
+    }
     let uri = request.uri().clone();
     let query: Vec<(String, String)> = reqwest::Url::parse(&format!(
         "http://query.invalid/?{}",
@@ -83,7 +111,7 @@ async fn gate(State(sim): Sim, request: Request, next: Next) -> Response {
     tokio::time::sleep(latency).await;
     match fault {
         Fault::None => next.run(request).await,
-        Fault::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response(),
+        Fault::RateLimited => rate_limited(&sim),
         Fault::ServerError => (
             StatusCode::INTERNAL_SERVER_ERROR,
             [(header::CONTENT_TYPE, "text/html")],
@@ -97,6 +125,27 @@ async fn gate(State(sim): Sim, request: Request, next: Next) -> Response {
         }
         Fault::Foreign(status) => foreign_answer(status),
     }
+}
+
+/// A host's 429, with the `Retry-After` the test asked for.
+fn rate_limited(sim: &Shared) -> Response {
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
+    let asked = *sim
+        .retry_after
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let value = match asked {
+        None => return response,
+        Some(RetryAfter::Seconds(seconds)) => seconds.to_string(),
+        Some(RetryAfter::Date(after)) => (chrono::Utc::now()
+            + chrono::Duration::from_std(after).unwrap_or_default())
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// Query pairs as PHP reads them into `$_GET`: a key given twice keeps its last value, in the
@@ -177,12 +226,32 @@ fn modified_after(query: &HashMap<String, String>) -> Result<Option<i64>, Refusa
         .transpose()
 }
 
+/// `include`, when given: a comma-separated list of ids to keep (400 when one is not an id).
+fn include(query: &HashMap<String, String>) -> Result<Option<Vec<i64>>, Refusal> {
+    query
+        .get("include")
+        .map(|list| {
+            list.split(',')
+                .filter(|id| !id.trim().is_empty())
+                .map(|id| id.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    Refusal::new(400, "rest_invalid_param", "Invalid parameter(s): include")
+                })
+        })
+        .transpose()
+}
+
 async fn products(State(sim): Sim, axum::extract::Query(query): Query) -> Response {
+    let include = match include(&query) {
+        Ok(include) => include,
+        Err(refusal) => return refusal.into_response(),
+    };
     let skus: Option<Vec<&str>> = query
         .get("sku")
         .map(|list| list.split(',').map(str::trim).collect());
-    let rows: Vec<Value> = sim
-        .shop()
+    let shop = sim.shop();
+    let rows: Vec<Value> = shop
         .items
         .values()
         .filter(|item| match &skus {
@@ -190,19 +259,21 @@ async fn products(State(sim): Sim, axum::extract::Query(query): Query) -> Respon
             Some(skus) => !item.sku.is_empty() && skus.contains(&item.sku.as_str()),
             None => item.kind != Kind::Variation,
         })
-        .map(product_json)
+        .filter(|item| include.as_ref().is_none_or(|ids| ids.contains(&item.id)))
+        .map(|item| shop.product_json(item))
         .collect();
+    drop(shop);
     page(&sim, "/wp-json/wc/v3/products", rows, &query)
 }
 
 async fn product(State(sim): Sim, Path(id): Path<i64>) -> Response {
-    match sim
-        .shop()
+    let shop = sim.shop();
+    match shop
         .items
         .get(&id)
         .filter(|item| item.kind != Kind::Variation)
     {
-        Some(item) => Json(product_json(item)).into_response(),
+        Some(item) => Json(shop.product_json(item)).into_response(),
         None => {
             Refusal::new(404, "woocommerce_rest_product_invalid_id", "Invalid ID.").into_response()
         }
@@ -214,13 +285,19 @@ async fn variations(
     Path(id): Path<i64>,
     axum::extract::Query(query): Query,
 ) -> Response {
-    let rows: Vec<Value> = sim
-        .shop()
+    let include = match include(&query) {
+        Ok(include) => include,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let shop = sim.shop();
+    let rows: Vec<Value> = shop
         .items
         .values()
         .filter(|item| item.kind == Kind::Variation && item.parent_id == id)
-        .map(product_json)
+        .filter(|item| include.as_ref().is_none_or(|ids| ids.contains(&item.id)))
+        .map(|item| shop.product_json(item))
         .collect();
+    drop(shop);
     page(
         &sim,
         &format!("/wp-json/wc/v3/products/{id}/variations"),
@@ -288,11 +365,20 @@ async fn orders(State(sim): Sim, axum::extract::Query(query): Query) -> Response
         Ok(after) => after,
         Err(refusal) => return refusal.into_response(),
     };
+    // `status`: a comma-separated list; `any` (the default) is every status but `trash`.
+    let statuses: Option<Vec<&str>> = query
+        .get("status")
+        .map(|list| list.split(',').map(str::trim).collect())
+        .filter(|list: &Vec<&str>| !list.contains(&"any"));
     let rows: Vec<Value> = sim
         .shop()
         .orders
         .values()
         .filter(|order| after.is_none_or(|after| order.modified.timestamp() > after))
+        .filter(|order| match &statuses {
+            Some(statuses) => statuses.contains(&order.status.as_str()),
+            None => order.status != "trash",
+        })
         .map(order_json)
         .collect();
     page(&sim, "/wp-json/wc/v3/orders", rows, &query)

@@ -4,9 +4,11 @@
 use crate::{Setup, client_of, endpoint, products};
 use secrecy::SecretString;
 use std::time::Duration;
+use stocksync_domain::{ShopConnector, ShopError};
+use stocksync_pos::backoff::Backoff;
 use stocksync_pos::simkit::FaultPlan;
 use stocksync_pos::{CallLog, PosHttp};
-use stocksync_woocommerce::{AuthScheme, WooClient, WooError, WooSimOptions};
+use stocksync_woocommerce::{AuthScheme, WooClient, WooSimOptions};
 
 #[tokio::test]
 async fn oauth_with_a_wrong_secret_is_an_auth_error_that_names_no_secret() {
@@ -15,14 +17,18 @@ async fn oauth_with_a_wrong_secret_is_an_auth_error_that_names_no_secret() {
     let wrong = client_of(&setup.sim, "cs_wrong_secret_value", &setup.calls);
     let err = wrong.items().await.unwrap_err();
     assert!(
-        matches!(&err, WooError::Auth(what) if what.contains("401")),
+        matches!(&err, ShopError::Unauthorized(what) if what.contains("401")),
         "{err:?}"
     );
     assert!(!err.is_transient());
     let shown = format!("{err} {err:?} {wrong:?}");
     assert!(!shown.contains("cs_wrong_secret_value"), "{shown}");
     assert!(!shown.contains("oauth_signature"), "{shown}");
-    assert_eq!(setup.calls.with_status(crate::ACCOUNT, 401), 1);
+    assert_eq!(
+        setup.calls.with_status(crate::ACCOUNT, 401),
+        1,
+        "a refusal is not tried again"
+    );
     // The right secret gets in.
     assert_eq!(setup.client.items().await.unwrap().len(), 1);
 }
@@ -45,7 +51,7 @@ async fn basic_auth_is_taken_only_behind_https() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, WooError::Auth(_)),
+        matches!(err, ShopError::Unauthorized(_)),
         "over http Basic is ignored: {err:?}"
     );
 
@@ -58,7 +64,7 @@ async fn basic_auth_is_taken_only_behind_https() {
     assert_eq!(client.scheme(), AuthScheme::Basic);
     assert_eq!(client.items().await.unwrap().len(), 2);
     let err = basic(&tls, "cs_nope").items().await.unwrap_err();
-    assert!(matches!(err, WooError::Auth(_)), "{err:?}");
+    assert!(matches!(err, ShopError::Unauthorized(_)), "{err:?}");
 }
 
 #[test]
@@ -96,6 +102,10 @@ fn an_https_site_uses_basic_and_a_bad_base_url_is_refused() {
 #[tokio::test]
 async fn server_errors_html_pages_and_rate_limits_are_transient() {
     let setup = Setup::new(products(1)).await;
+    let once = setup.client.clone().with_backoff(Backoff {
+        retries: 0,
+        ..crate::QUICK
+    });
     setup.sim.faults().set(FaultPlan {
         rate_limit_next: 1,
         fail_next: 1,
@@ -103,10 +113,15 @@ async fn server_errors_html_pages_and_rate_limits_are_transient() {
         foreign_status: 403,
         ..FaultPlan::default()
     });
-    for _ in 0..3 {
-        let err = setup.client.items().await.unwrap_err();
-        assert!(err.is_transient(), "{err:?}");
+    let err = once.items().await.unwrap_err();
+    assert!(
+        matches!(err, ShopError::RateLimited { retry_after: None }),
+        "{err:?}"
+    );
+    for _ in 0..2 {
+        let err = once.items().await.unwrap_err();
+        assert!(matches!(err, ShopError::Unavailable(_)), "{err:?}");
     }
-    assert_eq!(setup.client.items().await.unwrap().len(), 1);
-    assert_eq!(setup.calls_to(endpoint::PRODUCTS), 4);
+    assert_eq!(once.items().await.unwrap().len(), 1);
+    assert_eq!(setup.calls_to(endpoint::PRODUCTS), 4, "each tried once");
 }

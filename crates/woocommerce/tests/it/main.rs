@@ -1,16 +1,20 @@
-//! Contract tests: the real `WooClient` against the real `WooSim` over HTTP on 127.0.0.1
-//! (OAuth 1.0a, since the simulator is plain http). No mocks.
+//! Contract tests: the real `WooClient`, through the `ShopConnector` port, against the real
+//! `WooSim` over HTTP on 127.0.0.1 (OAuth 1.0a, since the simulator is plain http). No mocks.
 
 mod auth;
 mod items;
 mod orders;
 mod python;
+mod resilience;
 mod stock;
 mod webhook;
 
 use secrecy::SecretString;
 use std::sync::Once;
 use std::time::Duration;
+use stocksync_domain::EcommerceId;
+use stocksync_domain::shop::ItemRef;
+use stocksync_pos::backoff::Backoff;
 use stocksync_pos::simkit::{DroppedConnection, SimProduct};
 use stocksync_pos::{CallLog, PosHttp};
 use stocksync_woocommerce::{WooClient, WooSim, WooSimOptions};
@@ -53,7 +57,14 @@ impl Setup {
     }
 }
 
-/// A client of `sim` with `secret` as its consumer secret.
+/// Retries as the client's default does (4), with pauses short enough for tests.
+pub const QUICK: Backoff = Backoff {
+    initial: Duration::from_millis(20),
+    max: Duration::from_secs(5),
+    retries: 4,
+};
+
+/// A client of `sim` with `secret` as its consumer secret, retrying with [`QUICK`] pauses.
 pub fn client_of(sim: &WooSim, secret: &str, calls: &CallLog) -> WooClient {
     let http = PosHttp::with_timeout(ACCOUNT, calls.clone(), Duration::from_secs(5));
     WooClient::new(
@@ -63,6 +74,23 @@ pub fn client_of(sim: &WooSim, secret: &str, calls: &CallLog) -> WooClient {
         http,
     )
     .expect("an http BaseUrl")
+    .with_backoff(QUICK)
+}
+
+/// A simple product's reference.
+pub fn simple(id: i64) -> ItemRef {
+    ItemRef {
+        id: EcommerceId::new(id.to_string()),
+        locator: None,
+    }
+}
+
+/// A variation's reference.
+pub fn variation(parent: i64, id: i64) -> ItemRef {
+    ItemRef {
+        id: EcommerceId::new(id.to_string()),
+        locator: Some(parent.to_string()),
+    }
 }
 
 /// `count` simple products with managed stock.
