@@ -11,6 +11,8 @@ use crate::config::Settings;
 use crate::outbox::{Outbox, OutboxWake};
 use crate::runner::{Runner, process_name};
 use crate::scheduler::Scheduler;
+use crate::shop::ShopHandle;
+use crate::shop::worker::ShopWorker;
 use crate::schedules::Schedules;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
@@ -69,6 +71,13 @@ pub async fn run_with_clock(
         store = store.with_shop_table(shop_table);
         store.check_shop_table().await?;
     }
+    if settings.shop.is_some() {
+        store = store.with_shop_platform();
+        let queued = store.queue_every_linked_item().await?;
+        if queued > 0 {
+            tracing::info!(items = queued, "linked items queued to be read on the shop and adopted");
+        }
+    }
     let calls = CallLog::default();
     let accounts = connect(&store, &calls)
         .map_err(|e| anyhow::anyhow!("a POS account cannot be set up: {e}"))?;
@@ -106,6 +115,25 @@ pub async fn run_with_clock(
         lease: settings.jobs.lease,
     };
     background.spawn(outbox.clone().drive());
+    let shop = match &settings.shop {
+        Some(config) => {
+            let connector = crate::shop::connect::connect(config, &calls)
+                .map_err(|e| anyhow::anyhow!("the shop cannot be set up: {e}"))?;
+            let shop = ShopHandle::new(config.clone(), connector);
+            let worker = ShopWorker {
+                store: store.clone(),
+                shop: shop.clone(),
+                outbox: outbox.wake.clone(),
+                stopping: shutdown.clone(),
+                process: outbox.process.clone(),
+                lease: settings.jobs.lease,
+                time_zone: settings.time_zone,
+            };
+            background.spawn(worker.drive());
+            Some(shop)
+        }
+        None => None,
+    };
 
     let address = listener
         .local_addr()
@@ -121,7 +149,7 @@ pub async fn run_with_clock(
         // The listener's address, which is the settings' but for a test's port 0.
         hosts: Arc::new(AllowedHosts::new(address, &settings.allowed_hosts)),
         session_lifetime: settings.session_lifetime,
-        shop: None,
+        shop,
     };
     tracing::info!(%address, database = %settings.database, "stocksync is listening");
     let app = api::router(state, settings.limits);

@@ -257,7 +257,7 @@ impl Outbox {
 }
 
 /// Takes or renews `process`'s lease `name` for `length` from now.
-async fn take_lease(
+pub(crate) async fn take_lease(
     store: &Store,
     name: &str,
     process: &str,

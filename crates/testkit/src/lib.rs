@@ -1,6 +1,7 @@
 //! Test support: a fresh database per test (SQLite file, or MariaDB when
 //! `STOCKSYNC_TEST_MARIADB_URL` is set), the real service started on `127.0.0.1:0`, and an
-//! in-process POS catalog behind the connector trait.
+//! in-process POS catalog behind the connector trait; optionally a simulated WooCommerce shop
+//! (`Options::shop`, started by [`woo_shop`]) as the configured `Shop`.
 
 mod catalog;
 mod database;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use stocksync::accounts::Accounts;
 use stocksync::clock::{Clock, ManualClock, SystemClock};
 use stocksync::config::Settings;
+use stocksync_woocommerce::{WooSim, WooSimOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -27,6 +29,7 @@ pub const SECRETS: &[&str] = &[
     "hb-key-s3cret",
     SQUARE_WEBHOOK_KEY,
     HIBOUTIK_WEBHOOK_SECRET,
+    SHOP_WEBHOOK_SECRET,
 ];
 /// The signature key of [`ACCOUNT`]'s Square webhook subscription.
 pub const SQUARE_WEBHOOK_KEY: &str = "sq-webhook-key-s3cret";
@@ -34,6 +37,41 @@ pub const SQUARE_WEBHOOK_KEY: &str = "sq-webhook-key-s3cret";
 pub const SQUARE_WEBHOOK_URL: &str = "https://shop.example/webhooks/square/sq-main";
 /// The secret [`OTHER_ACCOUNT`]'s Hiboutik webhooks carry in their URL.
 pub const HIBOUTIK_WEBHOOK_SECRET: &str = "hb-hook-s3cret";
+
+/// The `Shop.WebhookSecret` of a test app with a shop.
+pub const SHOP_WEBHOOK_SECRET: &str = "woo-hook-s3cret";
+
+/// A simulated WooCommerce shop on a loopback port (OAuth 1.0a over http, as a real http site),
+/// for [`Options::shop`].
+pub async fn woo_shop() -> Arc<WooSim> {
+    Arc::new(
+        WooSim::start(WooSimOptions::default())
+            .await
+            .expect("the WooCommerce simulator starts"),
+    )
+}
+
+/// The `Shop` section that points stocksync at `sim`, polling every minute, with
+/// [`SHOP_WEBHOOK_SECRET`].
+pub fn shop_config(sim: &WooSim) -> Value {
+    json!({
+        "Type": "WooCommerce",
+        "BaseUrl": sim.base_url(),
+        "ConsumerKey": sim.consumer_key(),
+        "ConsumerSecret": sim.consumer_secret(),
+        "WebhookSecret": SHOP_WEBHOOK_SECRET,
+    })
+}
+
+/// `body` signed as WooCommerce signs a delivery with [`SHOP_WEBHOOK_SECRET`].
+pub fn shop_signature(body: &[u8]) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SHOP_WEBHOOK_SECRET.as_bytes())
+        .expect("any key length");
+    mac.update(body);
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
 
 /// The `appsettings.json` tests run with, in the original program's shape.
 pub fn test_config() -> Value {
@@ -79,6 +117,9 @@ pub struct Options {
     pub listen_port: Option<u16>,
     /// The clock the schedules and jobs read (the system's when `None`).
     pub clock: Option<Arc<ManualClock>>,
+    /// A shop platform: this simulated WooCommerce shop as `Shop` ([`shop_config`]), unless
+    /// `config` has its own `Shop`. Kept across restarts.
+    pub shop: Option<Arc<WooSim>>,
 }
 
 impl TestApp {
@@ -110,6 +151,9 @@ impl TestApp {
         options: Options,
     ) -> Self {
         let mut config = test_config();
+        if let Some(sim) = &options.shop {
+            config["Shop"] = shop_config(sim);
+        }
         if let Some(Value::Object(extra)) = &options.config {
             for (key, value) in extra {
                 config[key] = value.clone();
@@ -303,6 +347,21 @@ impl TestApp {
             .await;
         assert_eq!(status, 202, "selling {ecommerce_id}: {answer}");
         answer["location"].as_str().expect("a location").to_owned()
+    }
+
+    /// Posts a WooCommerce delivery of `topic` (`order.updated`…) whose body is `{"id": id}`,
+    /// signed with [`SHOP_WEBHOOK_SECRET`], to `POST /webhooks/shop`.
+    pub async fn deliver_shop(&self, topic: &str, id: i64) -> (u16, Value) {
+        let body = json!({ "id": id }).to_string();
+        send(
+            self.client
+                .post(self.url("/webhooks/shop"))
+                .header("Content-Type", "application/json")
+                .header("X-WC-Webhook-Topic", topic)
+                .header("X-WC-Webhook-Signature", shop_signature(body.as_bytes()))
+                .body(body),
+        )
+        .await
     }
 
     /// Polls a task until it has ended (succeeded, failed or dead); returns its final JSON.

@@ -16,6 +16,7 @@ mod layer_answers;
 mod link_view;
 mod metrics;
 mod sales;
+mod shop_webhook;
 mod synchronizer;
 mod tasks;
 mod webhooks;
@@ -83,6 +84,7 @@ pub fn router(state: AppState, limits: ServerLimits) -> Router {
     let (open_api, open_spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(webhooks::router())
+        .merge(shop_webhook::router())
         .split_for_parts();
     let (documented, spec) = OpenApiRouter::new()
         .merge(items::router())

@@ -48,11 +48,11 @@ fn no_webhook(vendor: &str, account: &AccountId) -> ApiError {
     ))
 }
 
-fn refused(why: &str) -> ApiError {
+pub(super) fn refused(why: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "bad_signature", why)
 }
 
-fn count(state: &AppState, source: &str, outcome: &str) {
+pub(super) fn count(state: &AppState, source: &str, outcome: &str) {
     state.synchronizer.metrics.add(
         "stocksync_webhook_events_total",
         &[("source", source), ("outcome", outcome)],

@@ -1,10 +1,16 @@
-//! The shop platform reached through its API (`Shop` in the configuration): its connector,
-//! and what the rest of the service needs to reach it.
+//! The shop platform reached through its API (`Shop` in the configuration): its connector
+//! (`connect`), orders in (`orders`), stock out (`push`), and the one loop that runs both
+//! (`worker`); `POST /webhooks/shop` (in `api::shop_webhook`) ingests through `orders` too.
+
+pub mod connect;
+pub mod orders;
+pub mod push;
+pub mod worker;
 
 use crate::config::ShopConfig;
 use std::sync::Arc;
 use stocksync_domain::ShopConnector;
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify};
 
 /// The configured shop, shared by the API and the shop's background work.
 #[derive(Clone)]
@@ -13,4 +19,19 @@ pub struct ShopHandle {
     pub connector: Arc<dyn ShopConnector>,
     /// Rung when the shop has something to do at once (a webhook's order, a change to push).
     pub wake: Arc<Notify>,
+    /// Taken by the worker for a turn (orders read, pushed, read again) and by a webhook's
+    /// ingest: in this process, an order is never ingested between a push's read of the shop
+    /// and its write.
+    pub turn: Arc<Mutex<()>>,
+}
+
+impl ShopHandle {
+    pub fn new(config: ShopConfig, connector: Arc<dyn ShopConnector>) -> Self {
+        Self {
+            config,
+            connector,
+            wake: Arc::new(Notify::new()),
+            turn: Arc::new(Mutex::new(())),
+        }
+    }
 }

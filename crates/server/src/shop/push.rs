@@ -1,0 +1,230 @@
+//! Stock out: one batch of the push queue brought to the shop. Items whose shop quantity is
+//! unknown are read first (in bulk), and only items whose shop quantity differs from what
+//! stocksync wants are written, with what the shop was read to have as the expected value.
+//! Each write's outcome is recorded on its own: written, not tracked by the shop (reported,
+//! never written), changed under us (read again), refused for good (a long wait and a
+//! `refused` event), or failed (retried with backoff).
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::time::Duration;
+use stocksync_domain::shop::{ItemRef, LevelWrite, ShopError, ShopItem, WriteOutcome};
+use stocksync_domain::{EcommerceId, ShopConnector};
+use stocksync_pos::backoff::Backoff;
+use stocksync_store::{ShopPush, Store, StoreError};
+
+/// Items pushed per batch (the connector splits them to the platform's own limits).
+pub const BATCH: i64 = 300;
+/// How long an item the shop refused for good waits before it is tried again (its next change
+/// tries it at once).
+pub const REFUSED_WAIT: Duration = Duration::from_secs(6 * 3600);
+/// Waits between failed pushes of an item.
+pub const BACKOFF: Backoff = Backoff {
+    initial: Duration::from_secs(1),
+    max: Duration::from_secs(300),
+    retries: u32::MAX,
+};
+
+/// What one batch did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// Rows the batch took from the queue.
+    pub due: usize,
+    /// Quantities written.
+    pub written: usize,
+}
+
+/// What to write of `due`, knowing what the shop has (`shop_has`): only items whose shop
+/// quantity is known and differs from what stocksync wants.
+pub fn writes(due: &[ShopPush], shop_has: &HashMap<EcommerceId, i64>) -> Vec<LevelWrite> {
+    due.iter()
+        .filter_map(|push| {
+            let has = *shop_has.get(&push.item.id)?;
+            (has != push.wanted).then(|| LevelWrite {
+                item: push.item.clone(),
+                quantity: push.wanted,
+                expected: Some(has),
+            })
+        })
+        .collect()
+}
+
+fn at(wait: Duration) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+}
+
+fn retry_at(attempts: i64) -> DateTime<Utc> {
+    at(BACKOFF.delay(u32::try_from(attempts).unwrap_or(u32::MAX)))
+}
+
+/// The shop's own view of an item, for recording it.
+fn seen(item: &ItemRef, quantity: Option<i64>) -> ShopItem {
+    ShopItem {
+        item: item.clone(),
+        name: String::new(),
+        sku: None,
+        barcode: None,
+        quantity,
+    }
+}
+
+/// Pushes one batch of due items; `Ok` with `due` 0 when nothing is due.
+pub async fn push_batch(
+    store: &Store,
+    connector: &dyn ShopConnector,
+) -> Result<Pushed, StoreError> {
+    let due = store.due_shop_pushes(BATCH).await?;
+    let mut pushed = Pushed {
+        due: due.len(),
+        written: 0,
+    };
+    if due.is_empty() {
+        return Ok(pushed);
+    }
+    let mut shop_has: HashMap<EcommerceId, i64> = due
+        .iter()
+        .filter_map(|push| Some((push.item.id.clone(), push.shop_quantity?)))
+        .collect();
+    let unknown: Vec<&ShopPush> = due
+        .iter()
+        .filter(|push| push.shop_quantity.is_none())
+        .collect();
+    if !unknown.is_empty() {
+        read_unknown(store, connector, &unknown, &mut shop_has).await?;
+    }
+    let writes = writes(&due, &shop_has);
+    if writes.is_empty() {
+        return Ok(pushed);
+    }
+    let attempts: HashMap<&EcommerceId, i64> =
+        due.iter().map(|p| (&p.item.id, p.attempts)).collect();
+    let outcomes = connector.set_quantities(&writes).await;
+    for (write, outcome) in writes.iter().zip(outcomes) {
+        let id = &write.item.id;
+        match outcome {
+            WriteOutcome::Written { quantity } => {
+                pushed.written += 1;
+                store.shop_item_written(id, quantity).await?;
+            }
+            WriteOutcome::Unmanaged => unmanaged(store, &write.item).await?,
+            WriteOutcome::Changed { actual } => {
+                store
+                    .shop_item_read(&seen(&write.item, Some(actual)))
+                    .await?;
+            }
+            WriteOutcome::Refused(why) => refused(store, id, &why).await?,
+            WriteOutcome::Failed(err) => {
+                failed(store, id, &err, attempts.get(id).copied().unwrap_or(0)).await?;
+            }
+        }
+    }
+    Ok(pushed)
+}
+
+/// Reads the shop's quantity of `unknown` items (one bulk read) into `shop_has`, recording
+/// each (the first read of an item is its adoption); an item the shop does not have is
+/// refused, one it does not track is reported.
+async fn read_unknown(
+    store: &Store,
+    connector: &dyn ShopConnector,
+    unknown: &[&ShopPush],
+    shop_has: &mut HashMap<EcommerceId, i64>,
+) -> Result<(), StoreError> {
+    let refs: Vec<ItemRef> = unknown.iter().map(|p| p.item.clone()).collect();
+    let items = match connector.items_by_ref(&refs).await {
+        Ok(items) => items,
+        Err(err) => {
+            tracing::warn!(error = %err, items = refs.len(), "the shop's items could not be read before a push");
+            for push in unknown {
+                failed(store, &push.item.id, &err, push.attempts).await?;
+            }
+            return Ok(());
+        }
+    };
+    let by_id: HashMap<&EcommerceId, &ShopItem> =
+        items.iter().map(|item| (&item.item.id, item)).collect();
+    for push in unknown {
+        match by_id.get(&push.item.id) {
+            Some(item) => {
+                store.shop_item_read(item).await?;
+                match item.quantity {
+                    Some(quantity) => {
+                        shop_has.insert(push.item.id.clone(), quantity);
+                    }
+                    None => unmanaged_event(store, &push.item.id).await?,
+                }
+            }
+            None => refused(store, &push.item.id, "the shop has no such item").await?,
+        }
+    }
+    Ok(())
+}
+
+async fn unmanaged(store: &Store, item: &ItemRef) -> Result<(), StoreError> {
+    store.shop_item_read(&seen(item, None)).await?;
+    unmanaged_event(store, &item.id).await
+}
+
+async fn unmanaged_event(store: &Store, item: &EcommerceId) -> Result<(), StoreError> {
+    tracing::warn!(%item, "the shop does not track this item's stock; stocksync cannot set it");
+    store
+        .shop_event(
+            "unmanaged",
+            item.as_str(),
+            None,
+            0,
+            format!("the shop does not track the stock of item {item} (manage_stock off): stocksync never writes it"),
+        )
+        .await
+}
+
+async fn refused(store: &Store, item: &EcommerceId, why: &str) -> Result<(), StoreError> {
+    tracing::warn!(%item, why, "the shop refused a quantity for good");
+    store.shop_push_failed(item, why, at(REFUSED_WAIT)).await?;
+    store
+        .shop_event("refused", item.as_str(), None, 0, why.to_owned())
+        .await
+}
+
+async fn failed(
+    store: &Store,
+    item: &EcommerceId,
+    err: &ShopError,
+    attempts: i64,
+) -> Result<(), StoreError> {
+    tracing::info!(%item, error = %err, attempts = attempts + 1, "a shop push failed; will retry");
+    store
+        .shop_push_failed(item, &err.to_string(), retry_at(attempts))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(id: &str, wanted: i64, shop: Option<i64>) -> ShopPush {
+        ShopPush {
+            item: ItemRef {
+                id: EcommerceId::new(id),
+                locator: None,
+            },
+            wanted,
+            shop_quantity: shop,
+            attempts: 0,
+            changed_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn only_known_different_quantities_are_written_with_what_the_shop_has() {
+        let due = [push("1", 5, Some(3)), push("2", 4, Some(4)), push("3", 2, None)];
+        let shop_has = due
+            .iter()
+            .filter_map(|p| Some((p.item.id.clone(), p.shop_quantity?)))
+            .collect();
+        let writes = writes(&due, &shop_has);
+        assert_eq!(writes.len(), 1, "the same value is never written; unknown is read first");
+        assert_eq!(writes[0].item.id.as_str(), "1");
+        assert_eq!((writes[0].quantity, writes[0].expected), (5, Some(3)));
+    }
+}

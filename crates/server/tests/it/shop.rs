@@ -1,0 +1,302 @@
+//! The shop side against a simulated WooCommerce shop over loopback HTTP (the real client, the
+//! real worker, the real webhook route): till sales reach the shop's product, web orders,
+//! cancellations and restocking refunds reach the POS exactly once however often they are seen,
+//! oversold and unmanaged items are reported, adoption is in the ledger, unchanged values are
+//! never written and an idle poll is one call.
+
+use crate::scheduler::eventually;
+use serde_json::Value;
+use std::sync::Arc;
+use stocksync_testkit::{Backend, Options, TestApp, on_every_backend, send, woo_shop};
+use stocksync_woocommerce::WooSim;
+
+on_every_backend!(
+    a_till_sale_reaches_the_shop_in_one_write_after_adopting_it,
+    a_web_order_seen_by_webhooks_and_the_poll_is_one_sale_and_no_write,
+    a_cancelled_order_and_a_restocking_refund_return_their_units_once,
+    an_order_line_the_stock_does_not_cover_is_sold_and_reported,
+    an_item_the_shop_does_not_track_is_reported_never_written,
+    an_idle_poll_is_one_call,
+    a_badly_signed_webhook_is_refused_and_changes_nothing,
+);
+
+async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
+    let sim = woo_shop().await;
+    let options = Options {
+        shop: Some(sim.clone()),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await?;
+    Some((app, sim))
+}
+
+fn writes_of(sim: &WooSim, id: i64) -> u64 {
+    sim.writes_per_item().get(&id).copied().unwrap_or(0)
+}
+
+/// The history of the link of `pos_ref`, as the API shows it.
+async fn history(app: &TestApp, link: &Value) -> String {
+    let (status, page) = app
+        .get(&format!(
+            "/api/items/{}/history",
+            link["id"].as_str().expect("a link id")
+        ))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page.to_string()
+}
+
+/// Waits until stocksync has read the shop's quantity of `id` (adopted it).
+async fn wait_read(app: &TestApp, id: i64, quantity: i64) {
+    let store = app.db.store().await;
+    let item = stocksync_domain::EcommerceId::new(id.to_string());
+    eventually("the shop's quantity is read", || {
+        let (store, item) = (store.clone(), item.clone());
+        async move {
+            let pushes = store.shop_pushes(&[item]).await.unwrap();
+            pushes.first().and_then(|p| p.shop_quantity) == Some(quantity)
+        }
+    })
+    .await;
+}
+
+async fn wait_pos_sales(app: &TestApp, n: usize) {
+    eventually(&format!("{n} sales on the POS"), || async {
+        app.catalog.recorded_sales().len() >= n
+    })
+    .await;
+}
+
+async fn events(app: &TestApp, kind: &str) -> Vec<stocksync_store::ShopEventView> {
+    app.db
+        .store()
+        .await
+        .shop_events(Some(kind), 100)
+        .await
+        .unwrap()
+}
+
+async fn a_till_sale_reaches_the_shop_in_one_write_after_adopting_it(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(9));
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    let link = app.link("VAR-1", &id.to_string()).await;
+    eventually("the shop has stocksync's 5", || async {
+        sim.stock(id) == Some(5)
+    })
+    .await;
+    assert_eq!(writes_of(&sim, id), 1, "adopting: one write");
+    let history = history(&app, &link).await;
+    assert!(
+        history.contains("shop_adopted") && history.contains("the shop showed 9"),
+        "the shop's old number is in the ledger: {history}"
+    );
+
+    app.catalog.set_quantity("VAR-1", 3);
+    let (_, task) = app.post_empty("/api/synchronizer/forceUpdate").await;
+    app.wait_task(task["location"].as_str().unwrap()).await;
+    eventually("the till sale reaches the shop", || async {
+        sim.stock(id) == Some(3)
+    })
+    .await;
+    assert_eq!(writes_of(&sim, id), 2, "the till sale: exactly one write");
+}
+
+async fn a_web_order_seen_by_webhooks_and_the_poll_is_one_sale_and_no_write(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(5));
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 5).await;
+    let order = sim.place_order(&[(id, 2)], "processing").unwrap();
+    assert_eq!(sim.stock(id), Some(3), "WooCommerce lowered its own stock");
+    for _ in 0..2 {
+        let (status, answer) = app.deliver_shop("order.created", order).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["status"], "ingested");
+    }
+    wait_pos_sales(&app, 1).await;
+    let store = app.db.store().await;
+    eventually("the poll has read the order too", || async {
+        store
+            .shop_read_state("woocommerce")
+            .await
+            .unwrap()
+            .watermark
+            .is_some()
+    })
+    .await;
+    wait_read(&app, id, 3).await;
+    let sales = app.catalog.recorded_sales();
+    assert_eq!(sales.len(), 1, "one sale: {sales:?}");
+    assert_eq!((sales[0].pos_ref.as_str(), sales[0].quantity), ("VAR-1", 2));
+    assert_eq!(app.catalog.quantity("VAR-1"), 3);
+    assert_eq!(
+        writes_of(&sim, id),
+        0,
+        "the shop already had 3: nothing was written, ever"
+    );
+}
+
+async fn a_cancelled_order_and_a_restocking_refund_return_their_units_once(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(10));
+    app.catalog.put("VAR-1", "Mug", None, 10);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 10).await;
+    let order = sim.place_order(&[(id, 3)], "processing").unwrap();
+    app.deliver_shop("order.created", order).await;
+    wait_pos_sales(&app, 1).await;
+
+    let line = sim.order_lines(order)[0];
+    sim.refund(order, &[(line, 1)], true).unwrap();
+    let (status, _) = app.deliver_shop("order.updated", order).await;
+    assert_eq!(status, 200);
+    wait_pos_sales(&app, 2).await;
+
+    sim.set_order_status(order, "cancelled").unwrap();
+    for _ in 0..2 {
+        app.deliver_shop("order.updated", order).await;
+    }
+    wait_pos_sales(&app, 3).await;
+    let deltas: Vec<i64> = app
+        .catalog
+        .recorded_sales()
+        .iter()
+        .map(|s| s.quantity)
+        .collect();
+    assert_eq!(deltas, [3, -1, -2], "sold, refunded one, cancelled the rest");
+    assert_eq!(app.catalog.quantity("VAR-1"), 10);
+    assert!(app.catalog.writes_per_key().values().all(|&n| n == 1));
+    wait_read(&app, id, 10).await;
+    assert_eq!(
+        writes_of(&sim, id),
+        0,
+        "the shop restocked itself each time"
+    );
+}
+
+async fn an_order_line_the_stock_does_not_cover_is_sold_and_reported(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(1));
+    app.catalog.put("VAR-1", "Mug", None, 1);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 1).await;
+    // Two checkouts at once: WooCommerce takes both.
+    sim.set_concurrent_checkout(true);
+    let order = sim.place_order(&[(id, 3)], "processing").unwrap();
+    let (status, _) = app.deliver_shop("order.created", order).await;
+    assert_eq!(status, 200);
+    wait_pos_sales(&app, 1).await;
+    assert_eq!(app.catalog.recorded_sales()[0].quantity, 3, "the money is taken");
+    let oversold = events(&app, "oversold").await;
+    assert_eq!(oversold.len(), 1, "{oversold:?}");
+    assert_eq!(oversold[0].item_ecommerce_id, id.to_string());
+    assert_eq!(oversold[0].order_id.as_deref(), Some(&*order.to_string()));
+}
+
+async fn an_item_the_shop_does_not_track_is_reported_never_written(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("TEA", None);
+    app.catalog.put("VAR-2", "Tea", None, 4);
+    app.link("VAR-2", &id.to_string()).await;
+    eventually("the unmanaged item is reported", || async {
+        !events(&app, "unmanaged").await.is_empty()
+    })
+    .await;
+    let stats = app.db.store().await.shop_push_stats().await.unwrap();
+    assert_eq!(stats.unmanaged, 1);
+    assert_eq!(writes_of(&sim, id), 0);
+    assert_eq!(sim.stock(id), None);
+}
+
+async fn an_idle_poll_is_one_call(backend: Backend) {
+    let Some((mut app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(4));
+    sim.place_order(&[(id, 1)], "processing").unwrap();
+    let store = app.db.store().await;
+    eventually("the first poll reads the order", || async {
+        store
+            .shop_read_state("woocommerce")
+            .await
+            .unwrap()
+            .watermark
+            .is_some()
+    })
+    .await;
+    app.stop().await;
+    let polled_at = store
+        .shop_read_state("woocommerce")
+        .await
+        .unwrap()
+        .last_poll_at;
+    let before = sim.requests();
+    // The next process polls at once, from the watermark less the overlap: the same order.
+    let app = app.restart().await;
+    eventually("the restarted process polls", || async {
+        store
+            .shop_read_state("woocommerce")
+            .await
+            .unwrap()
+            .last_poll_at
+            > polled_at
+    })
+    .await;
+    assert_eq!(sim.requests() - before, 1, "an idle poll is one call");
+    assert_eq!(
+        events(&app, "unlinked").await.len(),
+        1,
+        "an unlinked line is reported on its first sight only"
+    );
+}
+
+async fn a_badly_signed_webhook_is_refused_and_changes_nothing(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(5));
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 5).await;
+    let order = sim.place_order(&[(id, 2)], "processing").unwrap();
+    let body = serde_json::json!({ "id": order }).to_string();
+    let client = stocksync_testkit::http_client();
+    for signature in [Some("bm90IGEgc2lnbmF0dXJl"), None] {
+        let mut request = client
+            .post(app.url("/webhooks/shop"))
+            .header("X-WC-Webhook-Topic", "order.created")
+            .body(body.clone());
+        if let Some(signature) = signature {
+            request = request.header("X-WC-Webhook-Signature", signature);
+        }
+        let (status, answer) = send(request).await;
+        assert_eq!(status, 401, "{answer}");
+    }
+    assert_eq!(sim.requests_to("GET /orders/{id}"), 0, "the order was not read");
+    assert!(app.catalog.recorded_sales().is_empty());
+    let line = app
+        .db
+        .store()
+        .await
+        .shop_line(
+            &order.to_string(),
+            &sim.order_lines(order)[0].to_string(),
+            |n| n.to_string(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(line, stocksync_store::LineSeen::default());
+    assert_eq!(app.catalog.quantity("VAR-1"), 5);
+}
