@@ -103,7 +103,7 @@ impl WooClient {
     /// the host's `Retry-After` when it gave one (unless longer than the backoff's ceiling:
     /// then the caller is told, and waits as it sees fit), otherwise after a jittered,
     /// doubling pause. The answer read as `T`, and `X-WP-TotalPages` on lists.
-    #[tracing::instrument(skip_all, fields(account = self.http.account(), endpoint), err)]
+    #[tracing::instrument(skip_all, fields(account = self.http.account(), endpoint))]
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,

@@ -47,6 +47,7 @@ impl WooClient {
     /// Every order modified at or after `since` (every order when `None`), sorted by id, 100 a
     /// call. WooCommerce's `modified_after` is strict and to the second, so the filter starts a
     /// second earlier.
+    #[tracing::instrument(skip_all, fields(account = self.http.account()), err)]
     pub(super) async fn orders_since(
         &self,
         since: Option<DateTime<Utc>>,
@@ -69,6 +70,7 @@ impl WooClient {
     }
 
     /// One order; `None` when WooCommerce has none by that id (or the id is not one).
+    #[tracing::instrument(skip_all, fields(account = self.http.account()), err)]
     pub(super) async fn order_by_id(&self, id: &str) -> Result<Option<ShopOrder>, WooError> {
         let Some(id) = id.trim().parse::<i64>().ok().filter(|id| *id > 0) else {
             return Ok(None);
@@ -330,6 +332,41 @@ mod tests {
         assert_eq!(parse_gmt("2026-03-01T10:04:11Z"), Some(at));
         assert_eq!(parse_gmt("2026-03-01T10:04:11.000"), Some(at));
         assert_eq!(parse_gmt(""), None);
+    }
+
+    #[test]
+    fn what_woocommerce_counts_as_sold() {
+        let order = |status: &str, meta: serde_json::Value| -> Order {
+            serde_json::from_value(json!({
+                "id": 1, "status": status,
+                "line_items": [{"id": 2, "product_id": 10, "quantity": 1, "meta_data": meta}],
+            }))
+            .unwrap()
+        };
+        let taken = json!([{"key": "_reduced_stock", "value": "1"}]);
+        for status in ["processing", "on-hold", "completed"] {
+            assert!(counts(&order(status, json!([]))), "{status}");
+        }
+        for status in [
+            "pending",
+            "cancelled",
+            "failed",
+            "checkout-draft",
+            "awaiting-pickup",
+        ] {
+            assert!(!counts(&order(status, taken.clone())), "{status}");
+        }
+        assert!(
+            counts(&order("refunded", taken)),
+            "a full refund keeps what it did not restock"
+        );
+        let restocked = json!([{"key": "_reduced_stock", "value": "0"},
+                               {"key": "_restock_refunded_items", "value": "1"}]);
+        assert!(counts(&order("refunded", restocked)));
+        assert!(
+            !counts(&order("refunded", json!([]))),
+            "refunded without ever taking stock"
+        );
     }
 
     #[test]

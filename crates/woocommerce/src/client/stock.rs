@@ -8,7 +8,7 @@
 //! is reported `Unmanaged`, never switched to managed behind the merchant's back.
 
 use super::{WooClient, WooError};
-use crate::wire::{BatchAnswer, BatchItem, ErrorBody, ManageStock, Product};
+use crate::wire::{BatchAnswer, BatchItem, ManageStock, Product};
 use serde_json::json;
 use std::collections::BTreeMap;
 use stocksync_domain::shop::{ItemRef, LevelWrite, ShopItem, WriteOutcome};
@@ -29,6 +29,7 @@ impl WooClient {
     /// Every sellable item of the shop: products a page of 100 at a time (sorted by id), and
     /// for each variable product its variations (a page of 100 a call). Variable, grouped and
     /// external products hold no stock of their own and are not listed.
+    #[tracing::instrument(skip_all, fields(account = self.http.account()), err)]
     pub(super) async fn all_items(&self) -> Result<Vec<ShopItem>, WooError> {
         let by_id = vec![
             ("orderby".to_owned(), "id".to_owned()),
@@ -51,6 +52,7 @@ impl WooClient {
     /// The items named, unknown ones left out: simple products through
     /// `/products?include=`, variations through `/products/{parent}/variations?include=`, 100
     /// ids a call. A reference whose id or locator is not a WooCommerce id names nothing.
+    #[tracing::instrument(skip_all, fields(account = self.http.account()), err)]
     pub(super) async fn items_by_id(&self, refs: &[ItemRef]) -> Result<Vec<ShopItem>, WooError> {
         let mut by_parent: BTreeMap<Option<i64>, Vec<i64>> = BTreeMap::new();
         for target in refs.iter().filter_map(target) {
@@ -82,6 +84,7 @@ impl WooClient {
     /// The items whose SKU is one of `skus` (exact match; WooCommerce's `sku` filter covers
     /// variations too), 100 SKUs a call. A SKU holding a comma cannot be asked for and is
     /// skipped: the filter is a comma-separated list.
+    #[tracing::instrument(skip_all, fields(account = self.http.account()), err)]
     pub(super) async fn find_by_sku(&self, skus: &[String]) -> Result<Vec<ShopItem>, WooError> {
         let askable: Vec<&str> = skus
             .iter()
@@ -120,6 +123,7 @@ impl WooClient {
     /// Sets each item's stock to its `quantity`: simple products through `products/batch`,
     /// variations through their parent's `variations/batch`, at most [`BATCH_LIMIT`] a call.
     /// One outcome per write, in the order given; a call that fails fails each of its writes.
+    #[tracing::instrument(skip_all, fields(account = self.http.account(), writes = writes.len()))]
     pub(super) async fn set_stock(&self, writes: &[LevelWrite]) -> Vec<WriteOutcome> {
         let mut outcomes: Vec<Option<WriteOutcome>> = vec![None; writes.len()];
         let mut groups: BTreeMap<Option<i64>, Vec<(usize, i64, i64)>> = BTreeMap::new();
@@ -180,56 +184,50 @@ impl WooClient {
             }
         };
         match answer {
-            // The parent product is gone: so are its variations.
-            Err(WooError::NotFound(what)) => vec![WriteOutcome::Refused(what); chunk.len()],
             Err(err) => vec![WriteOutcome::Failed(err.into()); chunk.len()],
             Ok(answer) => chunk
                 .iter()
                 .enumerate()
-                .map(|(at, (_, id, _))| self.outcome(endpoint, *id, answer.update.get(at)))
+                .map(|(at, (_, id, _))| {
+                    outcome(*id, answer.update.get(at), |what| {
+                        self.http.describe(endpoint, what)
+                    })
+                })
                 .collect(),
         }
     }
+}
 
-    /// What one entry of a batch answer (answers come in request order) says of item `id`.
-    fn outcome(&self, endpoint: &str, id: i64, entry: Option<&BatchItem>) -> WriteOutcome {
-        let unavailable = |what: String| {
-            WriteOutcome::Failed(ShopError::Unavailable(self.http.describe(endpoint, &what)))
-        };
-        match entry {
-            None => unavailable(format!("the answer has no entry for item {id}")),
-            Some(BatchItem {
-                error: Some(error), ..
-            }) => self.item_error(endpoint, id, error),
-            Some(item) if item.id != Some(id) => unavailable(format!(
-                "the answer for item {id} is about item {:?}",
-                item.id
-            )),
-            Some(item) => match (item.manage_stock, item.stock_quantity) {
-                (Some(ManageStock::Yes) | None, Some(quantity)) => {
-                    WriteOutcome::Written { quantity }
-                }
-                (Some(ManageStock::Yes), None) => {
-                    unavailable(format!("item {id} manages its stock but has no quantity"))
-                }
-                (Some(ManageStock::No | ManageStock::Parent), _) | (None, None) => {
-                    WriteOutcome::Unmanaged
-                }
-            },
+/// What one entry of a batch answer (answers come in request order) says of item `id`;
+/// `describe` words a message as every client error is worded.
+fn outcome(id: i64, entry: Option<&BatchItem>, describe: impl Fn(&str) -> String) -> WriteOutcome {
+    let unavailable = |what: &str| WriteOutcome::Failed(ShopError::Unavailable(describe(what)));
+    match entry {
+        None => unavailable(&format!("the answer has no entry for item {id}")),
+        // A per-item error inside a 200: the host's trouble (5xx, 429) is worth another try;
+        // anything else WooCommerce refused (unknown id, bad value) will be refused again.
+        Some(BatchItem {
+            error: Some(error), ..
+        }) => {
+            let what = describe(&format!("item {id}: {}: {}", error.code, error.message));
+            match error.status() {
+                Some(429 | 500..=599) => WriteOutcome::Failed(ShopError::Unavailable(what)),
+                _ => WriteOutcome::Refused(what),
+            }
         }
-    }
-
-    /// A per-item error inside a 200: the host's trouble (5xx, 429) is worth another try;
-    /// anything else WooCommerce refused (unknown id, bad value) will be refused again.
-    fn item_error(&self, endpoint: &str, id: i64, error: &ErrorBody) -> WriteOutcome {
-        let what = self.http.describe(
-            endpoint,
-            &format!("item {id}: {}: {}", error.code, error.message),
-        );
-        match error.status() {
-            Some(429 | 500..=599) => WriteOutcome::Failed(ShopError::Unavailable(what)),
-            _ => WriteOutcome::Refused(what),
-        }
+        Some(item) if item.id != Some(id) => unavailable(&format!(
+            "the answer for item {id} is about item {:?}",
+            item.id
+        )),
+        Some(item) => match (item.manage_stock, item.stock_quantity) {
+            (Some(ManageStock::Yes) | None, Some(quantity)) => WriteOutcome::Written { quantity },
+            (Some(ManageStock::Yes), None) => {
+                unavailable(&format!("item {id} manages its stock but has no quantity"))
+            }
+            (Some(ManageStock::No | ManageStock::Parent), _) | (None, None) => {
+                WriteOutcome::Unmanaged
+            }
+        },
     }
 }
 
@@ -276,4 +274,84 @@ fn shop_item(product: Product, parent: Option<i64>) -> Option<ShopItem> {
 
 fn join(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(json: &str) -> BatchItem {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn read(json: &str) -> WriteOutcome {
+        outcome(7, Some(&entry(json)), str::to_owned)
+    }
+
+    #[test]
+    fn a_batch_entry_says_written_unmanaged_refused_or_failed() {
+        assert_eq!(
+            read(r#"{"id": 7, "manage_stock": true, "stock_quantity": 4}"#),
+            WriteOutcome::Written { quantity: 4 }
+        );
+        for unmanaged in [
+            r#"{"id": 7, "manage_stock": false, "stock_quantity": null}"#,
+            r#"{"id": 7, "manage_stock": "parent", "stock_quantity": 9}"#,
+            r#"{"id": 7}"#,
+        ] {
+            assert_eq!(read(unmanaged), WriteOutcome::Unmanaged, "{unmanaged}");
+        }
+        assert_eq!(
+            read(r#"{"id": 7, "stock_quantity": 4}"#),
+            WriteOutcome::Written { quantity: 4 },
+            "an entry trimmed of manage_stock: its quantity says"
+        );
+        for refused in [
+            r#"{"id": 7, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": {"status": 404}}}"#,
+            r#"{"id": 7, "error": {"code": "rest_invalid_param", "message": "Bad.", "data": {"status": 400}}}"#,
+            r#"{"id": 7, "error": {"code": "some_plugin_said_no", "message": "No."}}"#,
+        ] {
+            assert!(
+                matches!(read(refused), WriteOutcome::Refused(_)),
+                "{refused}"
+            );
+        }
+        for failed in [
+            r#"{"id": 7, "error": {"code": "internal_server_error", "message": "Oops.", "data": {"status": 500}}}"#,
+            r#"{"id": 8, "manage_stock": true, "stock_quantity": 4}"#,
+            r#"{"id": 7, "manage_stock": true, "stock_quantity": null}"#,
+        ] {
+            assert!(
+                matches!(
+                    read(failed),
+                    WriteOutcome::Failed(ShopError::Unavailable(_))
+                ),
+                "{failed}"
+            );
+        }
+        assert!(matches!(
+            outcome(7, None, str::to_owned),
+            WriteOutcome::Failed(ShopError::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn a_reference_is_written_by_id_and_parent() {
+        let item = |id: &str, locator: Option<&str>| ItemRef {
+            id: EcommerceId::new(id),
+            locator: locator.map(str::to_owned),
+        };
+        let found = target(&item("12", Some("10"))).unwrap();
+        assert_eq!((found.id, found.parent), (12, Some(10)));
+        let found = target(&item(" 12 ", None)).unwrap();
+        assert_eq!((found.id, found.parent), (12, None));
+        for bad in [
+            item("x", None),
+            item("0", None),
+            item("12", Some("")),
+            item("-1", None),
+        ] {
+            assert!(target(&bad).is_none(), "{bad:?}");
+        }
+    }
 }
