@@ -121,7 +121,10 @@ pub async fn run_with_clock(
         // The listener's address, which is the settings' but for a test's port 0.
         hosts: Arc::new(AllowedHosts::new(address, &settings.allowed_hosts)),
         session_lifetime: settings.session_lifetime,
-        shop: settings.shop.clone().map(crate::shop::ShopHandle::unconnected),
+        shop: settings
+            .shop
+            .clone()
+            .map(crate::shop::ShopHandle::unconnected),
     };
     tracing::info!(%address, database = %settings.database, "stocksync is listening");
     let app = api::router(state, settings.limits);

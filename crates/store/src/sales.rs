@@ -2,8 +2,8 @@
 //! and the outbox row (invariants 3 "no oversell" and 4 "nothing lost").
 
 use crate::links::{LinkRow, select_links};
-use crate::shop_table::mirror_to_shop;
 use crate::shop_events::{ShopEvent, record_shop_event};
+use crate::shop_table::mirror_to_shop;
 use crate::{
     LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, retry_conflicts,
     unique_violation, write_ledger,

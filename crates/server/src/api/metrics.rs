@@ -3,13 +3,13 @@
 //! of the outbox, Hiboutik budgets and, with a shop platform, its push queue, events and order
 //! polls are read from the database at each scrape.
 
+use super::shop::EVENT_KINDS;
 use super::{AppState, error::ApiError};
 use crate::metrics::sample;
+use crate::shop::SHOP_STATE;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use super::shop::EVENT_KINDS;
-use crate::shop::SHOP_STATE;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -281,7 +281,11 @@ async fn shop_samples(
     gauge("stocksync_shop_push_items", &[], pushes.items as f64);
     gauge("stocksync_shop_push_due", &[], pushes.due as f64);
     gauge("stocksync_shop_push_failing", &[], pushes.failing as f64);
-    gauge("stocksync_shop_push_unmanaged", &[], pushes.unmanaged as f64);
+    gauge(
+        "stocksync_shop_push_unmanaged",
+        &[],
+        pushes.unmanaged as f64,
+    );
     gauge(
         "stocksync_shop_push_oldest_due_seconds",
         &[],

@@ -313,7 +313,11 @@ mod tests {
             oldest_due_at: at(60, now),
             ..ShopPushStats::default()
         };
-        assert_eq!(health(&fine, &recent, now), ShopHealth::Ok, "60 s is not over");
+        assert_eq!(
+            health(&fine, &recent, now),
+            ShopHealth::Ok,
+            "60 s is not over"
+        );
         let late = ShopPushStats {
             oldest_due_at: at(61, now),
             ..recent.clone()
@@ -342,10 +346,7 @@ mod tests {
             public_address("https://ck:cs-s3cret@shop.example/sub?consumer_key=k#x"),
             "https://shop.example/sub"
         );
-        assert_eq!(
-            public_address("http://127.0.0.1:9"),
-            "http://127.0.0.1:9/"
-        );
+        assert_eq!(public_address("http://127.0.0.1:9"), "http://127.0.0.1:9/");
         assert_eq!(public_address("not a url"), "");
     }
 
@@ -354,7 +355,12 @@ mod tests {
         let rows = [("oversold".to_owned(), 2), ("refused".to_owned(), 1)];
         let counts = ShopEventCounts::from_rows(&rows);
         assert_eq!(
-            (counts.oversold, counts.unlinked, counts.unmanaged, counts.refused),
+            (
+                counts.oversold,
+                counts.unlinked,
+                counts.unmanaged,
+                counts.refused
+            ),
             (2, 0, 0, 1)
         );
         assert_eq!(event_kind("oversold"), Some("oversold"));

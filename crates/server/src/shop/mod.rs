@@ -2,8 +2,8 @@
 //! and what the rest of the service needs to reach it.
 
 use crate::config::ShopConfig;
-use std::sync::Arc;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use stocksync_domain::shop::{ItemRef, LevelWrite, ShopItem, ShopOrder, WriteOutcome};
 use stocksync_domain::{ShopConnector, ShopError, ShopKind};
 use tokio::sync::Notify;

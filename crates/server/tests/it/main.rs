@@ -26,6 +26,7 @@ mod row_lock;
 mod sale_states;
 mod sales;
 mod scheduler;
+mod shop_status;
 mod shop_table;
 mod simulators;
 mod synchronizer;
