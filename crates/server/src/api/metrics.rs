@@ -1,13 +1,15 @@
 //! `GET /metrics`: Prometheus text format. Sync cycles, their duration, drift and webhook
 //! events are counted as they happen; POS calls come from the call log; sales by state, the age
-//! of the outbox and Hiboutik budgets are read from the database at each scrape.
+//! of the outbox, Hiboutik budgets and, with a shop platform, its push queue, events and order
+//! polls are read from the database at each scrape.
 
+use super::shop::EVENT_KINDS;
 use super::{AppState, error::ApiError};
 use crate::metrics::sample;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use stocksync_domain::account::VendorConfig;
@@ -85,6 +87,41 @@ const DESCRIPTIONS: &[(&str, &str, &str)] = &[
         "stocksync_jobs",
         "gauge",
         "Jobs kept in the database, by state.",
+    ),
+    (
+        "stocksync_shop_push_items",
+        "gauge",
+        "Shop items stocksync keeps on the shop platform.",
+    ),
+    (
+        "stocksync_shop_push_due",
+        "gauge",
+        "Shop items whose quantity on the shop is not yet what stocksync wants.",
+    ),
+    (
+        "stocksync_shop_push_failing",
+        "gauge",
+        "Shop items whose last push failed (waiting for their retry).",
+    ),
+    (
+        "stocksync_shop_push_unmanaged",
+        "gauge",
+        "Shop items the shop does not track (manage_stock off): never written.",
+    ),
+    (
+        "stocksync_shop_push_oldest_due_seconds",
+        "gauge",
+        "Age of the oldest change not yet on the shop (0 when none).",
+    ),
+    (
+        "stocksync_shop_events_total",
+        "counter",
+        "Shop events, by kind (oversold, unlinked, unmanaged, refused).",
+    ),
+    (
+        "stocksync_shop_orders_last_poll_age_seconds",
+        "gauge",
+        "Seconds since the shop's orders were last polled (absent before the first poll).",
     ),
     (
         "stocksync_schedule_skipped_total",
@@ -199,9 +236,11 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
             );
         }
     }
-    let oldest = state.store.oldest_pending_sale().await?.map_or(0.0, |at| {
-        (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
-    });
+    let oldest = state
+        .store
+        .oldest_pending_sale()
+        .await?
+        .map_or(0.0, seconds_since);
     sample(
         samples
             .entry("stocksync_outbox_oldest_pending_seconds")
@@ -210,6 +249,9 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
         &[],
         oldest,
     );
+    if let Some(shop) = &state.shop {
+        shop_samples(&state, shop, &mut samples).await?;
+    }
 
     let mut out = String::new();
     for (name, kind, help) in DESCRIPTIONS {
@@ -219,4 +261,61 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
         }
     }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
+
+/// Seconds from `at` to now (0 for an instant in the future).
+fn seconds_since(at: DateTime<Utc>) -> f64 {
+    (Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0
+}
+
+/// The shop platform's push queue, events and order polls, read from the store.
+async fn shop_samples(
+    state: &AppState,
+    shop: &crate::shop::ShopHandle,
+    samples: &mut BTreeMap<&'static str, String>,
+) -> Result<(), ApiError> {
+    let mut gauge = |name: &'static str, labels: &[(&'static str, String)], value: f64| {
+        sample(samples.entry(name).or_default(), name, labels, value);
+    };
+    let pushes = state.store.shop_push_stats().await?;
+    gauge("stocksync_shop_push_items", &[], pushes.items as f64);
+    gauge("stocksync_shop_push_due", &[], pushes.due as f64);
+    gauge("stocksync_shop_push_failing", &[], pushes.failing as f64);
+    gauge(
+        "stocksync_shop_push_unmanaged",
+        &[],
+        pushes.unmanaged as f64,
+    );
+    gauge(
+        "stocksync_shop_push_oldest_due_seconds",
+        &[],
+        pushes.oldest_due_at.map_or(0.0, seconds_since),
+    );
+    let counts = state.store.shop_event_counts().await?;
+    let known = EVENT_KINDS.iter().map(|kind| (*kind).to_owned());
+    let others = counts
+        .iter()
+        .map(|(kind, _)| kind.clone())
+        .filter(|kind| !EVENT_KINDS.contains(&kind.as_str()));
+    for kind in known.chain(others) {
+        let count: i64 = counts
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, n)| n)
+            .sum();
+        gauge(
+            "stocksync_shop_events_total",
+            &[("kind", kind)],
+            count as f64,
+        );
+    }
+    let read = state.store.shop_read_state(shop.state_name()).await?;
+    if let Some(at) = read.last_poll_at {
+        gauge(
+            "stocksync_shop_orders_last_poll_age_seconds",
+            &[],
+            seconds_since(at),
+        );
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@ mod layer_answers;
 mod link_view;
 mod metrics;
 mod sales;
+mod shop;
 mod shop_webhook;
 mod synchronizer;
 mod tasks;
@@ -95,6 +96,7 @@ pub fn router(state: AppState, limits: ServerLimits) -> Router {
         .merge(tasks::router())
         .merge(jobs::router())
         .merge(metrics::router())
+        .merge(shop::router())
         .split_for_parts();
     let mut description = open_spec;
     description.merge(spec);

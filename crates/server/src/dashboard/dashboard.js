@@ -24,6 +24,13 @@
     succeeded: ['Succeeded', 'ok'], failed: ['Failed', 'bad'], dead: ['Dead', 'bad'],
     cancelled: ['Cancelled', 'idle'],
   };
+  const SHOP = { woocommerce: 'WooCommerce' };
+  const SHOP_HEALTH = { ok: ['Healthy', 'ok'], behind: ['Behind', 'warn'], failing: ['Error', 'bad'] };
+  const SHOP_EVENT = {
+    oversold: 'Oversold', unlinked: 'Item not linked', unmanaged: 'Stock not tracked by the shop',
+    refused: 'Write refused by the shop',
+  };
+  const SHOP_EVENTS_SHOWN = 5;
   const SCHEDULE_PATH = '/api/synchronizer/schedule';
   const ITEMS_SHOWN = 6;     // products named in a webhook read's row
   const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -332,8 +339,9 @@
 
   async function refreshOverview() {
     const jobs = `/api/jobs?per_page=${JOBS_SHOWN}${view.jobState ? `&state=${view.jobState}` : ''}`;
-    const [status, links, jobList, accepted, dead, ...counts] = await Promise.all([
+    const [status, shop, links, jobList, accepted, dead, ...counts] = await Promise.all([
       api('/api/synchronizer'),
+      shopStatus(),
       api(`/dashboard/data/links?page=${view.linksPage}&per_page=${LINKS_PER_PAGE}`),
       api(jobs),
       api(`/api/sales?state=accepted&per_page=${SALES_SHOWN}`),
@@ -347,6 +355,7 @@
     if (changed('summary', [status, links.total, dead.total, byState])) drawSummary(status, links.total, dead.total, byState);
     if (changed('schedule', status)) drawSchedule(status);
     if (changed('accounts', status)) drawAccounts(status);
+    if (changed('shop', shop)) drawShop(shop);
     if (changed('links', links)) drawLinks(links);
     if (changed('sales', [accepted, dead])) drawSales(accepted, dead);
     if (changed('jobs', [jobList, byState, view.jobState])) drawJobs(jobList, byState);
@@ -473,6 +482,49 @@
         ...callsFacts(account)),
       scheduleNotes(account)));
     $('accounts').replaceChildren(...(cards.length ? cards : [empty('No POS account is configured.')]));
+  }
+
+  // ---------------------------------------------------------------- the web shop
+
+  /** The shop platform's state; `null` when none is configured (the route answers 404). */
+  async function shopStatus() {
+    try {
+      return await api('/api/shop');
+    } catch (err) {
+      if (err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** The shop as a card like an account's; the section is hidden without a shop. */
+  function drawShop(shop) {
+    $('shop-section').hidden = !shop;
+    if (!shop) { $('shop').replaceChildren(); return; }
+    const [label, tone] = SHOP_HEALTH[shop.health] || [shop.health, 'idle'];
+    const { pushes, orders, events } = shop;
+    const shown = shop.recent_events.slice(0, SHOP_EVENTS_SHOWN);
+    $('shop').replaceChildren(el('article', { class: 'card', 'data-shop': shop.kind },
+      el('div', { class: 'card-head' },
+        el('strong', { text: SHOP[shop.kind] || shop.kind }), badge(label, tone)),
+      el('div', { class: 'muted small', 'data-field': 'address', text: shop.base_url }),
+      orders.last_error ? el('p', { class: 'message', 'data-field': 'poll-error', text: orders.last_error }) : null,
+      el('dl', { class: 'facts' },
+        el('dt', { text: 'Last order read' }), el('dd', { 'data-field': 'last-order' }, when(orders.last_order_at)),
+        el('dt', { text: 'Orders polled' }), el('dd', { 'data-field': 'last-poll' }, when(orders.last_poll_at)),
+        el('dt', { text: 'Webhooks' }), el('dd', { text: shop.webhooks === 'signed' ? 'on, signed' : 'off: orders are polled' }),
+        el('dt', { text: 'Items kept' }), el('dd', { 'data-field': 'items', text: number(pushes.items) }),
+        el('dt', { text: 'Waiting to be written' }), el('dd', { 'data-field': 'due' },
+          number(pushes.due), pushes.oldest_due_at ? [' (oldest ', when(pushes.oldest_due_at), ')'] : null),
+        el('dt', { text: 'Failing writes' }), el('dd', { 'data-field': 'failing', text: number(pushes.failing) }),
+        el('dt', { text: 'Not tracked by the shop' }), el('dd', { 'data-field': 'unmanaged', text: number(pushes.unmanaged) }),
+        el('dt', { text: 'Oversold lines' }), el('dd', { 'data-field': 'oversold', text: number(events.oversold) })),
+      shown.length
+        ? el('ol', { class: 'shop-events', 'data-field': 'events', 'aria-label': 'Latest shop events' },
+          ...shown.map((event) => el('li', { 'data-event-kind': event.kind },
+            el('strong', { text: SHOP_EVENT[event.kind] || event.kind }), ' · ', when(event.at),
+            event.order_id ? ` · order ${event.order_id}` : null,
+            el('div', { text: event.detail }))))
+        : null));
   }
 
   // ---------------------------------------------------------------- the schedule

@@ -26,6 +26,11 @@ pub struct ShopHandle {
 }
 
 impl ShopHandle {
+    /// The name the shop's read state is kept under (`Store::shop_read_state`, `shop_polled`).
+    pub fn state_name(&self) -> &'static str {
+        self.config.kind.as_str()
+    }
+
     pub fn new(config: ShopConfig, connector: Arc<dyn ShopConnector>) -> Self {
         Self {
             config,

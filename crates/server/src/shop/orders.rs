@@ -158,7 +158,7 @@ pub async fn poll(
     shop: &ShopHandle,
     outbox: &OutboxWake,
 ) -> Result<Polled, StoreError> {
-    let name = shop.config.kind.as_str();
+    let name = shop.state_name();
     let state = store.shop_read_state(name).await?;
     let orders = match shop
         .connector
@@ -201,7 +201,11 @@ mod tests {
     #[test]
     fn a_move_carries_its_share_of_the_line_total() {
         assert_eq!(line_balance(3000, 3, 3), 3000);
-        assert_eq!(line_balance(3000, 3, -1), 1000, "a return: its units' share");
+        assert_eq!(
+            line_balance(3000, 3, -1),
+            1000,
+            "a return: its units' share"
+        );
         assert_eq!(line_balance(1000, 3, 1), 333);
         assert_eq!(line_balance(1000, 0, 1), 0);
         assert_eq!(line_balance(-50, 1, 1), 0, "never negative");

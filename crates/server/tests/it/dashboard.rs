@@ -453,6 +453,10 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
         card.contains("Square") && card.contains("Not synced yet"),
         "{card}"
     );
+    // No shop platform: `/api/shop` answers 404 and the page shows no shop, and no problem.
+    let shop_section = c.find(Locator::Id("shop-section")).await.unwrap();
+    assert!(!shop_section.is_displayed().await.unwrap(), "no shop card");
+    assert_eq!(text(c, "#problem").await.unwrap_or_default(), "");
     let hiboutik = eventually("the Hiboutik budget", async || {
         text(c, &format!("[data-account='{OTHER_ACCOUNT}']"))
             .await
@@ -611,6 +615,84 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
         "dashboard browser test: {:.1} s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// A shop platform as a card: its address without credentials, its health, the push queue and
+/// the oversold lines of a store seeded directly, its latest events; no Shop secret on the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_browser_the_shop_card_shows_its_queue_and_events() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, crate::shop_status::with_shop())
+        .await
+        .expect("SQLite");
+    crate::shop_status::seed_shop(&app).await;
+    let c = &browser.client;
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    let key_field = eventually("the login form", async || {
+        c.find(Locator::Id("login-key")).await.ok()
+    })
+    .await;
+    key_field
+        .send_keys(app.api_key.as_deref().unwrap())
+        .await
+        .unwrap();
+    click(c, "#login-submit").await;
+    let card = "[data-shop='woocommerce']";
+    let whole = eventually("the shop card", async || text(c, card).await).await;
+    assert!(
+        whole.contains("WooCommerce") && whole.contains("Error"),
+        "{whole}"
+    );
+    let field = async |name: &str| {
+        text(c, &format!("{card} [data-field='{name}']"))
+            .await
+            .unwrap_or_else(|| panic!("no {name} on the card: {whole}"))
+    };
+    assert_eq!(field("address").await, "http://127.0.0.1:9/");
+    assert_eq!(field("items").await, "4");
+    assert!(field("due").await.starts_with("2 (oldest "), "{whole}");
+    assert_eq!(field("failing").await, "1");
+    assert_eq!(field("unmanaged").await, "1");
+    assert_eq!(field("oversold").await, "1");
+    let last_order = field("last-order").await;
+    assert!(
+        last_order == "just now" || last_order.ends_with(" ago"),
+        "{last_order}"
+    );
+    let events = c
+        .find_all(Locator::Css(&format!("{card} .shop-events li")))
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    for event in &events {
+        kinds.push(event.attr("data-event-kind").await.unwrap().unwrap());
+    }
+    assert_eq!(kinds, ["refused", "oversold"], "newest first");
+    let oversold = events[1].text().await.unwrap();
+    assert!(
+        oversold.contains("Oversold") && oversold.contains("order 1001"),
+        "{oversold}"
+    );
+    let source = c.source().await.unwrap();
+    for secret in stocksync_testkit::SHOP_SECRETS {
+        assert!(!source.contains(secret), "the page shows a Shop secret");
+    }
+    browser.screenshot("shop").await;
+
+    // The failing write goes through: the card turns healthy on its own.
+    let store = app.db.store().await.with_shop_platform();
+    store
+        .shop_item_written(&stocksync_domain::EcommerceId::new("103"), 3)
+        .await
+        .unwrap();
+    eventually("a healthy shop", async || {
+        text(c, card).await.filter(|t| t.contains("Healthy"))
+    })
+    .await;
+    assert_eq!(field("failing").await, "0");
+    browser.close().await;
 }
 
 /// The schedule in words on each card; the form sets `*/5 * * * *` for every account (seen on

@@ -31,6 +31,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/sales"),
     ("get", "/api/sales/{id}"),
     ("post", "/api/sales/{id}/retry"),
+    ("get", "/api/shop"),
+    ("get", "/api/shop/events"),
     ("post", "/webhooks/square/{account}"),
     ("post", "/webhooks/hiboutik/{account}"),
 ];
@@ -341,6 +343,54 @@ async fn real_answers_fit_their_schemas() {
     let (status, gone) = app.delete(&format!("/api/items/{id}")).await;
     schemas.check("delete", "/api/items/{id}", status, &gone);
     assert!(schemas.checked.len() >= 28, "{:#?}", schemas.checked);
+}
+
+/// The shop platform's status and events, on a store with something of each, fit their
+/// schemas; so do the 404 without a shop and the 400 of an unknown kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shop_answers_fit_their_schemas() {
+    let without = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (_, spec) = without.get("/api/openapi.json").await;
+    let mut schemas = Schemas {
+        spec,
+        checked: Vec::new(),
+    };
+    let (status, none) = without.get("/api/shop").await;
+    assert_eq!(status, 404, "{none}");
+    schemas.check("get", "/api/shop", status, &none);
+    let (status, none) = without.get("/api/shop/events").await;
+    schemas.check("get", "/api/shop/events", status, &none);
+
+    let app = TestApp::spawn_with(Backend::Sqlite, crate::shop_status::with_shop())
+        .await
+        .unwrap();
+    crate::shop_status::seed_shop(&app).await;
+    let (status, shop) = app.get("/api/shop").await;
+    assert_eq!(status, 200, "{shop}");
+    assert_eq!(shop["recent_events"].as_array().unwrap().len(), 2);
+    schemas.check("get", "/api/shop", status, &shop);
+    // The check can fail: a health outside its words, or counts without one kind.
+    let mut wrong = shop.clone();
+    wrong["health"] = json!("fine");
+    assert!(!schemas.misfits("get", "/api/shop", 200, &wrong).is_empty());
+    wrong = shop.clone();
+    wrong["events"].as_object_mut().unwrap().remove("oversold");
+    assert!(!schemas.misfits("get", "/api/shop", 200, &wrong).is_empty());
+    for (query, expected) in [("?kind=oversold&limit=5", 200), ("?kind=sold", 400)] {
+        let (status, events) = app.get(&format!("/api/shop/events{query}")).await;
+        assert_eq!(status, expected, "{events}");
+        schemas.check("get", "/api/shop/events", status, &events);
+    }
+    let params = schemas.spec["paths"]["/api/shop/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let limit = &params.iter().find(|p| p["name"] == "limit").unwrap()["schema"];
+    assert_eq!(
+        (limit["minimum"].as_i64(), limit["maximum"].as_i64()),
+        (Some(1), Some(1000)),
+        "{limit}"
+    );
 }
 
 /// The answers of the layers around every route (host and origin checks, the dashboard's CSRF
