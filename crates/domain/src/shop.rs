@@ -205,14 +205,26 @@ mod tests {
         let (o, l) = order(true, 3, 5);
         assert_eq!(line_target(&o, &l), 0, "never a negative debt");
         let (o, l) = order(false, 3, 0);
-        assert_eq!(line_target(&o, &l), 0, "an order that does not count owes nothing");
+        assert_eq!(
+            line_target(&o, &l),
+            0,
+            "an order that does not count owes nothing"
+        );
     }
 
     #[test]
     fn a_move_brings_a_line_from_what_it_took_to_what_it_owes() {
         assert_eq!(line_move(3, 0), Some(3));
-        assert_eq!(line_move(0, 3), Some(-3), "a cancellation returns what was taken");
-        assert_eq!(line_move(2, 3), Some(-1), "a restocking refund returns its units");
+        assert_eq!(
+            line_move(0, 3),
+            Some(-3),
+            "a cancellation returns what was taken"
+        );
+        assert_eq!(
+            line_move(2, 3),
+            Some(-1),
+            "a restocking refund returns its units"
+        );
         assert_eq!(line_move(3, 3), None, "seen again: nothing to do");
     }
 

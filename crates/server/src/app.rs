@@ -11,9 +11,9 @@ use crate::config::Settings;
 use crate::outbox::{Outbox, OutboxWake};
 use crate::runner::{Runner, process_name};
 use crate::scheduler::Scheduler;
+use crate::schedules::Schedules;
 use crate::shop::ShopHandle;
 use crate::shop::worker::ShopWorker;
-use crate::schedules::Schedules;
 use crate::synchronizer::Synchronizer;
 use anyhow::Context;
 use axum::Router;
@@ -75,7 +75,10 @@ pub async fn run_with_clock(
         store = store.with_shop_platform();
         let queued = store.queue_every_linked_item().await?;
         if queued > 0 {
-            tracing::info!(items = queued, "linked items queued to be read on the shop and adopted");
+            tracing::info!(
+                items = queued,
+                "linked items queued to be read on the shop and adopted"
+            );
         }
     }
     let calls = CallLog::default();

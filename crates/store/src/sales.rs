@@ -2,8 +2,8 @@
 //! and the outbox row (invariants 3 "no oversell" and 4 "nothing lost").
 
 use crate::links::{LinkRow, select_links};
-use crate::shop_table::mirror_to_shop;
 use crate::shop_events::{ShopEvent, record_shop_event};
+use crate::shop_table::mirror_to_shop;
 use crate::{
     LedgerLine, Result, Store, StoreError, begin_write, dispatch, now, retry_conflicts,
     unique_violation, write_ledger,
@@ -195,16 +195,16 @@ impl Store {
                 }
             }
             let mut oversold = None;
-            if chosen.is_none() {
-                if let Oversell::Report { order_id } = oversell {
-                    sqlx::query("UPDATE stock SET quantity = quantity - ? WHERE id = ?")
-                        .bind(request.delta)
-                        .bind(best.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    oversold = Some(order_id);
-                    chosen = Some(best.clone());
-                }
+            if chosen.is_none()
+                && let Oversell::Report { order_id } = oversell
+            {
+                sqlx::query("UPDATE stock SET quantity = quantity - ? WHERE id = ?")
+                    .bind(request.delta)
+                    .bind(best.id)
+                    .execute(&mut *tx)
+                    .await?;
+                oversold = Some(order_id);
+                chosen = Some(best.clone());
             }
             let Some(link) = chosen else {
                 // What is there now (the link may have changed while this waited for its lock).

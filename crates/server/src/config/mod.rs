@@ -424,7 +424,11 @@ impl Settings {
                 shop.kind.as_str(),
                 shop.base_url,
                 shop.cron.expression,
-                if shop.webhook_secret.is_some() { "signed" } else { "off" }
+                if shop.webhook_secret.is_some() {
+                    "signed"
+                } else {
+                    "off"
+                }
             );
         }
         let key = if self.api_key.is_some() {

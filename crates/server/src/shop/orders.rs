@@ -201,7 +201,11 @@ mod tests {
     #[test]
     fn a_move_carries_its_share_of_the_line_total() {
         assert_eq!(line_balance(3000, 3, 3), 3000);
-        assert_eq!(line_balance(3000, 3, -1), 1000, "a return: its units' share");
+        assert_eq!(
+            line_balance(3000, 3, -1),
+            1000,
+            "a return: its units' share"
+        );
         assert_eq!(line_balance(1000, 3, 1), 333);
         assert_eq!(line_balance(1000, 0, 1), 0);
         assert_eq!(line_balance(-50, 1, 1), 0, "never negative");

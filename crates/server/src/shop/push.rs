@@ -217,13 +217,21 @@ mod tests {
 
     #[test]
     fn only_known_different_quantities_are_written_with_what_the_shop_has() {
-        let due = [push("1", 5, Some(3)), push("2", 4, Some(4)), push("3", 2, None)];
+        let due = [
+            push("1", 5, Some(3)),
+            push("2", 4, Some(4)),
+            push("3", 2, None),
+        ];
         let shop_has = due
             .iter()
             .filter_map(|p| Some((p.item.id.clone(), p.shop_quantity?)))
             .collect();
         let writes = writes(&due, &shop_has);
-        assert_eq!(writes.len(), 1, "the same value is never written; unknown is read first");
+        assert_eq!(
+            writes.len(),
+            1,
+            "the same value is never written; unknown is read first"
+        );
         assert_eq!(writes[0].item.id.as_str(), "1");
         assert_eq!((writes[0].quantity, writes[0].expected), (5, Some(3)));
     }

@@ -49,7 +49,9 @@ impl ShopWorker {
                     self.work_while_held(&held).await;
                 }
                 Ok(false) => {}
-                Err(err) => tracing::error!(error = %err, "the shop worker could not reach the database"),
+                Err(err) => {
+                    tracing::error!(error = %err, "the shop worker could not reach the database")
+                }
             }
             tokio::select! {
                 _ = self.stopping.cancelled() => break,

@@ -353,7 +353,10 @@ fn a_woocommerce_shop_is_read_with_its_secrets_hidden() {
     assert_eq!(shop.base_url, "https://shop.example.com");
     assert_eq!(shop.cron.expression, "*/5 * * * *");
     let shown = format!("{}\n{settings:?}", settings.summary());
-    assert!(shown.contains("woocommerce at https://shop.example.com"), "{shown}");
+    assert!(
+        shown.contains("woocommerce at https://shop.example.com"),
+        "{shown}"
+    );
     for secret in ["ck_key_4242", "cs_secret_4242", "hook_secret_4242"] {
         assert!(!shown.contains(secret), "{secret} shown in {shown}");
     }
@@ -361,7 +364,10 @@ fn a_woocommerce_shop_is_read_with_its_secrets_hidden() {
     let without_cron = json!({"Shop": {"Type": "woocommerce", "BaseUrl": "http://127.0.0.1:8080",
         "ConsumerKey": "ck", "ConsumerSecret": "cs"}});
     let shop = load(&without_cron, &[]).unwrap().shop.unwrap();
-    assert_eq!(shop.cron.expression, "* * * * *", "orders polled every minute");
+    assert_eq!(
+        shop.cron.expression, "* * * * *",
+        "orders polled every minute"
+    );
     assert!(shop.webhook_secret.is_none());
     assert!(load(&json!({}), &[]).unwrap().shop.is_none());
 }

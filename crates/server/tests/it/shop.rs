@@ -171,7 +171,11 @@ async fn a_cancelled_order_and_a_restocking_refund_return_their_units_once(backe
         .iter()
         .map(|s| s.quantity)
         .collect();
-    assert_eq!(deltas, [3, -1, -2], "sold, refunded one, cancelled the rest");
+    assert_eq!(
+        deltas,
+        [3, -1, -2],
+        "sold, refunded one, cancelled the rest"
+    );
     assert_eq!(app.catalog.quantity("VAR-1"), 10);
     assert!(app.catalog.writes_per_key().values().all(|&n| n == 1));
     wait_read(&app, id, 10).await;
@@ -196,7 +200,11 @@ async fn an_order_line_the_stock_does_not_cover_is_sold_and_reported(backend: Ba
     let (status, _) = app.deliver_shop("order.created", order).await;
     assert_eq!(status, 200);
     wait_pos_sales(&app, 1).await;
-    assert_eq!(app.catalog.recorded_sales()[0].quantity, 3, "the money is taken");
+    assert_eq!(
+        app.catalog.recorded_sales()[0].quantity,
+        3,
+        "the money is taken"
+    );
     let oversold = events(&app, "oversold").await;
     assert_eq!(oversold.len(), 1, "{oversold:?}");
     assert_eq!(oversold[0].item_ecommerce_id, id.to_string());
@@ -284,7 +292,11 @@ async fn a_badly_signed_webhook_is_refused_and_changes_nothing(backend: Backend)
         let (status, answer) = send(request).await;
         assert_eq!(status, 401, "{answer}");
     }
-    assert_eq!(sim.requests_to("GET /orders/{id}"), 0, "the order was not read");
+    assert_eq!(
+        sim.requests_to("GET /orders/{id}"),
+        0,
+        "the order was not read"
+    );
     assert!(app.catalog.recorded_sales().is_empty());
     let line = app
         .db
