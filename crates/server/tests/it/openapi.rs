@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/sales/{id}/retry"),
     ("post", "/webhooks/square/{account}"),
     ("post", "/webhooks/hiboutik/{account}"),
+    ("post", "/webhooks/shop"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
