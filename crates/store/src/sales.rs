@@ -195,16 +195,16 @@ impl Store {
                 }
             }
             let mut oversold = None;
-            if chosen.is_none() {
-                if let Oversell::Report { order_id } = oversell {
-                    sqlx::query("UPDATE stock SET quantity = quantity - ? WHERE id = ?")
-                        .bind(request.delta)
-                        .bind(best.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    oversold = Some(order_id);
-                    chosen = Some(best.clone());
-                }
+            if chosen.is_none()
+                && let Oversell::Report { order_id } = oversell
+            {
+                sqlx::query("UPDATE stock SET quantity = quantity - ? WHERE id = ?")
+                    .bind(request.delta)
+                    .bind(best.id)
+                    .execute(&mut *tx)
+                    .await?;
+                oversold = Some(order_id);
+                chosen = Some(best.clone());
             }
             let Some(link) = chosen else {
                 // What is there now (the link may have changed while this waited for its lock).

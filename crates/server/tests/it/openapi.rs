@@ -35,6 +35,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/shop/events"),
     ("post", "/webhooks/square/{account}"),
     ("post", "/webhooks/hiboutik/{account}"),
+    ("post", "/webhooks/shop"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

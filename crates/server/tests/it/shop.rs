@@ -18,6 +18,8 @@ on_every_backend!(
     an_item_the_shop_does_not_track_is_reported_never_written,
     an_idle_poll_is_one_call,
     a_badly_signed_webhook_is_refused_and_changes_nothing,
+    a_ping_is_answered_and_a_product_delivery_has_the_orders_read,
+    without_a_shop_its_webhook_is_a_clear_404,
 );
 
 async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
@@ -311,4 +313,58 @@ async fn a_badly_signed_webhook_is_refused_and_changes_nothing(backend: Backend)
         .unwrap();
     assert_eq!(line, stocksync_store::LineSeen::default());
     assert_eq!(app.catalog.quantity("VAR-1"), 5);
+}
+
+async fn a_ping_is_answered_and_a_product_delivery_has_the_orders_read(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let (status, answer) = send(
+        stocksync_testkit::http_client()
+            .post(app.url("/webhooks/shop"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("webhook_id=1"),
+    )
+    .await;
+    assert_eq!((status, &answer["status"]), (200, &Value::from("ping")));
+
+    let id = sim.add_simple("MUG", Some(5));
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 5).await;
+    // An order no webhook announces: only the poll can see it.
+    sim.place_order(&[(id, 1)], "processing").unwrap();
+    let (status, answer) = app.deliver_shop("product.updated", id).await;
+    assert_eq!((status, &answer["status"]), (200, &Value::from("accepted")));
+    wait_pos_sales(&app, 1).await;
+    wait_read(&app, id, 4).await;
+    assert_eq!(app.catalog.recorded_sales().len(), 1);
+    assert_eq!(writes_of(&sim, id), 0);
+
+    let (status, answer) = app.deliver_shop("coupon.created", 7).await;
+    assert_eq!((status, &answer["status"]), (200, &Value::from("ignored")));
+    let (status, answer) = send(
+        stocksync_testkit::http_client()
+            .post(app.url("/webhooks/shop"))
+            .header("X-WC-Webhook-Topic", "order.created")
+            .header(
+                "X-WC-Webhook-Signature",
+                stocksync_testkit::shop_signature(b"not json"),
+            )
+            .body("not json"),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+}
+
+async fn without_a_shop_its_webhook_is_a_clear_404(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let (status, answer) = app.deliver_shop("order.created", 1).await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(
+        stocksync_testkit::message(&answer).contains("no shop platform is configured"),
+        "{answer}"
+    );
 }
