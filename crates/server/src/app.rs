@@ -123,6 +123,14 @@ pub async fn run_with_clock(
             let connector = crate::shop::connect::connect(config, &calls)
                 .map_err(|e| anyhow::anyhow!("the shop cannot be set up: {e}"))?;
             let shop = ShopHandle::new(config.clone(), connector);
+            if store
+                .start_shop_reading(shop.state_name(), chrono::Utc::now())
+                .await?
+            {
+                tracing::info!(
+                    "the shop's orders are read from now on: earlier orders are already in its stock"
+                );
+            }
             let worker = ShopWorker {
                 store: store.clone(),
                 shop: shop.clone(),

@@ -131,6 +131,24 @@ impl Store {
             .unwrap_or_default())
     }
 
+    /// Starts reading the shop's orders at `at` when they have never been read: the shop's
+    /// history before stocksync was connected is already in its stock, and its orders must not
+    /// reach the POS as new sales. `true` when it started now.
+    pub async fn start_shop_reading(&self, shop: &str, at: DateTime<Utc>) -> Result<bool> {
+        let started = dispatch!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{} INTO stocksync_shop_state (shop, watermark) VALUES (?, ?)",
+                crate::insert_or_ignore(pool)
+            )))
+            .bind(shop)
+            .bind(at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(started == 1)
+    }
+
     /// Records a poll of the shop's orders: its new watermark (never moved back), whether it
     /// read an order that moved stock, and its error if it failed.
     pub async fn shop_polled(
