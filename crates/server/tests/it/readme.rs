@@ -1253,32 +1253,74 @@ fn readme_command_lines_are_accepted_by_the_cli() {
         if command.is_empty() {
             continue;
         }
-        let words: Vec<&str> = command.split_whitespace().collect();
-        assert_eq!(words[0], "stocksync", "{line}");
-        let (paths, used) = command_paths(&words[1..]);
-        for path in paths {
-            assert!(!path.is_empty(), "no subcommand in: {line}");
-            let output = Command::new(env!("CARGO_BIN_EXE_stocksync"))
-                .args(&path)
-                .arg("--help")
-                .output()
-                .expect("stocksync runs");
-            let help = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success(),
-                "`stocksync {} --help` fails ({line}): {}",
-                path.join(" "),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            for flag in used.iter().chain(&remote_flags) {
-                assert!(
-                    help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
-                    "`stocksync {}` has no {flag} ({line}):\n{help}",
-                    path.join(" ")
-                );
-            }
-            checked += 1;
-        }
+        checked += accepted_by_the_cli(line, command, &remote_flags);
     }
     assert!(checked >= 10, "only {checked} command lines found");
+}
+
+/// Checks that `stocksync --help` knows each subcommand path of `command` (a README line) and
+/// every flag it and `remote_flags` name; answers how many paths it checked.
+fn accepted_by_the_cli(line: &str, command: &str, remote_flags: &[String]) -> usize {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[0], "stocksync", "{line}");
+    let (paths, used) = command_paths(&words[1..]);
+    let checked = paths.len();
+    for path in paths {
+        assert!(!path.is_empty(), "no subcommand in: {line}");
+        let output = Command::new(env!("CARGO_BIN_EXE_stocksync"))
+            .args(&path)
+            .arg("--help")
+            .output()
+            .expect("stocksync runs");
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "`stocksync {} --help` fails ({line}): {}",
+            path.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for flag in used.iter().chain(remote_flags) {
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                "`stocksync {}` has no {flag} ({line}):\n{help}",
+                path.join(" ")
+            );
+        }
+    }
+    checked
+}
+
+/// "Connecting WooCommerce": its `Shop` example is loaded as the configuration's `Shop`, and
+/// its command lines are accepted by the CLI.
+#[test]
+fn readme_woocommerce_examples_are_valid() {
+    let readme = read_readme();
+    let parts = section(&readme, "## Connecting WooCommerce");
+    let (mut shops, mut commands) = (0, 0);
+    for part in &parts {
+        let Part::Block { lang, text } = part else {
+            continue;
+        };
+        match lang.as_str() {
+            "json" => {
+                let shop: Value = serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("the Shop example is not JSON ({e}):\n{text}"));
+                let settings = Settings::from_json(&json!({ "Shop": shop }), &|_| None)
+                    .unwrap_or_else(|e| panic!("the README's Shop is refused: {:?}", e.0));
+                let loaded = settings.shop.expect("a Shop");
+                assert_eq!(loaded.base_url, shop["BaseUrl"].as_str().unwrap());
+                assert!(loaded.webhook_secret.is_some());
+                assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+                shops += 1;
+            }
+            "sh" => {
+                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    let command = line.split(" #").next().unwrap_or_default().trim();
+                    commands += accepted_by_the_cli(line, command, &[]);
+                }
+            }
+            other => panic!("a {other:?} block in Connecting WooCommerce"),
+        }
+    }
+    assert_eq!((shops, commands), (1, 3));
 }
