@@ -409,4 +409,18 @@ async fn orders_from_before_the_shop_was_connected_never_reach_the_pos(backend: 
     let sales = app.catalog.recorded_sales();
     assert_eq!(sales.len(), 1, "only the order placed since: {sales:?}");
     assert_eq!(sales[0].quantity, 1);
+
+    // Shipped (completed) or cancelled after the connection, the old order is still not
+    // stocksync's: nothing reaches the POS, and the shop's stock it gave back is read and set
+    // back to what stocksync allows.
+    let writes = writes_of(&sim, id);
+    sim.set_order_status(old, "completed").unwrap();
+    // WooCommerce gives the 2 units back (7 → 9).
+    sim.set_order_status(old, "cancelled").unwrap();
+    app.deliver_shop("order.updated", old).await;
+    eventually("the shop set back to what stocksync allows", || async {
+        writes_of(&sim, id) == writes + 1 && sim.stock(id) == Some(7)
+    })
+    .await;
+    assert_eq!(app.catalog.recorded_sales().len(), 1, "no sale, no return");
 }
