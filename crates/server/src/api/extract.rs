@@ -150,7 +150,8 @@ mod tests {
 
     #[test]
     fn a_body_is_read_from_an_object_only() {
-        let read = |text: &str| serde_json::from_str::<JsonObject<Body>>(text).map(|b| b.0.account_id);
+        let read =
+            |text: &str| serde_json::from_str::<JsonObject<Body>>(text).map(|b| b.0.account_id);
         assert_eq!(read(r#"{"account_id": "sq-main"}"#).unwrap(), "sq-main");
         let list = read(r#"["sq-main"]"#).unwrap_err().to_string();
         assert!(list.contains("expected a JSON object"), "{list}");

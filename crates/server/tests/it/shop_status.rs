@@ -59,7 +59,11 @@ impl ShopScene {
         app.catalog.put("VAR-1", "Blue mug", None, 5);
         app.catalog.put("VAR-2", "Bowl", None, 0);
         app.catalog.put("VAR-4", "Cup", None, 2);
-        for (pos, shop) in [("VAR-1", written), ("VAR-2", oversold), ("VAR-4", unmanaged)] {
+        for (pos, shop) in [
+            ("VAR-1", written),
+            ("VAR-2", oversold),
+            ("VAR-4", unmanaged),
+        ] {
             app.link(pos, &shop.to_string()).await;
         }
         let mut scene = Self {
@@ -83,7 +87,10 @@ impl ShopScene {
         );
 
         scene.sim.set_concurrent_checkout(true);
-        scene.order = scene.sim.place_order(&[(oversold, 1)], "processing").unwrap();
+        scene.order = scene
+            .sim
+            .place_order(&[(oversold, 1)], "processing")
+            .unwrap();
         assert_eq!(scene.sim.stock(oversold), Some(-1));
         let (status, answer) = scene.app.deliver_shop("product.updated", oversold).await;
         assert_eq!(status, 200, "{answer}");
@@ -120,7 +127,11 @@ impl ShopScene {
                     && shop["orders"]["last_error"].is_null()
             })
             .await;
-        assert_eq!(self.sim.stock(self.written), Some(4), "the sale reached the shop");
+        assert_eq!(
+            self.sim.stock(self.written),
+            Some(4),
+            "the sale reached the shop"
+        );
         shop
     }
 
@@ -133,7 +144,10 @@ impl ShopScene {
             if check(&shop) {
                 return shop;
             }
-            assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}: {shop}");
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not within {WAIT:?}: {shop}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -226,7 +240,10 @@ async fn the_status_counts_what_the_engine_did(backend: Backend) {
     let orders = &shop["orders"];
     assert!(orders["watermark"].is_string(), "{orders}");
     assert!(orders["last_poll_at"].is_string(), "{orders}");
-    assert!(orders["last_order_at"].is_string(), "the poll took the order: {orders}");
+    assert!(
+        orders["last_order_at"].is_string(),
+        "the poll took the order: {orders}"
+    );
     assert_eq!(orders["last_error"], Value::Null);
     assert_eq!(shop["health"], "ok", "{shop}");
 
