@@ -30,4 +30,7 @@ pub struct NewLink {
     pub description: String,
     pub limit_quantity: i64,
     pub primary: bool,
+    /// Where the shop platform keeps the shop item (a variation's parent), when a look-up on
+    /// the shop found it: saved with the item's push in the link's own transaction.
+    pub shop_locator: Option<String>,
 }

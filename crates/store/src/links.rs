@@ -157,6 +157,13 @@ impl Store {
                         mark_primary!(tx, id, new.ecommerce_id.as_str());
                     }
                     mirror_to_shop(self, &mut tx, new.ecommerce_id.as_str()).await?;
+                    if let Some(locator) = &new.shop_locator {
+                        sqlx::query("UPDATE stocksync_shop_items SET locator = ? WHERE item_ecommerce_id = ?")
+                            .bind(locator)
+                            .bind(new.ecommerce_id.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     tx.commit().await?;
                     Ok(Some(id))
                 }

@@ -97,14 +97,10 @@ async fn register(
         description: product.name,
         limit_quantity: body.limit_quantity.get(),
         primary: body.primary,
+        shop_locator: shop_item.locator.clone(),
     };
     match state.store.insert_link(&new).await? {
-        InsertedLink::Created(link) => {
-            if shop_item.locator.is_some() {
-                state.store.set_shop_locator(&shop_item).await?;
-            }
-            Ok((StatusCode::CREATED, Json(LinkView::from(&link))))
-        }
+        InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(LinkView::from(&link)))),
         InsertedLink::AlreadyLinked(existing) => Err(ApiError::conflict(format!(
             "POS product {} of account {} is already linked (link {})",
             existing.pos_ref, existing.account_id, existing.id

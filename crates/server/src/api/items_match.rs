@@ -153,12 +153,10 @@ async fn match_items(
             description: found.product.name.clone(),
             limit_quantity: 0,
             primary: false,
+            shop_locator: found.shop_item.item.locator.clone(),
         };
         match state.store.insert_link(&new).await? {
-            InsertedLink::Created(_) => {
-                state.store.set_shop_locator(&found.shop_item.item).await?;
-                matched.push(pair(found));
-            }
+            InsertedLink::Created(_) => matched.push(pair(found)),
             // Linked by someone else since the catalogue was read.
             InsertedLink::AlreadyLinked(_) => already_linked.push(pair(found)),
         }

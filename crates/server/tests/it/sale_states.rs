@@ -95,6 +95,7 @@ async fn a_kill_racing_a_confirmation_leaves_it_confirmed(backend: Backend) {
             description: "Mug".into(),
             limit_quantity: 0,
             primary: false,
+            shop_locator: None,
         })
         .await
         .unwrap();
