@@ -6,7 +6,7 @@ use stocksync_testkit::{ACCOUNT, Backend, Options, TestApp};
 const KEY: &str = "remote-cli-key-0123456789";
 
 /// Runs `stocksync <args> --url <app> --api-key <key>`; answers success and the whole output.
-async fn run(app: &TestApp, args: &[&str], key: &str) -> (bool, String) {
+pub(crate) async fn run(app: &TestApp, args: &[&str], key: &str) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stocksync"));
     command
         .args(args)

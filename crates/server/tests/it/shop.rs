@@ -22,7 +22,7 @@ on_every_backend!(
     without_a_shop_its_webhook_is_a_clear_404,
 );
 
-async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
+pub(crate) async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
     let sim = woo_shop().await;
     let options = Options {
         shop: Some(sim.clone()),
@@ -32,7 +32,7 @@ async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
     Some((app, sim))
 }
 
-fn writes_of(sim: &WooSim, id: i64) -> u64 {
+pub(crate) fn writes_of(sim: &WooSim, id: i64) -> u64 {
     sim.writes_per_item().get(&id).copied().unwrap_or(0)
 }
 
@@ -49,7 +49,7 @@ async fn history(app: &TestApp, link: &Value) -> String {
 }
 
 /// Waits until stocksync has read the shop's quantity of `id` (adopted it).
-async fn wait_read(app: &TestApp, id: i64, quantity: i64) {
+pub(crate) async fn wait_read(app: &TestApp, id: i64, quantity: i64) {
     let store = app.db.store().await;
     let item = stocksync_domain::EcommerceId::new(id.to_string());
     eventually("the shop's quantity is read", || {
