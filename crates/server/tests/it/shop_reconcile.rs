@@ -17,6 +17,7 @@ use stocksync_woocommerce::WooSim;
 on_every_backend!(
     a_merchant_edit_is_drift_and_a_dry_run_changes_nothing,
     a_real_run_has_the_worker_push_the_fix_once,
+    a_read_is_not_recorded_over_what_was_learnt_since,
     the_nightly_reconciliation_covers_the_shop,
     a_variation_linked_by_its_bare_id_is_located_and_pushed,
     an_order_line_read_before_its_item_was_linked_never_moves_the_pos,
@@ -132,6 +133,43 @@ async fn a_real_run_has_the_worker_push_the_fix_once(backend: Backend) {
         "{result}"
     );
     assert_eq!(writes_of(&sim, id), 2);
+}
+
+async fn a_read_is_not_recorded_over_what_was_learnt_since(backend: Backend) {
+    let Some((app, sim)) = shop_app(backend).await else {
+        return;
+    };
+    let id = edited_mug(&app, &sim).await;
+    let store = app.db.store().await;
+    let item = EcommerceId::new(id.to_string());
+    let listed = store.shop_queue().await.unwrap();
+    let version = listed.iter().find(|k| k.item == item).unwrap().version;
+    // An order read meanwhile: the shop moved its own stock, read it again before writing.
+    store
+        .forget_shop_quantities(std::slice::from_ref(&item))
+        .await
+        .unwrap();
+    let read = stocksync_domain::shop::ShopItem {
+        item: stocksync_domain::shop::ItemRef {
+            id: item.clone(),
+            locator: None,
+        },
+        name: String::new(),
+        sku: None,
+        barcode: None,
+        quantity: Some(8),
+    };
+    assert!(!store.shop_item_reconciled(&read, version).await.unwrap());
+    let now = store.shop_queue().await.unwrap();
+    let row = now.iter().find(|k| k.item == item).unwrap();
+    assert!(row.version > version, "{row:?}");
+    assert!(
+        store
+            .shop_item_reconciled(&read, row.version)
+            .await
+            .unwrap(),
+        "with nothing learnt since, the read is recorded"
+    );
 }
 
 async fn the_nightly_reconciliation_covers_the_shop(backend: Backend) {
