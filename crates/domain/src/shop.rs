@@ -76,6 +76,9 @@ pub struct ShopOrder {
     pub counts: bool,
     /// The platform's own status, as shown to the merchant.
     pub status: String,
+    /// When it was placed: an order placed before stocksync was connected to the shop is not
+    /// stocksync's to send to the POS.
+    pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
     pub lines: Vec<ShopOrderLine>,
 }
@@ -190,6 +193,7 @@ mod tests {
             id: "100".into(),
             counts,
             status: if counts { "processing" } else { "cancelled" }.into(),
+            created_at: DateTime::UNIX_EPOCH,
             modified_at: DateTime::UNIX_EPOCH,
             lines: vec![line.clone()],
         };

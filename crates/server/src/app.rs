@@ -128,6 +128,14 @@ pub async fn run_with_clock(
     };
     background.spawn(outbox.clone().drive());
     if let Some(shop) = &shop {
+        if store
+            .start_shop_reading(shop.state_name(), chrono::Utc::now())
+            .await?
+        {
+            tracing::info!(
+                "the shop's orders are read from now on: earlier orders are already in its stock"
+            );
+        }
         let worker = ShopWorker {
             store: store.clone(),
             shop: shop.clone(),

@@ -32,7 +32,8 @@ enum Command {
     CheckConfig(ConfigArg),
     /// Bring the database schema up to date, then exit.
     Migrate(ConfigArg),
-    /// Run Square, Hiboutik and Lightspeed simulators with a generated catalog, until Ctrl-C.
+    /// Run Square, Hiboutik, Lightspeed and WooCommerce simulators with a generated catalog,
+    /// until Ctrl-C.
     Simulate(SimulateArgs),
     /// Show the whole product working: simulators, database, service, and a short story.
     Demo(DemoArgs),
@@ -183,8 +184,8 @@ struct SimulateArgs {
     /// Products in each simulator's catalog.
     #[arg(long, default_value_t = 100)]
     products: usize,
-    /// The first of four consecutive ports (Square, Hiboutik, Lightspeed, Lightspeed OAuth);
-    /// 0 picks free ones.
+    /// The first of five consecutive ports (Square, Hiboutik, Lightspeed, Lightspeed OAuth,
+    /// WooCommerce); 0 picks free ones.
     #[arg(long, default_value_t = 7001)]
     port: u16,
     /// Also write an appsettings.json pointing at the simulators to this file.

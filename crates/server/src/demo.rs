@@ -1,8 +1,12 @@
 //! `stocksync demo`: the whole product on one machine with nothing installed but Rust. It
-//! starts the three POS simulators, an SQLite database and the service, links items on each POS
-//! through the HTTP API, then tells a short story in the terminal: a till sale reaching the shop,
-//! a web sale sent twice reaching Square once, a Hiboutik outage the outbox rides out, and a
-//! reconciliation that finds and fixes a drift. It then keeps running (or ends, with `--once`).
+//! starts the three POS simulators, a simulated WooCommerce shop, an SQLite database and the
+//! service (with the shop as its `Shop`), links the shop's products to each POS by SKU through
+//! the HTTP API, then tells a short story in the terminal: a till sale reaching the shop's
+//! product, a web sale sent twice reaching Square once, a Hiboutik outage the outbox rides out,
+//! a web order placed on the shop reaching the POS once however often it is announced, its
+//! cancellation giving the units back on both sides, and a reconciliation that finds and fixes
+//! a drift. Every step waits for what it announces (with a deadline), never for a set time. It
+//! then keeps running (or ends, with `--once`).
 //! The service's own log lines go to a file in the demo's folder (kept when it ends), unless
 //! `RUST_LOG` is set: the story tells what happens, an outage's warnings do not interrupt it.
 
@@ -12,13 +16,13 @@ use crate::logging::{self, LogFormat};
 use crate::simulate::Simulators;
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 use stocksync_pos::simkit::FaultPlan;
 use tokio_util::sync::CancellationToken;
 
-/// Links made on each POS.
-const LINKS_PER_POS: usize = 12;
 /// How long the demo waits for one step before it gives up.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -72,17 +76,11 @@ impl Client {
 
     /// Polls `path` until `done` says so.
     async fn wait_for(&self, path: &str, done: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
-        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
-        loop {
+        until(path, || async {
             let value = self.get(path).await?;
-            if done(&value) {
-                return Ok(value);
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("gave up waiting on {path}: {value}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            Ok(done(&value).then_some(value))
+        })
+        .await
     }
 
     /// Runs a task (forceUpdate, reconcile) and waits for its end.
@@ -97,14 +95,101 @@ impl Client {
         .await
     }
 
-    async fn shop_quantity(&self, item: &str, account: &str) -> anyhow::Result<i64> {
+    /// The links of `account`.
+    async fn links_of(&self, account: &str) -> anyhow::Result<Vec<Value>> {
         let links = self.get(&format!("/api/items/{account}")).await?;
-        links
-            .as_array()
-            .and_then(|links| links.iter().find(|l| l["ecommerceID"] == item))
-            .and_then(|l| l["quantity"].as_i64())
-            .ok_or_else(|| anyhow!("shop item {item} is not linked on {account}"))
+        Ok(links.as_array().cloned().unwrap_or_default())
     }
+
+    /// The link of POS product `pos_ref` on `account`.
+    async fn link_of(&self, account: &str, pos_ref: &str) -> anyhow::Result<Value> {
+        self.links_of(account)
+            .await?
+            .into_iter()
+            .find(|link| link["posID"] == pos_ref)
+            .ok_or_else(|| anyhow!("POS product {pos_ref} is not linked on {account}"))
+    }
+
+    /// What stocksync wants each shop item to show: the sum over its links of
+    /// max(0, quantity − limit).
+    async fn wanted(&self) -> anyhow::Result<BTreeMap<i64, i64>> {
+        let page = self.get("/api/items?per_page=1000").await?;
+        let mut wanted = BTreeMap::new();
+        for link in page["items"].as_array().into_iter().flatten() {
+            let item = text(&link["ecommerceID"]).parse::<i64>()?;
+            let units = quantity(link) - link["limitQuantitySale"].as_i64().unwrap_or(0);
+            *wanted.entry(item).or_insert(0) += units.max(0);
+        }
+        Ok(wanted)
+    }
+
+    /// Waits until the shop's product `id` shows what stocksync wants of it; that quantity.
+    async fn shop_agrees(&self, sims: &Simulators, id: i64) -> anyhow::Result<i64> {
+        until(&format!("the shop's product {id}"), || async {
+            let wanted = self.wanted().await?.get(&id).copied();
+            Ok(wanted.filter(|wanted| sims.shop.stock(id) == Some(*wanted)))
+        })
+        .await
+    }
+
+    /// Waits until no web sale is waiting for its POS.
+    async fn sales_settled(&self) -> anyhow::Result<()> {
+        self.wait_for("/api/synchronizer", |status| status["pending_sales"] == 0)
+            .await
+            .map(drop)
+    }
+
+    /// Makes `link` its shop item's primary link: its web sales go there first.
+    async fn make_primary(&self, link: &Value) -> anyhow::Result<()> {
+        let path = format!("/api/items/{}", text(&link["id"]));
+        let (status, answer) = self
+            .send(
+                reqwest::Method::PATCH,
+                &path,
+                Some(json!({ "primary": true })),
+                None,
+            )
+            .await?;
+        if status != 200 {
+            bail!("PATCH {path}: {status} {answer}");
+        }
+        Ok(())
+    }
+}
+
+/// Calls `check` until it answers something, for at most [`STEP_TIMEOUT`].
+async fn until<T, F, Fut>(what: &str, check: F) -> anyhow::Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+    loop {
+        if let Some(done) = check().await? {
+            return Ok(done);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("gave up waiting on {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A JSON id as text (`"7"` or `7`).
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A simulator's count, or `?` when it has none.
+fn shown(count: Option<i64>) -> String {
+    count.map_or_else(|| "?".to_owned(), |count| count.to_string())
+}
+
+fn quantity(link: &Value) -> i64 {
+    link["quantity"].as_i64().unwrap_or(0)
 }
 
 fn say(step: &str, text: &str) {
@@ -151,9 +236,9 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
 
     say(
         "Starting",
-        "three POS simulators, an SQLite database and stocksync",
+        "three POS simulators, a WooCommerce shop, an SQLite database and stocksync",
     );
-    let sims = Simulators::start(options.products, 0)
+    let sims = Simulators::start_for(&format!("http://{address}"), options.products, 0)
         .await
         .context("cannot start the simulators")?;
     let mut config = sims.appsettings();
@@ -166,6 +251,11 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
     detail(&format!("Square at {}", sims.square.base_url()));
     detail(&format!("Hiboutik at {}", sims.hiboutik.base_url()));
     detail(&format!("Lightspeed at {}", sims.lightspeed.base_url()));
+    detail(&format!(
+        "WooCommerce at {} ({} products; its order webhooks go to stocksync)",
+        sims.shop.base_url(),
+        sims.shop.item_ids().len()
+    ));
     detail(&format!(
         "database {}",
         dir.join("stocksync-demo.db").display()
@@ -203,40 +293,93 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
     story
 }
 
+/// The POS accounts of [`Simulators::appsettings`], with their names in the story.
+const ACCOUNTS: [(&str, &str); 3] = [
+    ("square-sim", "Square"),
+    ("hiboutik-sim", "Hiboutik"),
+    ("83050", "Lightspeed"),
+];
+
 async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
-    let accounts = [
-        ("square-sim", sims.square.product_refs(), 1001),
-        ("hiboutik-sim", sims.hiboutik.product_refs(), 2001),
-        ("83050", sims.lightspeed.product_refs(), 3001),
-    ];
+    link_by_sku(client, sims).await?;
+    till_sale(client, sims).await?;
+    let sq_link = web_sale_sent_twice(client, sims).await?;
+    outage(client, sims).await?;
+    web_order(client, sims, &sq_link).await?;
+    drift(client, sims).await
+}
+
+/// The shop's products linked to each POS by SKU, and the shop brought to stocksync's numbers.
+async fn link_by_sku(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     say(
-        "Linking",
-        &format!("{LINKS_PER_POS} web-shop items to products on each POS (POST /api/items)"),
+        "Linking by SKU",
+        "every WooCommerce product to the POS product with its SKU, on each POS (POST /api/items/match)",
     );
-    for (account, refs, first_item) in &accounts {
-        for (i, pos_ref) in refs.iter().take(LINKS_PER_POS).enumerate() {
-            let body = json!({ "item_pos_id": pos_ref, "item_ecommerce_id": first_item + i, "account_id": account });
-            let (status, answer) = client.post("/api/items", body).await?;
-            if status != 201 {
-                bail!("linking {pos_ref} on {account}: {status} {answer}");
-            }
+    let (status, dry) = client
+        .post(
+            "/api/items/match",
+            json!({ "account_id": ACCOUNTS[0].0, "dry_run": true }),
+        )
+        .await?;
+    if status != 200 {
+        bail!("matching (dry run): {status} {dry}");
+    }
+    let count = |answer: &Value, key: &str| answer[key].as_array().map_or(0, Vec::len);
+    detail(&format!(
+        "dry run on {}: would link {}, {} without a match",
+        ACCOUNTS[0].0,
+        count(&dry, "matched"),
+        count(&dry, "unmatched")
+    ));
+    for (account, name) in ACCOUNTS {
+        let (status, answer) = client
+            .post("/api/items/match", json!({ "account_id": account }))
+            .await?;
+        if status != 200 {
+            bail!("matching on {account}: {status} {answer}");
         }
         detail(&format!(
-            "{account}: shop items {first_item}–{}",
-            first_item + LINKS_PER_POS - 1
+            "{name} ({account}): {} linked, {} without a match, {} ambiguous",
+            count(&answer, "matched"),
+            count(&answer, "unmatched"),
+            count(&answer, "ambiguous")
         ));
     }
     client.post("/api/synchronizer/start", json!({})).await?;
     client.run_task("/api/synchronizer/forceUpdate").await?;
+    let wanted = client.wanted().await?;
+    for id in wanted.keys() {
+        client.shop_agrees(sims, *id).await?;
+    }
+    let (first, shows) = wanted
+        .first_key_value()
+        .ok_or_else(|| anyhow!("nothing was linked"))?;
+    detail(&format!(
+        "the shop now shows what stocksync would sell of each of its {} linked products: product {first} shows {shows}, the sum of its links",
+        wanted.len()
+    ));
+    Ok(())
+}
 
-    // 1. A till sale reaches the shop.
-    let (ls_ref, ls_item) = (&accounts[2].1[0], "3001");
-    let before = client.shop_quantity(ls_item, "83050").await?;
+/// A till sale on Lightspeed reaches its link and the shop's product.
+async fn till_sale(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
+    let account = ACCOUNTS[2].0;
+    let link = client
+        .links_of(account)
+        .await?
+        .into_iter()
+        .find(|link| quantity(link) >= 2)
+        .ok_or_else(|| anyhow!("no linked Lightspeed product has 2 units"))?;
+    let (ls_ref, item) = (text(&link["posID"]), text(&link["ecommerceID"]));
+    let id: i64 = item.parse()?;
+    let (before, shop_before) = (quantity(&link), sims.shop.stock(id).unwrap_or(0));
     say(
         "A till sale on Lightspeed",
-        &format!("a cashier sells 2 of item {ls_ref}; the shop shows {before}"),
+        &format!(
+            "a cashier sells 2 of item {ls_ref}; its link shows {before}, the shop's product {id} shows {shop_before}"
+        ),
     );
-    sims.lightspeed.till_sale(ls_ref, 2);
+    sims.lightspeed.till_sale(&ls_ref, 2);
     let task = client.run_task("/api/synchronizer/forceUpdate").await?;
     detail(&format!(
         "sync: {}",
@@ -245,22 +388,64 @@ async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
             .or(task["error"].as_str())
             .unwrap_or("?")
     ));
-    let after = client.shop_quantity(ls_item, "83050").await?;
+    let after = quantity(&client.link_of(account, &ls_ref).await?);
     detail(&format!(
-        "the shop now shows {after} (the Lightspeed count: {:?})",
-        sims.lightspeed.quantity(ls_ref)
+        "the link now shows {after} (the Lightspeed count: {})",
+        shown(sims.lightspeed.quantity(&ls_ref))
     ));
     if after != before - 2 {
-        bail!("expected {} in the shop, found {after}", before - 2);
+        bail!("expected {} on the link, found {after}", before - 2);
     }
+    let shop_after = client.shop_agrees(sims, id).await?;
+    detail(&format!(
+        "WooCommerce's product {id} now shows {shop_after} (was {shop_before})"
+    ));
+    if shop_after != shop_before - 2 {
+        bail!(
+            "expected {} in the shop, found {shop_after}",
+            shop_before - 2
+        );
+    }
+    Ok(())
+}
 
-    // 2. A web sale sent twice reaches Square once.
-    let sq_item = first_stocked(client, "square-sim", 1001).await?;
+/// A linked product of `account` with at least `units` units, its link made its shop item's
+/// primary one (so that the item's web sales go there), not on the shop items of `taken`.
+async fn primary_link(
+    client: &Client,
+    account: &str,
+    units: i64,
+    taken: &[&Value],
+) -> anyhow::Result<Value> {
+    let link = client
+        .links_of(account)
+        .await?
+        .into_iter()
+        .find(|link| {
+            quantity(link) >= units
+                && taken
+                    .iter()
+                    .all(|other| other["ecommerceID"] != link["ecommerceID"])
+        })
+        .ok_or_else(|| anyhow!("no linked product of {account} has {units} units"))?;
+    client.make_primary(&link).await?;
+    detail(&format!(
+        "shop item {} sells first from its link to {} (PATCH /api/items/{} with \"primary\": true)",
+        text(&link["ecommerceID"]),
+        text(&link["posID"]),
+        text(&link["id"])
+    ));
+    Ok(link)
+}
+
+/// A web sale sent twice through the API reaches Square once; the Square link it sold from.
+async fn web_sale_sent_twice(client: &Client, sims: &Simulators) -> anyhow::Result<Value> {
     say(
         "A web sale on Square, sent twice",
-        &format!("the shop's client retries its request for item {sq_item}"),
+        "the shop's client retries its request (POST /api/synchronizer/sale, one Idempotency-Key)",
     );
-    let body = json!({ "item_ecommerce_id": sq_item, "delta": 1, "balance": 1990 });
+    let link = primary_link(client, ACCOUNTS[0].0, 4, &[]).await?;
+    let body = json!({ "item_ecommerce_id": link["ecommerceID"], "delta": 1, "balance": 1990 });
     let key = "demo-order-1";
     let (_, first) = client
         .send(
@@ -299,13 +484,16 @@ async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
         "Square recorded {} web sale(s)",
         sims.square.recorded_web_sales()
     ));
+    Ok(link)
+}
 
-    // 3. A Hiboutik outage that the outbox rides out.
-    let hb_item = first_stocked(client, "hiboutik-sim", 2001).await?;
+/// A Hiboutik outage that the outbox rides out.
+async fn outage(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     say(
         "A Hiboutik outage",
-        &format!("Hiboutik answers errors while item {hb_item} sells online"),
+        "Hiboutik answers errors while one of its products sells online",
     );
+    let link = primary_link(client, ACCOUNTS[1].0, 2, &[]).await?;
     sims.hiboutik.faults().set(FaultPlan {
         error_rate: 1.0,
         ..FaultPlan::default()
@@ -313,7 +501,7 @@ async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     let (status, answer) = client
         .post(
             "/api/synchronizer/sale",
-            json!({ "item_ecommerce_id": hb_item, "delta": 1, "balance": 850 }),
+            json!({ "item_ecommerce_id": link["ecommerceID"], "delta": 1, "balance": 850 }),
         )
         .await?;
     if status != 202 {
@@ -339,15 +527,114 @@ async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
         "the sale is {} on Hiboutik (sale {}), after {} attempts",
         sale["state"], sale["pos_reference"], sale["attempts"]
     ));
+    Ok(())
+}
 
-    // 4. A reconciliation finds and fixes a drift.
-    let sq_ref = &accounts[0].1[1];
+/// Waits until the shop has had `n` webhook deliveries answered (stocksync answers once it has
+/// counted the order).
+async fn deliveries(sims: &Simulators, n: u64) -> anyhow::Result<()> {
+    until(&format!("{n} webhook deliveries"), || async {
+        Ok((sims.shop.deliveries().0 >= n).then_some(()))
+    })
+    .await
+}
+
+/// A web order placed on the shop reaches the POS once, however often WooCommerce announces it;
+/// its cancellation gives the units back on both sides. `link`: the Square link its item sells
+/// from first.
+async fn web_order(client: &Client, sims: &Simulators, link: &Value) -> anyhow::Result<()> {
+    let (pos_ref, id) = (
+        text(&link["posID"]),
+        text(&link["ecommerceID"]).parse::<i64>()?,
+    );
+    let shop_before = client.shop_agrees(sims, id).await?;
+    let square_before = sims.square.quantity(&pos_ref);
+    let (sales_before, hooks_before) = (sims.square.recorded_web_sales(), sims.shop.deliveries().0);
+    say(
+        "A web order on WooCommerce",
+        &format!(
+            "a shopper buys 2 of product {id}, which shows {shop_before}; the order is paid (processing)"
+        ),
+    );
+    let order = sims
+        .shop
+        .place_order(&[(id, 2)], "processing")
+        .map_err(|refusal| anyhow!("the shop refused the order: {refusal:?}"))?;
+    detail(&format!(
+        "WooCommerce takes the 2 units from its own stock (now {}) and tells stocksync (order.created)",
+        shown(sims.shop.stock(id))
+    ));
+    deliveries(sims, hooks_before + 1).await?;
+    client.sales_settled().await?;
+    let recorded = sims.square.recorded_web_sales();
+    detail(&format!(
+        "its line is a sale on Square: {} web sale(s) recorded (Square counts {})",
+        recorded,
+        shown(sims.square.quantity(&pos_ref))
+    ));
+    if recorded != sales_before + 1 {
+        bail!(
+            "expected {} sales on Square, found {recorded}",
+            sales_before + 1
+        );
+    }
+    sims.shop
+        .set_order_status(order, "completed")
+        .map_err(|refusal| anyhow!("the order cannot be completed: {refusal:?}"))?;
+    detail("the merchant completes the order: WooCommerce announces it again (order.updated)");
+    deliveries(sims, hooks_before + 2).await?;
+    client.sales_settled().await?;
+    let recorded = sims.square.recorded_web_sales();
+    detail(&format!(
+        "Square still recorded {recorded} web sale(s): each order line reaches the POS once"
+    ));
+    if recorded != sales_before + 1 {
+        bail!("the order reached Square twice: {recorded} sales");
+    }
+    let shows = client.shop_agrees(sims, id).await?;
+    detail(&format!(
+        "the shop's product {id} shows {shows}, as stocksync wants"
+    ));
+
+    say(
+        "The order is cancelled",
+        &format!("the merchant cancels order {order}"),
+    );
+    sims.shop
+        .set_order_status(order, "cancelled")
+        .map_err(|refusal| anyhow!("the order cannot be cancelled: {refusal:?}"))?;
+    deliveries(sims, hooks_before + 3).await?;
+    client.sales_settled().await?;
+    until("Square's count back", || async {
+        Ok((sims.square.quantity(&pos_ref) == square_before).then_some(()))
+    })
+    .await?;
+    let shows = client.shop_agrees(sims, id).await?;
+    detail(&format!(
+        "the units are back: Square counts {} again, the shop's product {id} shows {shows}",
+        shown(sims.square.quantity(&pos_ref))
+    ));
+    if shows != shop_before {
+        bail!("the shop shows {shows}, not {shop_before} as before the order");
+    }
+    Ok(())
+}
+
+/// A reconciliation finds and fixes a drift.
+async fn drift(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
+    let sq_ref = client
+        .links_of(ACCOUNTS[0].0)
+        .await?
+        .iter()
+        .find(|link| quantity(link) >= 3)
+        .map(|link| text(&link["posID"]))
+        .ok_or_else(|| anyhow!("no linked Square product has 3 units"))?;
     say(
         "A drift",
         &format!("the synchronizer is stopped while a cashier sells 3 of Square item {sq_ref}"),
     );
     client.post("/api/synchronizer/stop", json!({})).await?;
-    sims.square.till_sale(sq_ref, 3);
+    sims.square.till_sale(&sq_ref, 3);
     let dry = client
         .run_task("/api/synchronizer/reconcile?dry_run=true")
         .await?;
@@ -385,19 +672,4 @@ async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     ));
     client.post("/api/synchronizer/start", json!({})).await?;
     Ok(())
-}
-
-/// The first linked shop item of `account` with at least 2 units to sell.
-async fn first_stocked(
-    client: &Client,
-    account: &str,
-    first_item: usize,
-) -> anyhow::Result<String> {
-    for i in 0..LINKS_PER_POS {
-        let item = (first_item + i).to_string();
-        if client.shop_quantity(&item, account).await? >= 2 {
-            return Ok(item);
-        }
-    }
-    bail!("no linked item of {account} has stock")
 }

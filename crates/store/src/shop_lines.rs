@@ -20,6 +20,9 @@ pub struct LineSeen {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ShopReadState {
     pub watermark: Option<DateTime<Utc>>,
+    /// When stocksync was first connected to the shop: orders placed before are not sent to
+    /// the POS.
+    pub connected_at: Option<DateTime<Utc>>,
     pub last_poll_at: Option<DateTime<Utc>>,
     /// When the newest order that moved stock was read.
     pub last_order_at: Option<DateTime<Utc>>,
@@ -118,11 +121,12 @@ impl Store {
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
             Option<String>,
         );
         let row: Option<Row> = dispatch!(self, pool => {
             sqlx::query_as(
-                "SELECT watermark, last_poll_at, last_order_at, last_error FROM stocksync_shop_state WHERE shop = ?",
+                "SELECT watermark, connected_at, last_poll_at, last_order_at, last_error FROM stocksync_shop_state WHERE shop = ?",
             )
             .bind(shop)
             .fetch_optional(pool)
@@ -130,14 +134,36 @@ impl Store {
         });
         Ok(row
             .map(
-                |(watermark, last_poll_at, last_order_at, last_error)| ShopReadState {
-                    watermark,
-                    last_poll_at,
-                    last_order_at,
-                    last_error,
+                |(watermark, connected_at, last_poll_at, last_order_at, last_error)| {
+                    ShopReadState {
+                        watermark,
+                        connected_at,
+                        last_poll_at,
+                        last_order_at,
+                        last_error,
+                    }
                 },
             )
             .unwrap_or_default())
+    }
+
+    /// Starts reading the shop's orders at `at` when they have never been read: the shop's
+    /// history before stocksync was connected is already in its stock, and its orders must not
+    /// reach the POS as new sales. `true` when it started now.
+    pub async fn start_shop_reading(&self, shop: &str, at: DateTime<Utc>) -> Result<bool> {
+        let started = dispatch!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{} INTO stocksync_shop_state (shop, watermark, connected_at) VALUES (?, ?, ?)",
+                crate::insert_or_ignore(pool)
+            )))
+            .bind(shop)
+            .bind(at)
+            .bind(at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(started == 1)
     }
 
     /// Records a poll of the shop's orders: its new watermark (never moved back), whether it

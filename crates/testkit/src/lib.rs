@@ -5,11 +5,9 @@
 
 mod catalog;
 mod database;
-mod shop;
 
 pub use catalog::Catalog;
 pub use database::{Backend, MARIADB_URL_VAR, REQUIRE_MARIADB_VAR, TestDb};
-pub use shop::{SHOP_BASE_URL, SHOP_SECRETS, shop_section};
 
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -3,15 +3,48 @@
 
 use super::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
-/// `Json<T>`, rejecting in the API's error shape.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// `Json<T>`, rejecting in the API's error shape; the body must be a JSON object (serde would
+/// otherwise read a struct from a list of its fields in order: `["sq-main"]` as a whole request).
 pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(JsonObject(body)) =
+            axum::Json::<JsonObject<T>>::from_request(request, state).await?;
+        Ok(Self(body))
+    }
+}
+
+/// `T` read from a JSON object only.
+struct JsonObject<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(JsonObject)
+    }
+}
 
 /// `Query<T>`, rejecting in the API's error shape.
 #[derive(FromRequestParts)]
@@ -103,4 +136,26 @@ pub fn filter<T>(
             })
         })
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        account_id: String,
+    }
+
+    #[test]
+    fn a_body_is_read_from_an_object_only() {
+        let read =
+            |text: &str| serde_json::from_str::<JsonObject<Body>>(text).map(|b| b.0.account_id);
+        assert_eq!(read(r#"{"account_id": "sq-main"}"#).unwrap(), "sq-main");
+        let list = read(r#"["sq-main"]"#).unwrap_err().to_string();
+        assert!(list.contains("expected a JSON object"), "{list}");
+        let missing = read("{}").unwrap_err().to_string();
+        assert!(missing.contains("missing field `account_id`"), "{missing}");
+    }
 }

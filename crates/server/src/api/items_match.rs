@@ -104,7 +104,7 @@ fn unmatched(item: &ShopItem) -> Unmatched {
     tag = "items",
     description = "Links every shop item whose SKU equals exactly one POS product's SKU (`by: sku`) or barcode (`by: barcode`) on `account_id`; `dry_run` links nothing. Needs a shop platform (`Shop`).",
     request_body = MatchBody,
-    responses((status = 200, description = "what was matched, unmatched, ambiguous", body = MatchAnswer), (status = 400, description = "no shop platform is configured", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 422, description = "malformed body", body = ErrorBody), (status = 502, description = "the shop platform refused our credentials or the request", body = ErrorBody), (status = 503, description = "the POS or the shop cannot be reached", body = ErrorBody))
+    responses((status = 200, description = "what was matched, unmatched, ambiguous", body = MatchAnswer), (status = 400, description = "no shop platform is configured, or the body is not JSON", body = ErrorBody), (status = 404, description = "unknown account", body = ErrorBody), (status = 422, description = "a body that is not an object of these fields", body = ErrorBody), (status = 502, description = "the shop platform refused our credentials or the request", body = ErrorBody), (status = 503, description = "the POS or the shop cannot be reached", body = ErrorBody))
 )]
 async fn match_items(
     State(state): State<AppState>,

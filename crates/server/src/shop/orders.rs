@@ -17,6 +17,10 @@ use stocksync_store::{LineSeen, SaleOutcome, Store, StoreError};
 /// newest one read are read again (the shop's clock and its commits are not ordered).
 pub const OVERLAP: std::time::Duration = stocksync_woocommerce::DEFAULT_OVERLAP;
 
+/// Orders placed this long before stocksync was connected still count as placed after: the
+/// shop's clock is not ours, and WooCommerce's dates are whole seconds.
+const CONNECTION_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
+
 /// What reading orders did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Ingested {
@@ -36,7 +40,8 @@ pub fn line_balance(total_cents: i64, quantity: i64, units: i64) -> i64 {
     i64::try_from(share).unwrap_or(i64::MAX)
 }
 
-/// Ingests `order`: every line brought to what it owes the POS. The POS's outbox is woken for
+/// Ingests `order`: every line brought to what it owes the POS (none for an order placed before
+/// stocksync was connected to the shop). The POS's outbox is woken for
 /// each sale; the items whose lines moved have their shop quantity forgotten (the shop moved
 /// its own stock with the order: it is read before the next write, never overwritten blind).
 pub async fn ingest(
@@ -46,6 +51,14 @@ pub async fn ingest(
     order: &ShopOrder,
 ) -> Result<Ingested, StoreError> {
     let mut ingested = Ingested::default();
+    let connected_at = store.shop_read_state(kind.as_str()).await?.connected_at;
+    if connected_at.is_some_and(|at| order.created_at < at - CONNECTION_MARGIN) {
+        // Placed before stocksync was connected: not its to send to the POS. Its change may
+        // still have moved the shop's own stock: read again before the next write.
+        let items: Vec<EcommerceId> = order.lines.iter().map(|l| l.item.clone()).collect();
+        store.forget_shop_quantities(&items).await?;
+        return Ok(ingested);
+    }
     for line in &order.lines {
         if ingest_line(store, kind, outbox, order, line).await? {
             ingested.moves += 1;
@@ -224,6 +237,7 @@ mod tests {
             id: minute.to_string(),
             counts: true,
             status: "processing".into(),
+            created_at: format!("2025-01-01T10:{minute:02}:00Z").parse().unwrap(),
             modified_at: format!("2025-01-01T10:{minute:02}:00Z").parse().unwrap(),
             lines: Vec::new(),
         }

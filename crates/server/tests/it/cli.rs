@@ -239,9 +239,17 @@ fn the_demo_tells_its_story_and_ends_with_once() {
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
     for step in [
+        "Square (square-sim): 20 linked",
+        "the shop now shows what stocksync would sell of each of its 20 linked products",
         "▶ A till sale on Lightspeed",
+        "WooCommerce's product",
         "Square recorded 1 web sale(s)",
         "the sale waits in the outbox",
+        "▶ A web order on WooCommerce",
+        "its line is a sale on Square: 2 web sale(s) recorded",
+        "Square still recorded 2 web sale(s): each order line reaches the POS once",
+        "▶ The order is cancelled",
+        "the units are back",
         "reconciliation (dry run) finds shop item",
         "▶ The end",
     ] {

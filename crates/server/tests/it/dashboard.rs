@@ -618,16 +618,19 @@ async fn in_a_browser_log_in_sync_now_and_read_the_ledger() {
 }
 
 /// A shop platform as a card: its address without credentials, its health, the push queue and
-/// the oversold lines of a store seeded directly, its latest events; no Shop secret on the page.
+/// the oversold lines the engine produced against a simulated WooCommerce shop, its latest
+/// events; while the shop is down an error, healthy again on its own once it is back; no Shop
+/// secret on the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_a_browser_the_shop_card_shows_its_queue_and_events() {
     let Some(browser) = Browser::start().await else {
         return;
     };
-    let app = TestApp::spawn_with(Backend::Sqlite, crate::shop_status::with_shop())
+    let scene = crate::shop_status::ShopScene::settled(Backend::Sqlite)
         .await
         .expect("SQLite");
-    crate::shop_status::seed_shop(&app).await;
+    let app = &scene.app;
+    scene.shop_down().await;
     let c = &browser.client;
     c.goto(&app.url("/dashboard")).await.unwrap();
     let key_field = eventually("the login form", async || {
@@ -650,9 +653,9 @@ async fn in_a_browser_the_shop_card_shows_its_queue_and_events() {
             .await
             .unwrap_or_else(|| panic!("no {name} on the card: {whole}"))
     };
-    assert_eq!(field("address").await, "http://127.0.0.1:9/");
-    assert_eq!(field("items").await, "4");
-    assert!(field("due").await.starts_with("2 (oldest "), "{whole}");
+    assert_eq!(field("address").await, format!("{}/", scene.sim.base_url()));
+    assert_eq!(field("items").await, "3");
+    assert!(field("due").await.starts_with("1 (oldest "), "{whole}");
     assert_eq!(field("failing").await, "1");
     assert_eq!(field("unmanaged").await, "1");
     assert_eq!(field("oversold").await, "1");
@@ -669,24 +672,18 @@ async fn in_a_browser_the_shop_card_shows_its_queue_and_events() {
     for event in &events {
         kinds.push(event.attr("data-event-kind").await.unwrap().unwrap());
     }
-    assert_eq!(kinds, ["refused", "oversold"], "newest first");
-    let oversold = events[1].text().await.unwrap();
+    assert_eq!(kinds, ["oversold", "unmanaged"], "newest first");
+    let oversold = events[0].text().await.unwrap();
     assert!(
-        oversold.contains("Oversold") && oversold.contains("order 1001"),
+        oversold.contains("Oversold") && oversold.contains(&format!("order {}", scene.order)),
         "{oversold}"
     );
     let source = c.source().await.unwrap();
-    for secret in stocksync_testkit::SHOP_SECRETS {
-        assert!(!source.contains(secret), "the page shows a Shop secret");
-    }
+    scene.assert_no_secret("the page", &source);
     browser.screenshot("shop").await;
 
-    // The failing write goes through: the card turns healthy on its own.
-    let store = app.db.store().await.with_shop_platform();
-    store
-        .shop_item_written(&stocksync_domain::EcommerceId::new("103"), 3)
-        .await
-        .unwrap();
+    // The shop is back: the failing write goes through, the card turns healthy on its own.
+    scene.shop_back().await;
     eventually("a healthy shop", async || {
         text(c, card).await.filter(|t| t.contains("Healthy"))
     })

@@ -195,7 +195,7 @@ async fn bad_registration_bodies_are_refused_and_write_nothing(backend: Backend)
             422,
             "limit_quantity",
         ),
-        (json!([1, 2]), 422, "expected struct"),
+        (json!([1, 2]), 422, "expected a JSON object"),
     ];
     for (body, status, says) in cases {
         let (got, answer) = app.post("/api/items", body.clone()).await;

@@ -10,6 +10,7 @@ mod contention;
 mod dashboard;
 mod history;
 mod items;
+mod items_match;
 mod jobs;
 mod metrics;
 mod migrations;

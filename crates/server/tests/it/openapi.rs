@@ -12,6 +12,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/api/items"),
     ("post", "/api/items"),
+    ("post", "/api/items/match"),
     ("get", "/api/items/{id}"),
     ("patch", "/api/items/{id}"),
     ("delete", "/api/items/{id}"),
@@ -346,8 +347,9 @@ async fn real_answers_fit_their_schemas() {
     assert!(schemas.checked.len() >= 28, "{:#?}", schemas.checked);
 }
 
-/// The shop platform's status and events, on a store with something of each, fit their
-/// schemas; so do the 404 without a shop and the 400 of an unknown kind.
+/// The shop platform's status and events, as the engine leaves them (and while the shop is
+/// down), fit their schemas; so do the 404 without a shop and the 400 of an unknown kind; and
+/// every answer of `POST /api/items/match` (a dry run, no shop, unknown account, bad body).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shop_answers_fit_their_schemas() {
     let without = TestApp::spawn(Backend::Sqlite).await.unwrap();
@@ -361,11 +363,15 @@ async fn the_shop_answers_fit_their_schemas() {
     schemas.check("get", "/api/shop", status, &none);
     let (status, none) = without.get("/api/shop/events").await;
     schemas.check("get", "/api/shop/events", status, &none);
+    let matching = json!({ "account_id": ACCOUNT, "dry_run": true });
+    let (status, none) = without.post("/api/items/match", matching.clone()).await;
+    assert_eq!(status, 400, "{none}");
+    schemas.check("post", "/api/items/match", status, &none);
 
-    let app = TestApp::spawn_with(Backend::Sqlite, crate::shop_status::with_shop())
+    let scene = crate::shop_status::ShopScene::settled(Backend::Sqlite)
         .await
         .unwrap();
-    crate::shop_status::seed_shop(&app).await;
+    let app = &scene.app;
     let (status, shop) = app.get("/api/shop").await;
     assert_eq!(status, 200, "{shop}");
     assert_eq!(shop["recent_events"].as_array().unwrap().len(), 2);
@@ -377,6 +383,21 @@ async fn the_shop_answers_fit_their_schemas() {
     wrong = shop.clone();
     wrong["events"].as_object_mut().unwrap().remove("oversold");
     assert!(!schemas.misfits("get", "/api/shop", 200, &wrong).is_empty());
+
+    app.catalog.put("VAR-9", "Jug", Some("JUG"), 3);
+    app.catalog.put("VAR-8", "Tray", Some("TRAY"), 1);
+    app.catalog.put("VAR-7", "Tray too", Some("TRAY"), 1);
+    scene.sim.add_simple("JUG", Some(0));
+    scene.sim.add_simple("TRAY", Some(0));
+    for (body, expected) in [
+        (matching.clone(), 200),
+        (json!({ "account_id": "nope", "dry_run": true }), 404),
+        (json!({ "account_id": ACCOUNT, "by": "colour" }), 422),
+    ] {
+        let (status, answer) = app.post("/api/items/match", body).await;
+        assert_eq!(status, expected, "{answer}");
+        schemas.check("post", "/api/items/match", status, &answer);
+    }
     for (query, expected) in [("?kind=oversold&limit=5", 200), ("?kind=sold", 400)] {
         let (status, events) = app.get(&format!("/api/shop/events{query}")).await;
         assert_eq!(status, expected, "{events}");
@@ -392,6 +413,10 @@ async fn the_shop_answers_fit_their_schemas() {
         (Some(1), Some(1000)),
         "{limit}"
     );
+
+    // While the shop is down: a failing push and a poll's error.
+    let down = scene.shop_down().await;
+    schemas.check("get", "/api/shop", 200, &down);
 }
 
 /// The answers of the layers around every route (host and origin checks, the dashboard's CSRF

@@ -1,7 +1,9 @@
 //! Every example of README.md, run against the code it describes: the HTTP API's `curl`
-//! commands in README order on one real stocksync, each answer checked against what the README
-//! shows; the configuration example through the config loader and `check-config`; every JSON
-//! block of the HTTP API section parsed; every command line through the CLI's own parser.
+//! commands in README order on one real stocksync with a simulated WooCommerce shop as its
+//! `Shop`, each answer checked against what the README shows; the configuration example through
+//! the config loader and `check-config`, and the `Shop` example of "Connecting WooCommerce"
+//! through the loader; every JSON block of the HTTP API section parsed; every command line
+//! through the CLI's own parser.
 //!
 //! README.md is read when the tests run, so an example that drifts from the code fails here.
 //!
@@ -21,14 +23,19 @@
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::Command;
+use std::sync::Arc;
 use stocksync::config::Settings;
+use stocksync_pos::simkit::SimProduct;
 use stocksync_testkit::{Backend, Options, TestApp};
+use stocksync_woocommerce::{WooSim, WooSimOptions};
 
 const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md");
 /// Where the README's examples send their requests.
 const README_ORIGIN: &str = "http://127.0.0.1:5000";
-/// The routes that need no API key (README: "every route except `/healthz` and `/readyz`").
+/// The routes that need no API key (README: "every route except `/healthz` and `/readyz`", and
+/// the webhooks, which "do not need the API key").
 const OPEN_ROUTES: &[&str] = &["/healthz", "/readyz"];
+const OPEN_PREFIX: &str = "/webhooks/";
 
 /// What the POS holds for the walk: the products the README links by POS id, by SKU
 /// and by name, as `(pos id, name, SKU, count)`. The README's accounts are not the test kit's
@@ -37,7 +44,23 @@ const PRODUCTS: &[(&str, &str, Option<&str>, i64)] = &[
     ("VARIATION-ID-ON-THE-POS", "Red mug", None, 7),
     ("1234", "Tea towel", Some("5410000000017"), 5),
     ("BLUE-MUG-VARIATION", "Blue mug", None, 1),
+    ("GREEN-MUG-VARIATION", "Green mug", None, 4),
+    ("5678", "Tea cosy", Some("5410000000024"), 3),
 ];
+/// The WooCommerce shop of the walk: the README's shop items as `(id, name, SKU, quantity the
+/// shop shows before stocksync)`. WooCommerce numbers posts from 11 here, so older products
+/// (`ARCHIVED-…`) come first.
+const SHOP: &[(i64, &str, &str, i64)] = &[
+    (42, "Red mug", "RED-MUG", 3),
+    (43, "Tea towel", "5410000000017", 9),
+    (44, "Blue mug", "BLUE-MUG", 2),
+    (45, "Blue mug, gift box", "BLUE-MUG-BOX", 0),
+    (46, "Green mug", "GREEN-MUG", 4),
+    (47, "Tea cosy", "5410000000024", 6),
+];
+/// The order a shopper places for shop item 44 once no link feeds it: the README's `unlinked`
+/// event.
+const UNLINKED_ORDER: (i64, i64) = (44, 1);
 /// The product of shop item 43 (linked by its SKU), whose till sale makes the drift the
 /// README's reconciliation reports.
 const TILL_SOLD: (&str, i64) = ("1234", 2);
@@ -880,7 +903,8 @@ async fn run(app: &TestApp, step: &Step, bindings: &mut Bindings, instead: Optio
             app.wait_task(&path).await;
         }
     }
-    let open = OPEN_ROUTES.contains(&path.split('?').next().unwrap_or_default());
+    let bare = path.split('?').next().unwrap_or_default();
+    let open = OPEN_ROUTES.contains(&bare) || bare.starts_with(OPEN_PREFIX);
     let key = if open {
         None
     } else {
@@ -926,14 +950,46 @@ async fn run(app: &TestApp, step: &Step, bindings: &mut Bindings, instead: Optio
     answer
 }
 
+/// The walk's WooCommerce shop, [`SHOP`] at its ids.
+async fn readme_shop() -> Arc<WooSim> {
+    let first = SHOP[0].0;
+    let mut products: Vec<SimProduct> = (11..first)
+        .map(|id| SimProduct {
+            name: format!("Archived {id}"),
+            sku: format!("ARCHIVED-{id}"),
+            quantity: 0,
+        })
+        .collect();
+    products.extend(SHOP.iter().map(|(_, name, sku, quantity)| SimProduct {
+        name: (*name).to_owned(),
+        sku: (*sku).to_owned(),
+        quantity: *quantity,
+    }));
+    let sim = WooSim::start(WooSimOptions {
+        products,
+        ..WooSimOptions::default()
+    })
+    .await
+    .expect("the WooCommerce simulator");
+    let ids = sim.item_ids();
+    assert_eq!(
+        ids[ids.len() - SHOP.len()..],
+        SHOP.iter().map(|(id, ..)| *id).collect::<Vec<_>>(),
+        "the shop's products have the README's ids"
+    );
+    Arc::new(sim)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readme_http_api_examples_run_in_order() {
     let readme = read_readme();
     // The README's own configuration: its accounts and its key.
     let (example, _) = configuration_example(&readme);
+    let shop = readme_shop().await;
     let options = Options {
         api_key: Some(example["ApiKey"].as_str().expect("an ApiKey").to_owned()),
         config: Some(json!({ "PosAccess": example["PosAccess"] })),
+        shop: Some(shop.clone()),
         ..Options::default()
     };
     let app = TestApp::spawn_with(Backend::Sqlite, options)
@@ -950,6 +1006,22 @@ async fn readme_http_api_examples_run_in_order() {
         if route == "POST /api/synchronizer/reconcile" {
             // A till sale no sync has read yet: the drift the README's reconciliation reports.
             app.other_catalog.set_quantity(TILL_SOLD.0, TILL_SOLD.1);
+        }
+        if route == "GET /api/items/1/history" {
+            // The shop has taken link 1's 7 (and stocksync noted what it showed before).
+            wait_until("the shop's item 42 at 7", || shop.stock(42) == Some(7)).await;
+        }
+        if route == "GET /api/shop/events" {
+            // A shopper buys shop item 44, which no link feeds any more; WooCommerce says so.
+            let order = shop
+                .place_order(&[UNLINKED_ORDER], "processing")
+                .expect("the shop takes the order");
+            let (status, answer) = app.deliver_shop("order.created", order).await;
+            assert_eq!(
+                (status, &answer["status"]),
+                (200, &json!("ingested")),
+                "{answer}"
+            );
         }
         // By then the README's sale is confirmed: "409 if not dead". Its 202 is checked below,
         // on a dead sale. Likewise the README's job has succeeded: it can be neither retried nor
@@ -969,6 +1041,10 @@ async fn readme_http_api_examples_run_in_order() {
         "POST /api/synchronizer/forceUpdate",
         "POST /api/synchronizer/sale",
         "POST /api/synchronizer/return",
+        "POST /api/items/match",
+        "GET /api/shop",
+        "GET /api/shop/events",
+        "POST /webhooks/shop",
     ] {
         assert!(
             steps.iter().any(|s| s.curl.route() == route),
@@ -1028,6 +1104,18 @@ async fn readme_http_api_examples_run_in_order() {
         .await;
     assert_eq!(status, 409);
     assert_eq!(refused, errors);
+}
+
+/// Waits (30 s at most) until `done`.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited 30 s for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[test]
@@ -1165,32 +1253,74 @@ fn readme_command_lines_are_accepted_by_the_cli() {
         if command.is_empty() {
             continue;
         }
-        let words: Vec<&str> = command.split_whitespace().collect();
-        assert_eq!(words[0], "stocksync", "{line}");
-        let (paths, used) = command_paths(&words[1..]);
-        for path in paths {
-            assert!(!path.is_empty(), "no subcommand in: {line}");
-            let output = Command::new(env!("CARGO_BIN_EXE_stocksync"))
-                .args(&path)
-                .arg("--help")
-                .output()
-                .expect("stocksync runs");
-            let help = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success(),
-                "`stocksync {} --help` fails ({line}): {}",
-                path.join(" "),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            for flag in used.iter().chain(&remote_flags) {
-                assert!(
-                    help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
-                    "`stocksync {}` has no {flag} ({line}):\n{help}",
-                    path.join(" ")
-                );
-            }
-            checked += 1;
-        }
+        checked += accepted_by_the_cli(line, command, &remote_flags);
     }
     assert!(checked >= 10, "only {checked} command lines found");
+}
+
+/// Checks that `stocksync --help` knows each subcommand path of `command` (a README line) and
+/// every flag it and `remote_flags` name; answers how many paths it checked.
+fn accepted_by_the_cli(line: &str, command: &str, remote_flags: &[String]) -> usize {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[0], "stocksync", "{line}");
+    let (paths, used) = command_paths(&words[1..]);
+    let checked = paths.len();
+    for path in paths {
+        assert!(!path.is_empty(), "no subcommand in: {line}");
+        let output = Command::new(env!("CARGO_BIN_EXE_stocksync"))
+            .args(&path)
+            .arg("--help")
+            .output()
+            .expect("stocksync runs");
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "`stocksync {} --help` fails ({line}): {}",
+            path.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for flag in used.iter().chain(remote_flags) {
+            assert!(
+                help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+                "`stocksync {}` has no {flag} ({line}):\n{help}",
+                path.join(" ")
+            );
+        }
+    }
+    checked
+}
+
+/// "Connecting WooCommerce": its `Shop` example is loaded as the configuration's `Shop`, and
+/// its command lines are accepted by the CLI.
+#[test]
+fn readme_woocommerce_examples_are_valid() {
+    let readme = read_readme();
+    let parts = section(&readme, "## Connecting WooCommerce");
+    let (mut shops, mut commands) = (0, 0);
+    for part in &parts {
+        let Part::Block { lang, text } = part else {
+            continue;
+        };
+        match lang.as_str() {
+            "json" => {
+                let shop: Value = serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("the Shop example is not JSON ({e}):\n{text}"));
+                let settings = Settings::from_json(&json!({ "Shop": shop }), &|_| None)
+                    .unwrap_or_else(|e| panic!("the README's Shop is refused: {:?}", e.0));
+                let loaded = settings.shop.expect("a Shop");
+                assert_eq!(loaded.base_url, shop["BaseUrl"].as_str().unwrap());
+                assert!(loaded.webhook_secret.is_some());
+                assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+                shops += 1;
+            }
+            "sh" => {
+                for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    let command = line.split(" #").next().unwrap_or_default().trim();
+                    commands += accepted_by_the_cli(line, command, &[]);
+                }
+            }
+            other => panic!("a {other:?} block in Connecting WooCommerce"),
+        }
+    }
+    assert_eq!((shops, commands), (1, 3));
 }

@@ -20,6 +20,7 @@ on_every_backend!(
     a_badly_signed_webhook_is_refused_and_changes_nothing,
     a_ping_is_answered_and_a_product_delivery_has_the_orders_read,
     without_a_shop_its_webhook_is_a_clear_404,
+    orders_from_before_the_shop_was_connected_never_reach_the_pos,
 );
 
 pub(crate) async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
@@ -367,4 +368,59 @@ async fn without_a_shop_its_webhook_is_a_clear_404(backend: Backend) {
         stocksync_testkit::message(&answer).contains("no shop platform is configured"),
         "{answer}"
     );
+}
+
+async fn orders_from_before_the_shop_was_connected_never_reach_the_pos(backend: Backend) {
+    let sim = woo_shop().await;
+    let id = sim.add_simple("OLD", Some(10));
+    let old = sim.place_order(&[(id, 2)], "processing").unwrap();
+    sim.backdate_order(old, chrono::Utc::now() - chrono::Duration::days(30));
+    let options = Options {
+        shop: Some(sim.clone()),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.catalog.put("VAR-1", "Old mug", None, 8);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 8).await;
+    sim.place_order(&[(id, 1)], "processing").unwrap();
+    // A product delivery has the orders polled.
+    app.deliver_shop("product.updated", id).await;
+    wait_pos_sales(&app, 1).await;
+    // Another whole poll after the one that found the new order.
+    let store = app.db.store().await;
+    let polled = store
+        .shop_read_state("woocommerce")
+        .await
+        .unwrap()
+        .last_poll_at;
+    app.deliver_shop("product.updated", id).await;
+    eventually("another poll", || async {
+        store
+            .shop_read_state("woocommerce")
+            .await
+            .unwrap()
+            .last_poll_at
+            > polled
+    })
+    .await;
+    let sales = app.catalog.recorded_sales();
+    assert_eq!(sales.len(), 1, "only the order placed since: {sales:?}");
+    assert_eq!(sales[0].quantity, 1);
+
+    // Shipped (completed) or cancelled after the connection, the old order is still not
+    // stocksync's: nothing reaches the POS, and the shop's stock it gave back is read and set
+    // back to what stocksync allows.
+    let writes = writes_of(&sim, id);
+    sim.set_order_status(old, "completed").unwrap();
+    // WooCommerce gives the 2 units back (7 → 9).
+    sim.set_order_status(old, "cancelled").unwrap();
+    app.deliver_shop("order.updated", old).await;
+    eventually("the shop set back to what stocksync allows", || async {
+        writes_of(&sim, id) == writes + 1 && sim.stock(id) == Some(7)
+    })
+    .await;
+    assert_eq!(app.catalog.recorded_sales().len(), 1, "no sale, no return");
 }

@@ -1,105 +1,166 @@
 //! `GET /api/shop`, `GET /api/shop/events` and the shop's lines of `/metrics`: absent without a
-//! `Shop`; with one, the numbers of a store seeded directly (a push queue with an item written,
-//! one due, one failing, one unmanaged; an oversold order line; a refused write; a poll), and
-//! no secret of the `Shop` configuration in any answer.
+//! `Shop`; with one, the numbers of what the real engine did against a simulated WooCommerce
+//! shop ([`ShopScene`]: an item written, one the shop does not track, an oversold order line;
+//! then, while the shop is down, a failing push and a poll's error, both gone once it is back),
+//! and no secret of the `Shop` configuration in any answer.
 
-use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use stocksync_domain::EcommerceId;
-use stocksync_domain::sale::SaleRequest;
-use stocksync_domain::shop::{ItemRef, ShopItem};
-use stocksync_store::SaleOutcome;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use stocksync_pos::simkit::FaultPlan;
 use stocksync_testkit::{
-    Backend, Options, SHOP_SECRETS, TestApp, on_every_backend, send, shop_section,
+    Backend, Options, SHOP_WEBHOOK_SECRET, TestApp, on_every_backend, send, woo_shop,
 };
+use stocksync_woocommerce::WooSim;
 
 on_every_backend!(
     without_a_shop_there_is_no_shop_status,
-    the_status_counts_what_the_store_holds
+    the_status_counts_what_the_engine_did
 );
 
 const KEY: &str = "shop-status-k3y-0123456789";
 
-/// An app with the API key and the test `Shop` section.
-pub fn with_shop() -> Options {
-    Options {
-        api_key: Some(KEY.into()),
-        config: Some(json!({ "Shop": shop_section() })),
-        ..Options::default()
-    }
+/// How long the engine may take to reach a state: a shop that is down costs each call its
+/// retries (about 8 s), and a poll and a push are two calls.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A stocksync with the API key and a simulated WooCommerce shop, brought by its own engine to
+/// a known state (see [`ShopScene::settled`]).
+pub struct ShopScene {
+    pub app: TestApp,
+    pub sim: Arc<WooSim>,
+    /// The shop item stocksync wrote 5 to (POS product `VAR-1`).
+    pub written: i64,
+    /// The shop item the shop does not track (`manage_stock` off; `VAR-4`).
+    pub unmanaged: i64,
+    /// The shop item sold once more than the POS had (`VAR-2`, 0 on the POS).
+    pub oversold: i64,
+    /// The order of that oversold line.
+    pub order: i64,
 }
 
-/// Links four shop items and seeds the shop side's tables: item 101 written to the shop,
-/// 102 due (never read), 103 failing, 104 unmanaged; an order line of 102 (which has no
-/// stock) taken anyway, so oversold; a write of 103 refused; a poll of orders that moved
-/// stock. Answers the poll's watermark.
-pub async fn seed_shop(app: &TestApp) -> chrono::DateTime<Utc> {
-    app.catalog.put("VAR-1", "Blue mug", None, 5);
-    app.catalog.put("VAR-2", "Bowl", None, 0);
-    app.catalog.put("VAR-3", "Plate", None, 3);
-    app.catalog.put("VAR-4", "Cup", None, 2);
-    for (pos, shop) in [
-        ("VAR-1", "101"),
-        ("VAR-2", "102"),
-        ("VAR-3", "103"),
-        ("VAR-4", "104"),
-    ] {
-        app.link(pos, shop).await;
+impl ShopScene {
+    /// Links three shop items and waits until the engine has written 5 to `written`, reported
+    /// `unmanaged` and written 0 to `oversold` (which the shop had 2 of); then a shopper buys
+    /// one `oversold` (checkouts concurrent, as two shoppers at once: the shop goes to -1), the
+    /// shop announces the product's change, and the poll takes the order in: a sale the stock
+    /// did not cover, reported, and the shop put back to 0.
+    pub async fn settled(backend: Backend) -> Option<Self> {
+        let sim = woo_shop().await;
+        let options = Options {
+            api_key: Some(KEY.into()),
+            shop: Some(sim.clone()),
+            ..Options::default()
+        };
+        let app = TestApp::spawn_with(backend, options).await?;
+        let written = sim.add_simple("MUG", Some(0));
+        let oversold = sim.add_simple("BOWL", Some(2));
+        let unmanaged = sim.add_simple("CUP", None);
+        app.catalog.put("VAR-1", "Blue mug", None, 5);
+        app.catalog.put("VAR-2", "Bowl", None, 0);
+        app.catalog.put("VAR-4", "Cup", None, 2);
+        for (pos, shop) in [
+            ("VAR-1", written),
+            ("VAR-2", oversold),
+            ("VAR-4", unmanaged),
+        ] {
+            app.link(pos, &shop.to_string()).await;
+        }
+        let mut scene = Self {
+            app,
+            sim,
+            written,
+            unmanaged,
+            oversold,
+            order: 0,
+        };
+        scene
+            .status_when("the items written and the unmanaged one reported", |shop| {
+                shop["pushes"]["items"] == 3
+                    && shop["pushes"]["due"] == 0
+                    && shop["pushes"]["unmanaged"] == 1
+            })
+            .await;
+        assert_eq!(
+            (scene.sim.stock(written), scene.sim.stock(oversold)),
+            (Some(5), Some(0))
+        );
+
+        scene.sim.set_concurrent_checkout(true);
+        scene.order = scene
+            .sim
+            .place_order(&[(oversold, 1)], "processing")
+            .unwrap();
+        assert_eq!(scene.sim.stock(oversold), Some(-1));
+        let (status, answer) = scene.app.deliver_shop("product.updated", oversold).await;
+        assert_eq!(status, 200, "{answer}");
+        scene
+            .status_when("the oversold line taken in, the shop back at 0", |shop| {
+                shop["events"]["oversold"] == 1 && shop["pushes"]["due"] == 0
+            })
+            .await;
+        assert_eq!(scene.sim.stock(oversold), Some(0));
+        Some(scene)
     }
-    let store = app.db.store().await.with_shop_platform();
-    store.queue_every_linked_item().await.unwrap();
-    let id = EcommerceId::new;
-    store.shop_item_written(&id("101"), 5).await.unwrap();
-    store
-        .shop_push_failed(
-            &id("103"),
-            "shop unavailable: 502",
-            Utc::now() + Duration::hours(1),
-        )
-        .await
-        .unwrap();
-    store
-        .shop_item_read(&ShopItem {
-            item: ItemRef {
-                id: id("104"),
-                locator: None,
-            },
-            name: "Cup".into(),
-            sku: None,
-            barcode: None,
-            quantity: None,
+
+    /// The shop goes down (every call answered 5xx) and a web sale of `written` makes its push
+    /// due: waits until that push is failing and the poll's error is recorded.
+    pub async fn shop_down(&self) -> Value {
+        self.sim.faults().set(FaultPlan {
+            error_rate: 1.0,
+            ..FaultPlan::default()
+        });
+        self.app.sell(&self.written.to_string(), 1).await;
+        self.status_when("a failing push and a failed poll", |shop| {
+            shop["pushes"]["failing"] == 1 && shop["orders"]["last_error"].is_string()
         })
         .await
-        .unwrap();
-    let line = SaleRequest {
-        ecommerce_id: id("102"),
-        delta: 1,
-        balance_cents: 1200,
-        idempotency_key: Some("shop-1001-1-1".into()),
-    };
-    let outcome = store.accept_shop_sale(&line, "1001").await.unwrap();
-    assert!(matches!(outcome, SaleOutcome::Oversold(_)), "{outcome:?}");
-    store
-        .shop_event(
-            "refused",
-            "103",
-            None,
-            0,
-            "the shop refused the write of 3".into(),
-        )
-        .await
-        .unwrap();
-    let watermark = Utc::now() - Duration::minutes(5);
-    store
-        .shop_polled("woocommerce", Some(watermark), true, None)
-        .await
-        .unwrap();
-    watermark
-}
+    }
 
-fn assert_no_shop_secret(what: &str, text: &str) {
-    for secret in SHOP_SECRETS {
-        assert!(!text.contains(secret), "{what} shows a Shop secret: {text}");
+    /// The shop is back: waits until the push went through and a poll succeeded.
+    pub async fn shop_back(&self) -> Value {
+        self.sim.faults().set(FaultPlan::default());
+        let shop = self
+            .status_when("the push through, the poll answered", |shop| {
+                shop["pushes"]["failing"] == 0
+                    && shop["pushes"]["due"] == 0
+                    && shop["orders"]["last_error"].is_null()
+            })
+            .await;
+        assert_eq!(
+            self.sim.stock(self.written),
+            Some(4),
+            "the sale reached the shop"
+        );
+        shop
+    }
+
+    /// `GET /api/shop`, asked until `check` holds (at most [`WAIT`]).
+    pub async fn status_when(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (status, shop) = self.app.get("/api/shop").await;
+            assert_eq!(status, 200, "{shop}");
+            if check(&shop) {
+                return shop;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not within {WAIT:?}: {shop}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Panics if `text` (an answer, a page, the metrics) shows a secret of the `Shop` section.
+    pub fn assert_no_secret(&self, what: &str, text: &str) {
+        for secret in [
+            self.sim.consumer_key(),
+            self.sim.consumer_secret(),
+            SHOP_WEBHOOK_SECRET,
+        ] {
+            assert!(!text.contains(secret), "{what} shows a Shop secret: {text}");
+        }
     }
 }
 
@@ -113,14 +174,7 @@ async fn without_a_shop_there_is_no_shop_status(backend: Backend) {
         assert_eq!(body["status"], "error", "{body}");
         assert_eq!(body["code"], "not_found", "{body}");
     }
-    let metrics = app
-        .request(reqwest::Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&app).await;
     assert!(
         metrics.contains("stocksync_outbox_oldest_pending_seconds"),
         "{metrics}"
@@ -128,123 +182,95 @@ async fn without_a_shop_there_is_no_shop_status(backend: Backend) {
     assert!(!metrics.contains("stocksync_shop_"), "{metrics}");
 }
 
-async fn the_status_counts_what_the_store_holds(backend: Backend) {
-    let Some(app) = TestApp::spawn_with(backend, with_shop()).await else {
-        return;
-    };
-    let unauthenticated = stocksync_testkit::http_client();
-    let (status, _) = send(unauthenticated.get(app.url("/api/shop"))).await;
-    assert_eq!(status, 401, "behind the API key");
-
-    let (status, empty) = app.get("/api/shop").await;
-    assert_eq!(status, 200, "{empty}");
-    assert_eq!(empty["health"], "ok", "{empty}");
-    assert_eq!(empty["pushes"]["items"], 0);
-    assert_eq!(empty["orders"]["last_poll_at"], Value::Null);
-
-    let watermark = seed_shop(&app).await;
-    let (status, shop) = app.get("/api/shop").await;
-    assert_eq!(status, 200, "{shop}");
-    assert_eq!(shop["kind"], "woocommerce");
-    assert_eq!(
-        shop["base_url"], "http://127.0.0.1:9/",
-        "no user or password"
-    );
-    assert_eq!(shop["webhooks"], "signed");
-    assert_eq!(
-        shop["pushes"],
-        json!({
-            "items": 4, "due": 2, "failing": 1, "unmanaged": 1,
-            "oldest_due_at": shop["pushes"]["oldest_due_at"],
-            "last_pushed_at": shop["pushes"]["last_pushed_at"],
-        })
-    );
-    assert!(shop["pushes"]["oldest_due_at"].is_string(), "{shop}");
-    assert!(shop["pushes"]["last_pushed_at"].is_string(), "{shop}");
-    assert_eq!(
-        shop["events"],
-        json!({ "oversold": 1, "unlinked": 0, "unmanaged": 0, "refused": 1 })
-    );
-    let recent = shop["recent_events"].as_array().unwrap();
-    let kinds: Vec<&str> = recent.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["refused", "oversold"], "newest first");
-    assert_eq!(
-        (
-            &recent[1]["item_ecommerce_id"],
-            &recent[1]["order_id"],
-            &recent[1]["units"]
-        ),
-        (&json!("102"), &json!("1001"), &json!(1))
-    );
-    let orders = &shop["orders"];
-    let read_back: chrono::DateTime<Utc> = orders["watermark"].as_str().unwrap().parse().unwrap();
-    assert!(
-        (read_back - watermark).num_milliseconds().abs() < 1000,
-        "{orders}"
-    );
-    assert!(orders["last_poll_at"].is_string(), "{orders}");
-    assert!(orders["last_order_at"].is_string(), "{orders}");
-    assert_eq!(orders["last_error"], Value::Null);
-    assert_eq!(shop["health"], "failing", "a push is failing");
-
-    // The failing push goes through: nothing failing, the due change is recent.
-    let store = app.db.store().await.with_shop_platform();
-    store
-        .shop_item_written(&EcommerceId::new("103"), 3)
-        .await
-        .unwrap();
-    let (_, shop) = app.get("/api/shop").await;
-    assert_eq!(
-        (&shop["pushes"]["due"], &shop["pushes"]["failing"]),
-        (&json!(1), &json!(0))
-    );
-    assert_eq!(shop["health"], "ok", "{shop}");
-    // A poll fails: failing, with its reason.
-    store
-        .shop_polled(
-            "woocommerce",
-            None,
-            false,
-            Some("shop unavailable: timed out"),
-        )
-        .await
-        .unwrap();
-    let (_, shop) = app.get("/api/shop").await;
-    assert_eq!(shop["health"], "failing", "{shop}");
-    assert_eq!(shop["orders"]["last_error"], "shop unavailable: timed out");
-
-    let (status, oversold) = app.get("/api/shop/events?kind=oversold").await;
-    assert_eq!(status, 200, "{oversold}");
-    let events = oversold["events"].as_array().unwrap();
-    assert_eq!(events.len(), 1, "{oversold}");
-    assert_eq!(events[0]["order_id"], "1001");
-    let (_, newest) = app.get("/api/shop/events?limit=1").await;
-    assert_eq!(newest["events"].as_array().unwrap().len(), 1);
-    assert_eq!(newest["events"][0]["kind"], "refused");
-    for bad in ["kind=sold", "limit=0", "limit=1001", "limit=ten"] {
-        let (status, body) = app.get(&format!("/api/shop/events?{bad}")).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        assert_eq!(body["status"], "error", "{body}");
-    }
-
-    let metrics = app
-        .request(reqwest::Method::GET, "/metrics")
+async fn metrics(app: &TestApp) -> String {
+    app.request(reqwest::Method::GET, "/metrics")
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn the_status_counts_what_the_engine_did(backend: Backend) {
+    let Some(scene) = ShopScene::settled(backend).await else {
+        return;
+    };
+    let app = &scene.app;
+    let (status, _) = send(stocksync_testkit::http_client().get(app.url("/api/shop"))).await;
+    assert_eq!(status, 401, "behind the API key");
+
+    let (status, shop) = app.get("/api/shop").await;
+    assert_eq!(status, 200, "{shop}");
+    assert_eq!(shop["kind"], "woocommerce");
+    assert_eq!(shop["base_url"], format!("{}/", scene.sim.base_url()));
+    assert_eq!(shop["webhooks"], "signed");
+    assert_eq!(
+        shop["pushes"],
+        json!({
+            "items": 3, "due": 0, "failing": 0, "unmanaged": 1,
+            "oldest_due_at": null,
+            "last_pushed_at": shop["pushes"]["last_pushed_at"],
+        })
+    );
+    assert!(shop["pushes"]["last_pushed_at"].is_string(), "{shop}");
+    assert_eq!(
+        shop["events"],
+        json!({ "oversold": 1, "unlinked": 0, "unmanaged": 1, "refused": 0 })
+    );
+    let recent = shop["recent_events"].as_array().unwrap();
+    let kinds: Vec<&str> = recent.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["oversold", "unmanaged"], "newest first");
+    assert_eq!(
+        (
+            &recent[0]["item_ecommerce_id"],
+            &recent[0]["order_id"],
+            &recent[0]["units"]
+        ),
+        (
+            &json!(scene.oversold.to_string()),
+            &json!(scene.order.to_string()),
+            &json!(1)
+        )
+    );
+    assert_eq!(
+        recent[1]["item_ecommerce_id"],
+        json!(scene.unmanaged.to_string())
+    );
+    let orders = &shop["orders"];
+    assert!(orders["watermark"].is_string(), "{orders}");
+    assert!(orders["last_poll_at"].is_string(), "{orders}");
+    assert!(
+        orders["last_order_at"].is_string(),
+        "the poll took the order: {orders}"
+    );
+    assert_eq!(orders["last_error"], Value::Null);
+    assert_eq!(shop["health"], "ok", "{shop}");
+
+    // The shop goes down: the push of a sale fails, and so does the poll, with its reason.
+    let shop = scene.shop_down().await;
+    assert_eq!(shop["health"], "failing", "{shop}");
+    assert_eq!(
+        (&shop["pushes"]["due"], &shop["pushes"]["failing"]),
+        (&json!(1), &json!(1))
+    );
+    assert!(shop["pushes"]["oldest_due_at"].is_string(), "{shop}");
+    let error = shop["orders"]["last_error"].as_str().unwrap();
+    assert!(error.contains("unavailable"), "{error}");
+    scene.assert_no_secret("the poll's error", error);
+
+    let metrics = metrics(app).await;
     for line in [
         "# TYPE stocksync_shop_push_items gauge",
-        "stocksync_shop_push_items 4\n",
+        "stocksync_shop_push_items 3\n",
         "stocksync_shop_push_due 1\n",
-        "stocksync_shop_push_failing 0\n",
+        "stocksync_shop_push_failing 1\n",
         "stocksync_shop_push_unmanaged 1\n",
         "# TYPE stocksync_shop_events_total counter",
         "stocksync_shop_events_total{kind=\"oversold\"} 1\n",
         "stocksync_shop_events_total{kind=\"unlinked\"} 0\n",
-        "stocksync_shop_events_total{kind=\"refused\"} 1\n",
+        "stocksync_shop_events_total{kind=\"unmanaged\"} 1\n",
+        "stocksync_shop_events_total{kind=\"refused\"} 0\n",
         "# HELP stocksync_shop_orders_last_poll_age_seconds ",
     ] {
         assert!(metrics.contains(line), "{line}: {metrics}");
@@ -257,11 +283,29 @@ async fn the_status_counts_what_the_store_holds(backend: Backend) {
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
     let oldest = gauge("stocksync_shop_push_oldest_due_seconds");
-    assert!((0.0..60.0).contains(&oldest), "{oldest}");
+    assert!((0.0..120.0).contains(&oldest), "{oldest}");
     let poll_age = gauge("stocksync_shop_orders_last_poll_age_seconds");
-    assert!((0.0..60.0).contains(&poll_age), "{poll_age}");
+    assert!((0.0..120.0).contains(&poll_age), "{poll_age}");
+    scene.assert_no_secret("/metrics", &metrics);
 
-    assert_no_shop_secret("/metrics", &metrics);
+    // Back up: the push goes through and the poll answers; healthy again.
+    let shop = scene.shop_back().await;
+    assert_eq!(shop["health"], "ok", "{shop}");
+
+    let (status, oversold) = app.get("/api/shop/events?kind=oversold").await;
+    assert_eq!(status, 200, "{oversold}");
+    let events = oversold["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{oversold}");
+    assert_eq!(events[0]["order_id"], scene.order.to_string());
+    let (_, newest) = app.get("/api/shop/events?limit=1").await;
+    assert_eq!(newest["events"].as_array().unwrap().len(), 1);
+    assert_eq!(newest["events"][0]["kind"], "oversold");
+    for bad in ["kind=sold", "limit=0", "limit=1001", "limit=ten"] {
+        let (status, body) = app.get(&format!("/api/shop/events?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["status"], "error", "{body}");
+    }
+
     for path in [
         "/api/shop",
         "/api/shop/events",
@@ -271,7 +315,7 @@ async fn the_status_counts_what_the_store_holds(backend: Backend) {
     ] {
         let (status, body) = app.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
-        assert_no_shop_secret(path, &body.to_string());
+        scene.assert_no_secret(path, &body.to_string());
     }
     let page = app
         .request(reqwest::Method::GET, "/dashboard")
@@ -281,5 +325,5 @@ async fn the_status_counts_what_the_store_holds(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert_no_shop_secret("/dashboard", &page);
+    scene.assert_no_secret("/dashboard", &page);
 }

@@ -1,12 +1,98 @@
 //! The service with the real vendor clients against the three POS simulators: registration,
-//! till sales reaching the shop, web sales and returns reaching the POS once; and the original program's
-//! `appsettings.json` (only `BaseUrl`s added) accepted as it is.
+//! till sales reaching the shop, web sales and returns reaching the POS once; the simulated
+//! WooCommerce shop of `stocksync simulate` (the POS catalog's SKUs, its `Shop` section, its
+//! signed webhooks to stocksync); and the original program's `appsettings.json` (only
+//! `BaseUrl`s added) accepted as it is.
 
+use crate::scheduler::eventually;
 use serde_json::{Value, json};
+use stocksync::config::Settings;
 use stocksync::simulate::Simulators;
 use stocksync_testkit::{Backend, Options, TestApp, on_every_backend};
 
 on_every_backend!(each_pos_round_trips_through_its_simulator);
+
+/// `stocksync simulate`'s configuration, loaded as the service loads it, runs the shop side:
+/// the shop's products match the POS catalog by SKU, and an order placed on the shop reaches
+/// Square through the shop's signed webhook.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_shop_matches_the_pos_catalog_and_its_webhooks_reach_stocksync() {
+    // A port for stocksync, told to the shop before either starts.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sims = Simulators::start_for(&format!("http://127.0.0.1:{port}"), 6, 0)
+        .await
+        .unwrap();
+    let settings = Settings::from_json(&sims.appsettings(), &|_| None).unwrap();
+    let shop = settings.shop.as_ref().expect("a Shop section");
+    assert_eq!(shop.base_url, sims.shop.base_url());
+    let described = sims.describe();
+    for shown in [
+        sims.shop.base_url(),
+        format!("127.0.0.1:{port}/webhooks/shop"),
+    ] {
+        assert!(described.contains(&shown), "{shown} not in:\n{described}");
+    }
+    assert!(described.contains("\"Shop\""), "{described}");
+
+    let options = Options {
+        config: Some(sims.appsettings()),
+        vendor_clients: true,
+        listen_port: Some(port),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
+    let (status, matched) = app
+        .post("/api/items/match", json!({ "account_id": "square-sim" }))
+        .await;
+    assert_eq!(status, 200, "{matched}");
+    assert_eq!(matched["matched"].as_array().unwrap().len(), 6, "{matched}");
+    let wanted = |item: i64| {
+        let pos_ref =
+            &sims.square.product_refs()[usize::try_from(item - sims.shop.item_ids()[0]).unwrap()];
+        sims.square.quantity(pos_ref)
+    };
+    for item in sims.shop.item_ids() {
+        eventually("the shop shows Square's count", || async {
+            sims.shop.stock(item) == wanted(item)
+        })
+        .await;
+    }
+    let item = sims
+        .shop
+        .item_ids()
+        .into_iter()
+        .find(|item| sims.shop.stock(*item) >= Some(1))
+        .expect("a stocked product");
+    sims.shop.place_order(&[(item, 1)], "processing").unwrap();
+    eventually("the order reaches Square", || async {
+        sims.square.recorded_web_sales() == 1
+    })
+    .await;
+    eventually("the shop's webhook answered", || async {
+        sims.shop.deliveries().0 >= 1
+    })
+    .await;
+    let metrics = stocksync_testkit::http_client()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("stocksync_webhook_events_total")
+                && l.contains("\"shop\"")
+                && l.contains("accepted")),
+        "the shop's signed webhook was accepted:\n{metrics}"
+    );
+}
 
 /// A product the simulator counts at least `at_least`, and its count.
 fn stocked(
@@ -27,7 +113,7 @@ async fn shop_quantity(app: &TestApp, account: &str) -> i64 {
 async fn each_pos_round_trips_through_its_simulator(backend: Backend) {
     let sims = Simulators::start(30, 0).await.unwrap();
     let options = Options {
-        config: Some(sims.appsettings()),
+        config: Some(json!({ "PosAccess": sims.pos_settings() })),
         vendor_clients: true,
         ..Options::default()
     };

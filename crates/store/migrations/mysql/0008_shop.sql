@@ -46,10 +46,12 @@ CREATE TABLE stocksync_shop_lines (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 -- How far the shop's orders have been read: the newest modification seen, from which the next
--- poll starts (less an overlap).
+-- poll starts (less an overlap); and when stocksync was first connected to the shop (orders
+-- placed before are not stocksync's to send to the POS).
 CREATE TABLE stocksync_shop_state (
     shop VARCHAR(32) NOT NULL PRIMARY KEY,
     watermark DATETIME(6) NULL,
+    connected_at DATETIME(6) NULL,
     last_poll_at DATETIME(6) NULL,
     last_order_at DATETIME(6) NULL,
     last_error TEXT NULL

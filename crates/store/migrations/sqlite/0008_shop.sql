@@ -46,10 +46,12 @@ CREATE TABLE stocksync_shop_lines (
 );
 
 -- How far the shop's orders have been read: the newest modification seen, from which the next
--- poll starts (less an overlap).
+-- poll starts (less an overlap); and when stocksync was first connected to the shop (orders
+-- placed before are not stocksync's to send to the POS).
 CREATE TABLE stocksync_shop_state (
     shop TEXT PRIMARY KEY,
     watermark TEXT NULL,
+    connected_at TEXT NULL,
     last_poll_at TEXT NULL,
     last_order_at TEXT NULL,
     last_error TEXT NULL

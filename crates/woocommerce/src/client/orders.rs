@@ -133,6 +133,7 @@ impl WooClient {
         Ok(ShopOrder {
             id: order.id.to_string(),
             counts,
+            created_at: parse_gmt(&order.date_created_gmt).unwrap_or(DateTime::UNIX_EPOCH),
             modified_at: parse_gmt(&order.date_modified_gmt)
                 .or_else(|| parse_gmt(&order.date_created_gmt))
                 .unwrap_or(DateTime::UNIX_EPOCH),

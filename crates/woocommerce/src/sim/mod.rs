@@ -297,6 +297,15 @@ impl WooSim {
             .unwrap_or_default()
     }
 
+    /// Makes an order look placed and last modified at `at` (an order from before stocksync
+    /// was connected), announcing nothing.
+    pub fn backdate_order(&self, order_id: i64, at: chrono::DateTime<chrono::Utc>) {
+        if let Some(order) = self.shared.shop().orders.get_mut(&order_id) {
+            order.created = at;
+            order.modified = at;
+        }
+    }
+
     /// An order's status.
     pub fn order_status(&self, order_id: i64) -> Option<String> {
         self.shared
