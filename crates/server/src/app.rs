@@ -94,6 +94,14 @@ pub async fn run_with_clock(
     let process = process_name();
     tracing::info!(%process, workers = settings.jobs.workers, "this process takes jobs as");
     let background = TaskTracker::new();
+    let shop = match &settings.shop {
+        Some(config) => {
+            let connector = crate::shop::connect::connect(config, &calls)
+                .map_err(|e| anyhow::anyhow!("the shop cannot be set up: {e}"))?;
+            Some(ShopHandle::new(config.clone(), connector))
+        }
+        None => None,
+    };
     let runner = Runner {
         store: store.clone(),
         accounts: accounts.clone(),
@@ -101,6 +109,7 @@ pub async fn run_with_clock(
         history: settings.history,
         jobs: settings.jobs,
         process: process.clone(),
+        shop: shop.clone(),
     };
     background.spawn(runner.drive());
     let scheduler = Scheduler {
@@ -118,33 +127,26 @@ pub async fn run_with_clock(
         lease: settings.jobs.lease,
     };
     background.spawn(outbox.clone().drive());
-    let shop = match &settings.shop {
-        Some(config) => {
-            let connector = crate::shop::connect::connect(config, &calls)
-                .map_err(|e| anyhow::anyhow!("the shop cannot be set up: {e}"))?;
-            let shop = ShopHandle::new(config.clone(), connector);
-            if store
-                .start_shop_reading(shop.state_name(), chrono::Utc::now())
-                .await?
-            {
-                tracing::info!(
-                    "the shop's orders are read from now on: earlier orders are already in its stock"
-                );
-            }
-            let worker = ShopWorker {
-                store: store.clone(),
-                shop: shop.clone(),
-                outbox: outbox.wake.clone(),
-                stopping: shutdown.clone(),
-                process: outbox.process.clone(),
-                lease: settings.jobs.lease,
-                time_zone: settings.time_zone,
-            };
-            background.spawn(worker.drive());
-            Some(shop)
+    if let Some(shop) = &shop {
+        if store
+            .start_shop_reading(shop.state_name(), chrono::Utc::now())
+            .await?
+        {
+            tracing::info!(
+                "the shop's orders are read from now on: earlier orders are already in its stock"
+            );
         }
-        None => None,
-    };
+        let worker = ShopWorker {
+            store: store.clone(),
+            shop: shop.clone(),
+            outbox: outbox.wake.clone(),
+            stopping: shutdown.clone(),
+            process: outbox.process.clone(),
+            lease: settings.jobs.lease,
+            time_zone: settings.time_zone,
+        };
+        background.spawn(worker.drive());
+    }
 
     let address = listener
         .local_addr()

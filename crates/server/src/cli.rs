@@ -48,7 +48,8 @@ enum Command {
         #[arg(long)]
         account: Option<String>,
     },
-    /// Compare every link with its POS (and fix the drift unless --dry-run).
+    /// Compare every link with its POS, and the shop platform's items with what stocksync
+    /// wants (and fix the drift unless --dry-run).
     Reconcile {
         #[command(flatten)]
         remote: RemoteArgs,

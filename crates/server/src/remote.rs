@@ -338,6 +338,18 @@ impl Remote {
                 );
             }
         }
+        let shop = &task["result"]["shop"];
+        for drift in shop["drifted"].as_array().into_iter().flatten() {
+            println!("{}", shop_drift_line(drift, dry_run));
+        }
+        if shop["drifted_total"].as_u64()
+            > Some(shop["drifted"].as_array().map_or(0, Vec::len) as u64)
+        {
+            println!(
+                "shop: {} drifted item(s) in all (the first are listed)",
+                shop["drifted_total"]
+            );
+        }
         report_task(&task)
     }
 
@@ -370,6 +382,35 @@ fn registration(shop_item: &str, account: &str, product: &ProductRef, limit: i64
         ProductRef::Name(name) => body["item_name"] = json!(name),
     }
     body
+}
+
+/// One drifted item of the shop's reconciliation, for people.
+fn shop_drift_line(drift: &Value, dry_run: bool) -> String {
+    let item = text(&drift["item_ecommerce_id"]);
+    let wants = &drift["wanted"];
+    let has = match drift["shop_quantity"].as_i64() {
+        Some(has) => format!("shows {has}"),
+        None => "shows nothing".to_owned(),
+    };
+    let why = match drift["why"].as_str().unwrap_or("") {
+        "never_pushed" => "never pushed yet".to_owned(),
+        "changed_on_shop" => "changed on the shop".to_owned(),
+        "push_pending" => match drift["detail"].as_str() {
+            Some(error) => format!("push failing: {error}"),
+            None => "push pending".to_owned(),
+        },
+        "unmanaged" => "the shop does not track its stock: never written".to_owned(),
+        "not_on_shop" => {
+            return format!("shop: item {item} is not on the shop (stocksync wants {wants})");
+        }
+        other => other.to_owned(),
+    };
+    let fixed = if dry_run || drift["why"] == "unmanaged" {
+        ""
+    } else {
+        ": push queued"
+    };
+    format!("shop: item {item} {has}, stocksync wants {wants} ({why}){fixed}")
 }
 
 fn report_task(task: &Value) -> anyhow::Result<()> {

@@ -3,11 +3,13 @@
 //! ended and what comes next (done, a retry later, or dead). Every job is one account's; two jobs
 //! of the same account never run at once, whichever processes share the database; a job whose
 //! process died is taken over once its lease expires. A job an earlier version made for every
-//! account is replaced by one job per account.
+//! account is replaced by one job per account. The shop's reconciliation is a job whose account
+//! is the shop's (`shop::job_account`).
 
 use crate::accounts::{Account, Accounts};
 use crate::config::JobSettings;
 use crate::lease;
+use crate::shop::ShopHandle;
 use crate::sync::SyncKind;
 use crate::synchronizer::Synchronizer;
 use serde_json::{Value, json};
@@ -44,6 +46,9 @@ pub struct Runner {
     pub jobs: JobSettings,
     /// This process, as named in the jobs it holds (`host:pid:random`).
     pub process: String,
+    /// The shop platform, when configured: its reconciliations are jobs too, and its worker is
+    /// woken when a sync changed quantities.
+    pub shop: Option<ShopHandle>,
 }
 
 /// A name for this process that no other process shares, even after a restart.
@@ -158,6 +163,9 @@ impl Runner {
         let Some(id) = &task.account else {
             return self.split(task).await;
         };
+        if let Some(shop) = self.shop.as_ref().filter(|shop| shop.job_account() == *id) {
+            return crate::shop::reconcile::run_job(&self.store, shop, task.kind).await;
+        }
         let Some(account) = self.accounts.get(id) else {
             return failed(format!("account {id} is not configured"));
         };
@@ -169,6 +177,9 @@ impl Runner {
         };
         let (line, error, report) = match self.synchronizer.sync_account(account, kind).await {
             Ok(report) => {
+                if !report.dry_run && (!report.drifted.is_empty() || !report.missing.is_empty()) {
+                    self.wake_shop();
+                }
                 let line = format!("{id}: {}", report.describe());
                 let kept = json!({ "account_id": id, "ok": true, "report": kept(&report) });
                 (line, None, kept)
@@ -226,12 +237,24 @@ impl Runner {
             Err(err) => return failed(format!("the job's list of products is unreadable: {err}")),
         };
         match self.synchronizer.read_items(account, &refs).await {
-            Ok(report) => TaskOutcome {
-                summary: format!("{}: {}", account.config.id, report.describe()),
-                error: None,
-                result: None,
-            },
+            Ok(report) => {
+                if !report.drifted.is_empty() {
+                    self.wake_shop();
+                }
+                TaskOutcome {
+                    summary: format!("{}: {}", account.config.id, report.describe()),
+                    error: None,
+                    result: None,
+                }
+            }
             Err(error) => failed(format!("{}: {error}", account.config.id)),
+        }
+    }
+
+    /// Quantities changed: the shop's worker pushes them now rather than at its next look.
+    fn wake_shop(&self) {
+        if let Some(shop) = &self.shop {
+            shop.wake.notify_one();
         }
     }
 
@@ -275,7 +298,7 @@ fn failed(error: String) -> TaskOutcome {
 }
 
 /// How many drifted or missing links a stored report lists; the totals are always given.
-const REPORT_LIST_LIMIT: usize = 500;
+pub(crate) const REPORT_LIST_LIMIT: usize = 500;
 
 /// A report as stored with its task: the counts in full, the lists cut to
 /// `REPORT_LIST_LIMIT` entries (a first reconciliation of a large shop may find every link

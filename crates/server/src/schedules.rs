@@ -69,6 +69,9 @@ pub struct Schedules {
     reconcile: Schedule,
     time_zone: Tz,
     accounts: Vec<AccountId>,
+    /// The shop's job account (`shop::job_account`), when a shop platform is configured: it is
+    /// reconciled on the same schedule as the accounts.
+    shop: Option<AccountId>,
 }
 
 /// A run-time change: each field set to `Some(None)` goes back to the configuration's.
@@ -90,6 +93,10 @@ impl Schedules {
             reconcile: settings.reconcile_cron.clone(),
             time_zone: settings.time_zone,
             accounts: accounts.iter().map(|a| a.config.id.clone()).collect(),
+            shop: settings
+                .shop
+                .as_ref()
+                .map(|shop| crate::shop::job_account(shop.kind)),
         }
     }
 
@@ -137,9 +144,9 @@ impl Schedules {
                 schedule,
             });
         }
-        // One reconciliation per account on the same schedule: a slow or failing account
-        // holds up, and retries, only its own.
-        for account in &self.accounts {
+        // One reconciliation per account (and the shop's) on the same schedule: a slow or
+        // failing account holds up, and retries, only its own.
+        for account in self.accounts.iter().chain(&self.shop) {
             entries.push(Entry {
                 name: format!("reconcile:{account}"),
                 kind: TaskKind::Reconcile,

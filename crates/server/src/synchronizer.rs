@@ -109,10 +109,18 @@ impl Synchronizer {
         kind: TaskKind,
         accounts: &Accounts,
     ) -> Result<Vec<Task>, StoreError> {
-        let jobs: Vec<NewJob> = accounts
-            .iter()
-            .map(|account| NewJob::new(kind, &account.config.id))
-            .collect();
+        let ids: Vec<&AccountId> = accounts.iter().map(|a| &a.config.id).collect();
+        self.request_for_each(kind, &ids).await
+    }
+
+    /// [`Synchronizer::request_each`] for these accounts (the shop's among them, for a
+    /// reconciliation).
+    pub async fn request_for_each(
+        &self,
+        kind: TaskKind,
+        accounts: &[&AccountId],
+    ) -> Result<Vec<Task>, StoreError> {
+        let jobs: Vec<NewJob> = accounts.iter().map(|id| NewJob::new(kind, id)).collect();
         let tasks = self.store.enqueue_jobs(&jobs, self.clock.now()).await?;
         // Every idle worker, and the next to look.
         self.tasks_waiting.notify_waiters();

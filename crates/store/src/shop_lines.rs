@@ -11,6 +11,9 @@ use serde::Serialize;
 pub struct LineSeen {
     pub applied: i64,
     pub moves: i64,
+    /// First seen while no link fed its item: it never took units from a POS, and never moves
+    /// one later (a link added afterwards must not turn its cancellation into a return).
+    pub unlinked: bool,
 }
 
 /// How the shop's orders are being read, for the dashboard.
@@ -36,15 +39,19 @@ impl Store {
         line_id: &str,
         key_of: impl Fn(i64) -> String,
     ) -> Result<LineSeen> {
-        let row: Option<(i64, i64)> = dispatch!(self, pool => {
-            sqlx::query_as("SELECT applied, moves FROM stocksync_shop_lines WHERE order_id = ? AND line_id = ?")
+        let row: Option<(i64, i64, bool)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT applied, moves, unlinked FROM stocksync_shop_lines WHERE order_id = ? AND line_id = ?")
                 .bind(order_id)
                 .bind(line_id)
                 .fetch_optional(pool)
                 .await?
         });
         let mut seen = row
-            .map(|(applied, moves)| LineSeen { applied, moves })
+            .map(|(applied, moves, unlinked)| LineSeen {
+                applied,
+                moves,
+                unlinked,
+            })
             .unwrap_or_default();
         while let Some(sale) = self.sale_by_key(&key_of(seen.moves)).await? {
             seen.applied += sale.request.delta;
@@ -67,11 +74,12 @@ impl Store {
         let at = now();
         let written = dispatch!(self, pool => {
             let updated = sqlx::query(
-                "UPDATE stocksync_shop_lines SET applied = ?, moves = ?, status = ?, updated_at = ? \
+                "UPDATE stocksync_shop_lines SET applied = ?, moves = ?, unlinked = ?, status = ?, updated_at = ? \
                  WHERE order_id = ? AND line_id = ? AND moves <= ?",
             )
             .bind(seen.applied)
             .bind(seen.moves)
+            .bind(seen.unlinked)
             .bind(status)
             .bind(at)
             .bind(order_id)
@@ -83,14 +91,15 @@ impl Store {
                 true
             } else {
                 let insert = sqlx::query(
-                    "INSERT INTO stocksync_shop_lines (order_id, line_id, item_ecommerce_id, applied, moves, status, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO stocksync_shop_lines (order_id, line_id, item_ecommerce_id, applied, moves, unlinked, status, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(order_id)
                 .bind(line_id)
                 .bind(item)
                 .bind(seen.applied)
                 .bind(seen.moves)
+                .bind(seen.unlinked)
                 .bind(status)
                 .bind(at)
                 .execute(pool)

@@ -124,6 +124,24 @@ where
     Ok(())
 }
 
+/// One item of the queue as a reconciliation compares it with the shop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShopKept {
+    pub item: EcommerceId,
+    /// What stocksync would sell of it now.
+    pub wanted: i64,
+    /// What stocksync last knew the shop to have (`None`: not known, read before writing).
+    pub shop_quantity: Option<i64>,
+    /// Whether stocksync has read or written it on the shop yet.
+    pub adopted: bool,
+    pub unmanaged: bool,
+    /// Why its last push failed, while it waits for a retry.
+    pub last_error: Option<String>,
+    /// Bumped at every change of `shop_quantity` or `unmanaged`: see
+    /// [`Store::shop_item_reconciled`].
+    pub version: i64,
+}
+
 const SELECT_PUSH: &str = "SELECT item_ecommerce_id, locator, wanted, shop_quantity, attempts, changed_at \
                            FROM stocksync_shop_items ";
 
@@ -206,29 +224,69 @@ impl Store {
         Ok(pushes)
     }
 
+    /// Every item stocksync keeps on the shop, by id.
+    pub async fn shop_queue(&self) -> Result<Vec<ShopKept>> {
+        type Row = (String, i64, Option<i64>, bool, bool, Option<String>, i64);
+        let rows: Vec<Row> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT item_ecommerce_id, wanted, shop_quantity, adopted, unmanaged, last_error, shop_version \
+                 FROM stocksync_shop_items ORDER BY item_ecommerce_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(item, wanted, shop_quantity, adopted, unmanaged, last_error, version)| ShopKept {
+                    item: EcommerceId::new(item),
+                    wanted,
+                    shop_quantity,
+                    adopted,
+                    unmanaged,
+                    last_error,
+                    version,
+                },
+            )
+            .collect())
+    }
+
     /// Records what the shop said it has of `item` (read before writing, or by a
     /// reconciliation): its quantity, whether it tracks it, where it is. The first time an item
     /// is read, the quantity the shop had before stocksync wrote it goes into the ledger of the
     /// item's first link (`shop_adopted`).
     pub async fn shop_item_read(&self, item: &ShopItem) -> Result<()> {
-        retry_conflicts(|| self.shop_item_read_once(item)).await
+        retry_conflicts(|| self.shop_item_read_once(item, None))
+            .await
+            .map(drop)
     }
 
-    async fn shop_item_read_once(&self, item: &ShopItem) -> Result<()> {
+    /// [`Store::shop_item_read`] for a reconciliation, which read the shop after it listed the
+    /// queue ([`Store::shop_queue`]): recorded only if nothing was learnt of the item's shop
+    /// quantity since (its `version` unchanged), else `false`: a push or read in between knows
+    /// better than this read.
+    pub async fn shop_item_reconciled(&self, item: &ShopItem, version: i64) -> Result<bool> {
+        retry_conflicts(|| self.shop_item_read_once(item, Some(version))).await
+    }
+
+    async fn shop_item_read_once(&self, item: &ShopItem, version: Option<i64>) -> Result<bool> {
         let at = now();
         let id = item.item.id.as_str();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
-            let row: Option<(i64, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT wanted, adopted FROM stocksync_shop_items WHERE item_ecommerce_id = ?{}",
+            let row: Option<(i64, bool, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT wanted, adopted, shop_version FROM stocksync_shop_items WHERE item_ecommerce_id = ?{}",
                 if crate::locks_rows(pool) { " FOR UPDATE" } else { "" }
             )))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((wanted, adopted)) = row else {
-                return Ok(());
+            let Some((wanted, adopted, now_version)) = row else {
+                return Ok(false);
             };
+            if version.is_some_and(|seen| seen != now_version) {
+                return Ok(false);
+            }
             if let (false, Some(quantity)) = (adopted, item.quantity) {
                 let first: Option<LinkRow> = sqlx::query_as(select_links!(
                     "WHERE idProductEcommerce = ? ORDER BY stock.id LIMIT 1"
@@ -254,7 +312,7 @@ impl Store {
             sqlx::query(
                 "UPDATE stocksync_shop_items SET shop_quantity = ?, unmanaged = ?, \
                  locator = COALESCE(?, locator), adopted = CASE WHEN ? THEN 1 ELSE adopted END, \
-                 due = CASE WHEN wanted = ? THEN 0 ELSE 1 END \
+                 due = CASE WHEN wanted = ? THEN 0 ELSE 1 END, shop_version = shop_version + 1 \
                  WHERE item_ecommerce_id = ?",
             )
             .bind(item.quantity)
@@ -267,7 +325,7 @@ impl Store {
             .await?;
             tx.commit().await?;
         });
-        Ok(())
+        Ok(true)
     }
 
     /// Where the shop keeps `item` (a variation's parent product), as found by a look-up: saved
@@ -289,7 +347,8 @@ impl Store {
         dispatch!(self, pool => {
             sqlx::query(
                 "UPDATE stocksync_shop_items SET shop_quantity = ?, due = CASE WHEN wanted = ? THEN 0 ELSE 1 END, \
-                 attempts = 0, next_attempt_at = NULL, last_error = NULL, pushed_at = ?, adopted = 1 \
+                 attempts = 0, next_attempt_at = NULL, last_error = NULL, pushed_at = ?, adopted = 1, \
+                 shop_version = shop_version + 1 \
                  WHERE item_ecommerce_id = ?",
             )
             .bind(quantity)
@@ -330,7 +389,7 @@ impl Store {
         for chunk in items.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(", ");
             let sql = format!(
-                "UPDATE stocksync_shop_items SET shop_quantity = NULL, due = 1 \
+                "UPDATE stocksync_shop_items SET shop_quantity = NULL, due = 1, shop_version = shop_version + 1 \
                  WHERE unmanaged = 0 AND item_ecommerce_id IN ({marks})"
             );
             dispatch!(self, pool => {

@@ -114,6 +114,14 @@ fn idempotency_key(
     }
 }
 
+/// A sale or return moved an item's quantity: the shop platform's worker, if any, pushes it
+/// now rather than at its next look.
+fn wake_shop(state: &AppState) {
+    if let Some(shop) = &state.shop {
+        shop.wake.notify_one();
+    }
+}
+
 async fn accept(
     state: &AppState,
     request: &SaleRequest,
@@ -122,6 +130,7 @@ async fn accept(
         // `accept_sale` never oversells: only a shop's order line does.
         SaleOutcome::Accepted(sale) | SaleOutcome::Oversold(sale) => {
             state.outbox_wake.wake(&sale.account_id);
+            wake_shop(state);
             Ok((StatusCode::ACCEPTED, Json(Accepted::from(&sale))))
         }
         SaleOutcome::Replayed(sale) => Ok((StatusCode::ACCEPTED, Json(Accepted::from(&sale)))),
@@ -251,6 +260,7 @@ async fn retry(
     match state.store.retry_sale(&SaleId::new(&id)).await? {
         SaleRetry::Requeued(sale) => {
             state.outbox_wake.wake(&sale.account_id);
+            wake_shop(&state);
             Ok((StatusCode::ACCEPTED, Json(Accepted::from(&sale))))
         }
         SaleRetry::NotDead(sale) => Err(ApiError::conflict(format!(

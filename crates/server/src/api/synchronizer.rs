@@ -420,13 +420,19 @@ struct ReconcileQuery {
 
 /// Enqueues a full read of every account (one job per account) or of `?account=ID` that
 /// reports (and, unless `dry_run`, fixes) every link whose shop quantity differs from the POS,
-/// and every linked product gone from the POS.
+/// and every linked product gone from the POS; with a shop platform, a job of the shop too,
+/// that reports every item whose shop quantity is not what stocksync wants (and, unless
+/// `dry_run`, has the worker push it).
 #[utoipa::path(
     post,
     path = "/api/synchronizer/reconcile",
     tag = "synchronizer",
     description = "Enqueues a full read of every account, one job per account (or of one: `?account=ID`), \
-        that reports drift and fixes it unless `dry_run=true`. `tasks` lists the jobs; `location` follows them together.",
+        that reports drift and fixes it unless `dry_run=true`. With a `Shop` configured, one more job (account \
+        `shop:woocommerce`, which `?account=` also takes) reads every item of the shop and reports the items whose \
+        quantity there is not what stocksync wants, and why (`never_pushed`, `changed_on_shop`, `push_pending`, \
+        `unmanaged`, `not_on_shop`); unless `dry_run=true`, it records what the shop has and the shop worker pushes the fixes. \
+        `tasks` lists the jobs; `location` follows them together; the result is `{dry_run, accounts: [...], shop: {...}}` (`ReconcileResult`).",
     responses((status = 202, description = "enqueued: the jobs, and where to follow them", body = super::tasks::Pending), (status = 400, description = "bad query", body = super::error::ErrorBody), (status = 404, description = "unknown account", body = super::error::ErrorBody), (status = 409, description = "no POS account is configured", body = super::error::ErrorBody))
 )]
 async fn reconcile(
@@ -441,20 +447,37 @@ async fn reconcile(
     enqueue(&state, kind, query.account).await
 }
 
-/// Enqueues `kind` for `account`, or for each configured account.
+/// Enqueues `kind` for `account`, or for each configured account; a reconciliation also for
+/// the shop platform, when one is configured (its job account, `shop:<type>`, may be asked
+/// for alone).
 async fn enqueue(
     state: &AppState,
     kind: TaskKind,
     account: Option<String>,
 ) -> Result<(StatusCode, Json<Pending>), ApiError> {
     let sync = &state.synchronizer;
+    let shop = state
+        .shop
+        .as_ref()
+        .filter(|_| kind != TaskKind::SyncAll)
+        .map(crate::shop::ShopHandle::job_account);
     let tasks = match account {
         Some(id) => {
             let id = AccountId::new(id);
-            known_account(state, &id)?;
+            if shop.as_ref() != Some(&id) {
+                known_account(state, &id)?;
+            }
             vec![sync.request_for(kind, &id).await?]
         }
-        None => sync.request_each(kind, &state.accounts).await?,
+        None => {
+            let ids: Vec<&AccountId> = state
+                .accounts
+                .iter()
+                .map(|account| &account.config.id)
+                .chain(&shop)
+                .collect();
+            sync.request_for_each(kind, &ids).await?
+        }
     };
     if tasks.is_empty() {
         return Err(ApiError::conflict(

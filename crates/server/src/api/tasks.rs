@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use stocksync_domain::task::{Task, TaskState};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -79,7 +79,8 @@ pub struct TaskView {
     id: String,
     /// `sync_all`, `reconcile`, `reconcile_dry_run` or `read_items`.
     kind: &'static str,
-    /// The one account it is for (`null` only for a job left by an earlier version).
+    /// The one account it is for (`shop:woocommerce` for the shop platform's reconciliation;
+    /// `null` only for a job left by an earlier version).
     account_id: Option<String>,
     /// `enqueued`, `scheduled`, `running`, `succeeded`, `failed`, `dead` or `cancelled`.
     state: &'static str,
@@ -93,6 +94,7 @@ pub struct TaskView {
     items: Option<Value>,
     summary: Option<String>,
     /// The outcome in detail (a reconciliation's report).
+    #[schema(value_type = Option<ReconcileResult>)]
     result: Option<Value>,
     error: Option<String>,
     created_at: DateTime<Utc>,
@@ -151,7 +153,8 @@ pub struct TaskGroupView {
     #[schema(value_type = Option<Object>)]
     items: Option<()>,
     summary: Option<String>,
-    /// The reconciliation reports merged: `{"dry_run", "accounts": […]}`.
+    /// The reconciliation reports merged: `{"dry_run", "accounts": […], "shop": {…}}`.
+    #[schema(value_type = Option<ReconcileResult>)]
     result: Value,
     error: Option<String>,
     created_at: Option<DateTime<Utc>>,
@@ -204,7 +207,21 @@ impl From<&[Task]> for TaskGroupView {
     }
 }
 
-/// The reconciliation reports of a group (each `{"dry_run", "accounts": [one]}`) as one.
+/// A reconciliation's report: each POS account's, and the shop platform's.
+#[derive(Serialize, ToSchema)]
+pub struct ReconcileResult {
+    dry_run: bool,
+    /// Each account's report (`{account_id, ok, report | error}`); absent from the shop's job.
+    #[schema(value_type = Option<Vec<Object>>)]
+    accounts: Vec<Value>,
+    /// The shop's report, when a shop platform is configured (absent from an account's job).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::shop::reconcile::ShopReport>)]
+    shop: Option<Value>,
+}
+
+/// The reconciliation reports of a group (each `{"dry_run", "accounts": [one]}`, or the shop's
+/// `{"dry_run", "shop": {…}}`) as one.
 fn merged_reports(tasks: &[Task]) -> Value {
     let results: Vec<Value> = tasks
         .iter()
@@ -214,11 +231,15 @@ fn merged_reports(tasks: &[Task]) -> Value {
     let Some(first) = results.first() else {
         return Value::Null;
     };
-    let accounts: Vec<Value> = results
-        .iter()
-        .flat_map(|r| r["accounts"].as_array().cloned().unwrap_or_default())
-        .collect();
-    json!({ "dry_run": first["dry_run"], "accounts": accounts })
+    let merged = ReconcileResult {
+        dry_run: first["dry_run"].as_bool().unwrap_or_default(),
+        accounts: results
+            .iter()
+            .flat_map(|r| r["accounts"].as_array().cloned().unwrap_or_default())
+            .collect(),
+        shop: results.iter().find_map(|r| r.get("shop").cloned()),
+    };
+    serde_json::to_value(merged).unwrap_or_default()
 }
 
 /// The answer to a request that enqueued tasks (one per account, or one): the original's

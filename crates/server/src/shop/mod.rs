@@ -1,15 +1,17 @@
 //! The shop platform reached through its API (`Shop` in the configuration): its connector
 //! (`connect`), orders in (`orders`), stock out (`push`), and the one loop that runs both
-//! (`worker`); `POST /webhooks/shop` (in `api::shop_webhook`) ingests through `orders` too.
+//! (`worker`), and its reconciliation (`reconcile`: a job beside the POS accounts');
+//! `POST /webhooks/shop` (in `api::shop_webhook`) ingests through `orders` too.
 
 pub mod connect;
 pub mod orders;
 pub mod push;
+pub mod reconcile;
 pub mod worker;
 
 use crate::config::ShopConfig;
 use std::sync::Arc;
-use stocksync_domain::ShopConnector;
+use stocksync_domain::{AccountId, ShopConnector, ShopKind};
 use tokio::sync::{Mutex, Notify};
 
 /// The configured shop, shared by the API and the shop's background work.
@@ -25,7 +27,18 @@ pub struct ShopHandle {
     pub turn: Arc<Mutex<()>>,
 }
 
+/// The "account" of the shop's jobs (`shop:woocommerce`): its reconciliations are jobs like the
+/// POS accounts', so two never run at once and a failing one is retried alone.
+pub fn job_account(kind: ShopKind) -> AccountId {
+    AccountId::new(format!("shop:{}", kind.as_str()))
+}
+
 impl ShopHandle {
+    /// The "account" of this shop's jobs ([`job_account`]).
+    pub fn job_account(&self) -> AccountId {
+        job_account(self.config.kind)
+    }
+
     /// The name the shop's read state is kept under (`Store::shop_read_state`, `shop_polled`).
     pub fn state_name(&self) -> &'static str {
         self.config.kind.as_str()

@@ -2,7 +2,8 @@
 //! it owes the POS now (`line_target`), each keyed by its shop, order, line and move number, so
 //! that a line seen again — by the poll, a webhook, another process — moves nothing twice.
 //! `poll` reads the orders modified since the stored watermark (less an overlap) and ingests
-//! them; `ingest` is also what `POST /webhooks/shop` calls with the one order it names.
+//! them; `ingest` is also what `POST /webhooks/shop` calls with the one order it names. A line
+//! first seen while no link fed its item is recorded unlinked and never moves a POS.
 
 use super::ShopHandle;
 use crate::outbox::OutboxWake;
@@ -83,6 +84,10 @@ async fn ingest_line(
     let key_of = |n| line_move_key(kind, &order.id, &line.id, n);
     let target = line_target(order, line);
     let seen = store.shop_line(&order.id, &line.id, key_of).await?;
+    if seen.unlinked {
+        // Its sale never reached a POS: neither may its cancellation or refund.
+        return Ok(false);
+    }
     let Some(delta) = line_move(target, seen.applied) else {
         return Ok(false);
     };
@@ -99,6 +104,7 @@ async fn ingest_line(
             let now = LineSeen {
                 applied: target,
                 moves: seen.moves + 1,
+                unlinked: false,
             };
             (now, true)
         }
@@ -117,9 +123,11 @@ async fn ingest_line(
                     )
                     .await?;
             }
+            // A line that never moved is unlinked for good (its sale never reached a POS).
             let now = LineSeen {
                 applied: target,
                 moves: seen.moves,
+                unlinked: seen.moves == 0,
             };
             (now, false)
         }

@@ -1,5 +1,6 @@
 //! Stock out: one batch of the push queue brought to the shop. Items whose shop quantity is
-//! unknown are read first (in bulk), and only items whose shop quantity differs from what
+//! unknown are read first (in bulk; items without a locator that the read misses, in one
+//! listing of the shop, and their locator kept), and only items whose shop quantity differs from what
 //! stocksync wants are written, with what the shop was read to have as the expected value.
 //! Each write's outcome is recorded on its own: written, not tracked by the shop (reported,
 //! never written), changed under us (read again), refused for good (a long wait and a
@@ -73,7 +74,7 @@ pub async fn push_batch(
     store: &Store,
     connector: &dyn ShopConnector,
 ) -> Result<Pushed, StoreError> {
-    let due = store.due_shop_pushes(BATCH).await?;
+    let mut due = store.due_shop_pushes(BATCH).await?;
     let mut pushed = Pushed {
         due: due.len(),
         written: 0,
@@ -85,12 +86,8 @@ pub async fn push_batch(
         .iter()
         .filter_map(|push| Some((push.item.id.clone(), push.shop_quantity?)))
         .collect();
-    let unknown: Vec<&ShopPush> = due
-        .iter()
-        .filter(|push| push.shop_quantity.is_none())
-        .collect();
-    if !unknown.is_empty() {
-        read_unknown(store, connector, &unknown, &mut shop_has).await?;
+    if due.iter().any(|push| push.shop_quantity.is_none()) {
+        read_unknown(store, connector, &mut due, &mut shop_has).await?;
     }
     let writes = writes(&due, &shop_has);
     if writes.is_empty() {
@@ -121,32 +118,71 @@ pub async fn push_batch(
     Ok(pushed)
 }
 
-/// Reads the shop's quantity of `unknown` items (one bulk read) into `shop_has`, recording
-/// each (the first read of an item is its adoption); an item the shop does not have is
-/// refused, one it does not track is reported.
+/// The items a read by ref did not find that have no locator: a variation registered by its
+/// bare id, which the platform only finds under its parent (WooCommerce's `include=` does not
+/// list variations). They are looked for in the whole listing.
+pub fn unlocated<'a>(asked: &'a [ItemRef], found: &[ShopItem]) -> Vec<&'a EcommerceId> {
+    asked
+        .iter()
+        .filter(|item| item.locator.is_none() && !found.iter().any(|f| f.item.id == item.id))
+        .map(|item| &item.id)
+        .collect()
+}
+
+/// Reads the shop's quantity of the items of `due` whose quantity is unknown (one bulk read;
+/// those it misses for want of a locator, one listing of the shop) into `shop_has`, recording
+/// each with where it is (the first read of an item is its adoption; a located item keeps its
+/// locator for this batch's write and the next); an item the shop does not have is refused,
+/// one it does not track is reported.
 async fn read_unknown(
     store: &Store,
     connector: &dyn ShopConnector,
-    unknown: &[&ShopPush],
+    due: &mut [ShopPush],
     shop_has: &mut HashMap<EcommerceId, i64>,
 ) -> Result<(), StoreError> {
-    let refs: Vec<ItemRef> = unknown.iter().map(|p| p.item.clone()).collect();
-    let items = match connector.items_by_ref(&refs).await {
+    let unknown = |push: &&mut ShopPush| push.shop_quantity.is_none();
+    let refs: Vec<ItemRef> = due
+        .iter()
+        .filter(|push| push.shop_quantity.is_none())
+        .map(|push| push.item.clone())
+        .collect();
+    let mut items = match connector.items_by_ref(&refs).await {
         Ok(items) => items,
         Err(err) => {
             tracing::warn!(error = %err, items = refs.len(), "the shop's items could not be read before a push");
-            for push in unknown {
+            for push in due.iter_mut().filter(unknown) {
                 failed(store, &push.item.id, &err, push.attempts).await?;
             }
             return Ok(());
         }
     };
+    let mut unread: Vec<EcommerceId> = Vec::new();
+    let lost = unlocated(&refs, &items);
+    if !lost.is_empty() {
+        tracing::info!(
+            items = lost.len(),
+            "items without a locator were not found by id; looking for them in the shop's listing"
+        );
+        match connector.items().await {
+            Ok(all) => items.extend(all.into_iter().filter(|item| lost.contains(&&item.item.id))),
+            Err(err) => {
+                tracing::warn!(error = %err, "the shop's listing could not be read to locate items");
+                for push in due.iter().filter(|p| lost.contains(&&p.item.id)) {
+                    failed(store, &push.item.id, &err, push.attempts).await?;
+                }
+                unread = lost.into_iter().cloned().collect();
+            }
+        }
+    }
     let by_id: HashMap<&EcommerceId, &ShopItem> =
         items.iter().map(|item| (&item.item.id, item)).collect();
-    for push in unknown {
+    for push in due.iter_mut().filter(unknown) {
         match by_id.get(&push.item.id) {
             Some(item) => {
                 store.shop_item_read(item).await?;
+                if item.item.locator.is_some() {
+                    push.item.locator.clone_from(&item.item.locator);
+                }
                 match item.quantity {
                     Some(quantity) => {
                         shop_has.insert(push.item.id.clone(), quantity);
@@ -154,6 +190,7 @@ async fn read_unknown(
                     None => unmanaged_event(store, &push.item.id).await?,
                 }
             }
+            None if unread.contains(&push.item.id) => {}
             None => refused(store, &push.item.id, "the shop has no such item").await?,
         }
     }
@@ -213,6 +250,26 @@ mod tests {
             attempts: 0,
             changed_at: DateTime::UNIX_EPOCH,
         }
+    }
+
+    #[test]
+    fn only_items_without_a_locator_that_a_read_missed_are_looked_for() {
+        let item = |id: &str, locator: Option<&str>| ItemRef {
+            id: EcommerceId::new(id),
+            locator: locator.map(str::to_owned),
+        };
+        let asked = [item("1", None), item("2", Some("9")), item("3", None)];
+        let found = [seen(&item("1", None), Some(4))];
+        let lost: Vec<&str> = unlocated(&asked, &found)
+            .into_iter()
+            .map(EcommerceId::as_str)
+            .collect();
+        assert_eq!(
+            lost,
+            ["3"],
+            "2 has its parent: not found means not on the shop"
+        );
+        assert!(unlocated(&asked[..1], &found).is_empty());
     }
 
     #[test]

@@ -23,7 +23,7 @@ on_every_backend!(
     orders_from_before_the_shop_was_connected_never_reach_the_pos,
 );
 
-async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
+pub(crate) async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
     let sim = woo_shop().await;
     let options = Options {
         shop: Some(sim.clone()),
@@ -33,7 +33,7 @@ async fn shop_app(backend: Backend) -> Option<(TestApp, Arc<WooSim>)> {
     Some((app, sim))
 }
 
-fn writes_of(sim: &WooSim, id: i64) -> u64 {
+pub(crate) fn writes_of(sim: &WooSim, id: i64) -> u64 {
     sim.writes_per_item().get(&id).copied().unwrap_or(0)
 }
 
@@ -50,7 +50,7 @@ async fn history(app: &TestApp, link: &Value) -> String {
 }
 
 /// Waits until stocksync has read the shop's quantity of `id` (adopted it).
-async fn wait_read(app: &TestApp, id: i64, quantity: i64) {
+pub(crate) async fn wait_read(app: &TestApp, id: i64, quantity: i64) {
     let store = app.db.store().await;
     let item = stocksync_domain::EcommerceId::new(id.to_string());
     eventually("the shop's quantity is read", || {

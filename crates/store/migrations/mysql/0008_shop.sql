@@ -16,6 +16,9 @@ CREATE TABLE stocksync_shop_items (
     unmanaged TINYINT NOT NULL DEFAULT 0,
     -- The shop's quantity before stocksync first wrote it is in the ledger.
     adopted TINYINT NOT NULL DEFAULT 0,
+    -- Bumped at every change of what stocksync knows the shop has (shop_quantity, unmanaged):
+    -- a reconciliation records what it read only if nothing newer was learnt meanwhile.
+    shop_version BIGINT NOT NULL DEFAULT 0,
     attempts INT NOT NULL DEFAULT 0,
     next_attempt_at DATETIME(6) NULL,
     last_error TEXT NULL,
@@ -34,6 +37,9 @@ CREATE TABLE stocksync_shop_lines (
     item_ecommerce_id VARCHAR(191) NOT NULL,
     applied BIGINT NOT NULL,
     moves INT NOT NULL,
+    -- 1: the line was first seen while no link fed its item; it never moved the POS and never
+    -- will (a cancellation after a later link must not return a sale the POS never got).
+    unlinked TINYINT NOT NULL DEFAULT 0,
     status VARCHAR(32) NOT NULL,
     updated_at DATETIME(6) NOT NULL,
     PRIMARY KEY (order_id, line_id)

@@ -16,6 +16,9 @@ CREATE TABLE stocksync_shop_items (
     unmanaged INTEGER NOT NULL DEFAULT 0,
     -- The shop's quantity before stocksync first wrote it is in the ledger.
     adopted INTEGER NOT NULL DEFAULT 0,
+    -- Bumped at every change of what stocksync knows the shop has (shop_quantity, unmanaged):
+    -- a reconciliation records what it read only if nothing newer was learnt meanwhile.
+    shop_version INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NULL,
     last_error TEXT NULL,
@@ -34,6 +37,9 @@ CREATE TABLE stocksync_shop_lines (
     item_ecommerce_id TEXT NOT NULL,
     applied INTEGER NOT NULL,
     moves INTEGER NOT NULL,
+    -- 1: the line was first seen while no link fed its item; it never moved the POS and never
+    -- will (a cancellation after a later link must not return a sale the POS never got).
+    unlinked INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (order_id, line_id)

@@ -223,6 +223,16 @@ impl WooSim {
         }
     }
 
+    /// The merchant types a new stock count for an item that manages its stock, in WordPress's
+    /// admin (not a REST write: not in `stock_writes`).
+    pub fn set_stock(&self, id: i64, quantity: i64) {
+        let mut shop = self.shared.shop();
+        if let Some(item) = shop.items.get_mut(&id).filter(|item| item.manage_stock) {
+            item.stock_quantity = Some(quantity);
+            item.modified = chrono::Utc::now();
+        }
+    }
+
     /// Sets an item's `global_unique_id` (GTIN, EAN…).
     pub fn set_barcode(&self, id: i64, barcode: &str) {
         if let Some(item) = self.shared.shop().items.get_mut(&id) {
