@@ -328,19 +328,6 @@ impl Store {
         Ok(true)
     }
 
-    /// Where the shop keeps `item` (a variation's parent product), as found by a look-up: saved
-    /// with its push, so that reading and writing it need no search.
-    pub async fn set_shop_locator(&self, item: &ItemRef) -> Result<()> {
-        dispatch!(self, pool => {
-            sqlx::query("UPDATE stocksync_shop_items SET locator = ? WHERE item_ecommerce_id = ?")
-                .bind(item.locator.as_deref())
-                .bind(item.id.as_str())
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
     /// The shop took a write of `item`: it now has `quantity`.
     pub async fn shop_item_written(&self, item: &EcommerceId, quantity: i64) -> Result<()> {
         let at = now();
