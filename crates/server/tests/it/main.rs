@@ -27,6 +27,7 @@ mod sale_states;
 mod sales;
 mod scheduler;
 mod shop;
+mod shop_race;
 mod shop_status;
 mod shop_table;
 mod simulators;
