@@ -115,6 +115,18 @@ impl Store {
         Ok(written)
     }
 
+    /// Order lines that moved stock, and the units they hold now (for the metrics).
+    pub async fn shop_line_totals(&self) -> Result<(i64, i64)> {
+        let (lines, units): (i64, Option<i64>) = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT COUNT(*), CAST(SUM(applied) AS SIGNED) FROM stocksync_shop_lines WHERE moves > 0",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        Ok((lines, units.unwrap_or(0)))
+    }
+
     /// How far the shop's orders have been read.
     pub async fn shop_read_state(&self, shop: &str) -> Result<ShopReadState> {
         type Row = (

@@ -124,6 +124,16 @@ const DESCRIPTIONS: &[(&str, &str, &str)] = &[
         "Seconds since the shop's orders were last polled (absent before the first poll).",
     ),
     (
+        "stocksync_shop_order_lines_total",
+        "counter",
+        "Shop order lines read that moved stock on the POS (a web sale, a return).",
+    ),
+    (
+        "stocksync_shop_order_units",
+        "gauge",
+        "Units the shop's order lines have taken from the POS, net of their returns.",
+    ),
+    (
         "stocksync_schedule_skipped_total",
         "counter",
         "Schedule ticks skipped, by schedule and reason (overlap: the previous run was still going; budget: the POS's monthly budget spaces polls).",
@@ -309,6 +319,9 @@ async fn shop_samples(
             count as f64,
         );
     }
+    let (lines, units) = state.store.shop_line_totals().await?;
+    gauge("stocksync_shop_order_lines_total", &[], lines as f64);
+    gauge("stocksync_shop_order_units", &[], units as f64);
     let read = state.store.shop_read_state(shop.state_name()).await?;
     if let Some(at) = read.last_poll_at {
         gauge(

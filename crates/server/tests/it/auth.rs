@@ -94,6 +94,7 @@ const OPEN_ROUTES: &[&str] = &[
     "/readyz",
     "/webhooks/square/{account}",
     "/webhooks/hiboutik/{account}",
+    "/webhooks/shop",
 ];
 
 /// The keys of an OpenAPI path item that are operations.

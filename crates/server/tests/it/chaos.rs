@@ -23,6 +23,12 @@
 //!
 //! Timeouts are played by dropped connections and lost answers (plus some latency): a real
 //! timeout would take the POS clients' 30 s.
+//!
+//! The shop items are the products of a simulated WooCommerce shop configured as `Shop`
+//! (`shop.rs`): its orders, cancellations and refunds run amid the rest, and at the end every
+//! counted line is on its POS once, every return once, and the shop shows what stocksync sells.
+
+mod shop;
 
 use crate::process::{Stocksync, exchange, free_port};
 use serde_json::{Value, json};
@@ -278,6 +284,8 @@ struct World {
     outage: Option<(Vendor, Instant)>,
     /// Broken invariants seen along the way (and at the end).
     mismatches: Vec<String>,
+    /// The WooCommerce shop whose products are `items`, and its orders.
+    shop: shop::Shop,
 }
 
 impl World {
@@ -421,7 +429,8 @@ impl World {
     /// What the POS will count once every web sale so far has reached it, at the lowest.
     fn floor(&self, product: usize) -> i64 {
         let p = &self.products[product];
-        p.initial - p.till - self.web_units(product)
+        let shop = p.link.as_ref().map_or(0, |(_, item)| self.shop.held(*item));
+        p.initial - p.till - self.web_units(product) - shop
     }
 
     fn accepted_locations(&self) -> Vec<String> {
@@ -495,6 +504,7 @@ async fn chaos_converges(backend: Backend) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let sims = Sims::start(seed, &base).await;
+    let shop = shop::Shop::start(seed).await;
 
     let mut square = sims.square.account_settings();
     square["WebhookSignatureKey"] = json!(SQUARE_KEY);
@@ -512,6 +522,7 @@ async fn chaos_converges(backend: Backend) {
         // A job left running by a killed process is taken over quickly.
         "JobLeaseSeconds": 2,
         "PosAccess": { "PosConfigurations": [square, hiboutik, sims.lightspeed.account_settings()] },
+        "Shop": shop.config(),
     });
     let config_path = dir_path.join("appsettings.json");
     std::fs::write(&config_path, config.to_string()).expect("the configuration");
@@ -541,6 +552,7 @@ async fn chaos_converges(backend: Backend) {
         outage: None,
         figures: Figures::default(),
         mismatches: Vec::new(),
+        shop,
     };
 
     // Square's stock all at the till's location and none in the store room, so that a restock
@@ -573,6 +585,7 @@ async fn chaos_converges(backend: Backend) {
 
     ss.start().await;
     let setup = register_links(&mut world, &ss).await;
+    world.shop.connect_webhook(&base).await;
     let (status, answer) = ss.post_ok("/api/synchronizer/start", None).await;
     assert_eq!(status, 200, "{answer}");
     println!(
@@ -622,7 +635,9 @@ async fn chaos_converges(backend: Backend) {
         }
         let clock = Instant::now();
         let roll = world.rng.unit();
-        let kind = if roll < 0.50 {
+        let kind = if world.chance(0.15) {
+            world.shop.step(&mut world.rng)
+        } else if roll < 0.50 {
             let duplicate = world.chance(0.2);
             let index = match world.earlier_order().filter(|_| duplicate) {
                 Some(index) => {
@@ -700,6 +715,7 @@ async fn chaos_converges(backend: Backend) {
     // Quiet: no more faults, stocksync up, every order answered, every sale on its POS.
     let settle_started = Instant::now();
     sims.clear_faults();
+    world.shop.clear_faults();
     if !ss.up() {
         ss.start().await;
     }
@@ -713,7 +729,8 @@ async fn chaos_converges(backend: Backend) {
         resend_in_doubt(&mut world, &ss).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let final_sales = settle_sales(&mut world, &ss).await;
+    let shop_sales = world.shop.settle_lines(&ss, &mut world.mismatches).await;
+    let final_sales = settle_sales(&mut world, &ss, shop_sales.into_keys()).await;
     route_sales(&mut world, &ss).await;
     assert!(world.unrouted.is_empty(), "sales without a link");
 
@@ -751,6 +768,11 @@ async fn chaos_converges(backend: Backend) {
             ));
         }
     }
+    let accounts = VENDORS.map(Vendor::account);
+    world
+        .shop
+        .settle_quantities(&ss, &accounts, &mut world.mismatches)
+        .await;
     let settle_time = settle_started.elapsed();
 
     check_everything(&mut world, &sims, &ss, &final_sales).await;
@@ -788,8 +810,13 @@ async fn register_links(world: &mut World, ss: &Stocksync) -> usize {
             let item = if shared {
                 square_items[n]
             } else {
+                // What the shop showed before stocksync: adopted, then overwritten.
+                let before = world.rng.between(0, 30);
+                let id = world
+                    .shop
+                    .add_item(&format!("CHAOS-{}{n:03}", v + 1), before);
                 world.items.push(ShopItem {
-                    id: format!("{}{n:03}", v + 1),
+                    id,
                     products: Vec::new(),
                 });
                 world.items.len() - 1
@@ -1140,8 +1167,13 @@ async fn key_reuse_probe(world: &mut World, ss: &Stocksync) {
 
 /// Waits until every accepted sale is confirmed, retrying the dead ones as a shop owner
 /// would; answers each sale's final JSON by location.
-async fn settle_sales(world: &mut World, ss: &Stocksync) -> BTreeMap<String, Value> {
+async fn settle_sales(
+    world: &mut World,
+    ss: &Stocksync,
+    shop_sales: impl IntoIterator<Item = String>,
+) -> BTreeMap<String, Value> {
     let mut waiting: BTreeSet<String> = world.accepted_locations().into_iter().collect();
+    waiting.extend(shop_sales);
     let mut done = BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
@@ -1215,6 +1247,58 @@ fn drift_of(result: &Value) -> Vec<Value> {
             drifted.into_iter().chain(missing)
         })
         .collect()
+}
+
+/// A sale's units, negative for a return (the API shows them unsigned, with the `kind`).
+fn signed_delta(sale: &Value) -> i64 {
+    let units = sale["delta"].as_i64().expect("a delta");
+    if sale["kind"] == "return" {
+        -units
+    } else {
+        units
+    }
+}
+
+/// How many returns (`NONE → IN_STOCK` adjustments) of `pos_ref` carry `reference` on the
+/// Square simulator, asked through its API.
+async fn square_returns_with(
+    sims: &Sims,
+    http: &reqwest::Client,
+    pos_ref: &str,
+    reference: &str,
+) -> i64 {
+    let url = format!(
+        "{}/v2/inventory/changes/batch-retrieve",
+        sims.square.base_url()
+    );
+    let token = sims.square.account_settings()["AccessToken"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let (mut found, mut cursor) = (0, None::<String>);
+    loop {
+        let mut body =
+            json!({ "catalog_object_ids": [pos_ref], "types": ["ADJUSTMENT"], "limit": 1000 });
+        if let Some(cursor) = &cursor {
+            body["cursor"] = json!(cursor);
+        }
+        let request = http.post(&url).bearer_auth(&token).json(&body);
+        let (status, page) = exchange(request).await.expect("Square's changes");
+        assert_eq!(status, 200, "{page}");
+        for change in page["changes"].as_array().into_iter().flatten() {
+            let adjustment = &change["adjustment"];
+            if adjustment["reference_id"] == reference
+                && adjustment["from_state"] == "NONE"
+                && adjustment["to_state"] == "IN_STOCK"
+            {
+                found += 1;
+            }
+        }
+        cursor = page["cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            return found;
+        }
+    }
 }
 
 /// How many sales carry `reference` on the Lightspeed simulator, asked through its API.
@@ -1293,7 +1377,7 @@ async fn check_everything(
     for (location, sale) in sales {
         let id = sale["id"].as_str().expect("a sale id");
         ids.insert(id.to_owned());
-        let delta = sale["delta"].as_i64().expect("a delta");
+        let delta = signed_delta(sale);
         let pos_ref = sale["item_pos_id"].as_str().expect("an item_pos_id");
         let Some(vendor) = Vendor::of_account(sale["account_id"].as_str().unwrap_or_default())
         else {
@@ -1302,7 +1386,10 @@ async fn check_everything(
                 .push(format!("{location}: no such account: {sale}"));
             continue;
         };
-        *per_vendor.entry(vendor).or_default() += 1;
+        // Square's simulator lists the sales it recorded (`IN_STOCK → SOLD`), not returns.
+        if delta > 0 || vendor != Vendor::Square {
+            *per_vendor.entry(vendor).or_default() += 1;
+        }
         match world.by_ref.get(&(vendor, pos_ref.to_owned())) {
             Some(&product) => *web_units.entry(product).or_default() += delta,
             None => world
@@ -1310,6 +1397,7 @@ async fn check_everything(
                 .push(format!("{location}: no such product: {sale}")),
         }
         let found = match vendor {
+            Vendor::Square if delta < 0 => square_returns_with(sims, &ss.http, pos_ref, id).await,
             Vendor::Square => {
                 let mine: Vec<_> = square_sales
                     .iter()
@@ -1413,12 +1501,15 @@ async fn check_everything(
             ));
         }
         for entry in &entries {
+            // A shop's order line may be taken past the stock (oversold) or given back.
             let reason = match entry["reason"].as_str() {
-                Some("web_sale") => "web_sale",
+                Some("web_sale" | "web_sale_oversold" | "web_return") => "web_sale",
                 Some("sale_confirmed") => "sale_confirmed",
                 _ => continue,
             };
-            if reason == "web_sale" && entry["quantity_after"].as_i64().is_none_or(|q| q < 0) {
+            if entry["reason"] == "web_sale"
+                && entry["quantity_after"].as_i64().is_none_or(|q| q < 0)
+            {
                 world.mismatches.push(format!(
                     "link {link_id}: a web sale went below the limit: {entry}"
                 ));
@@ -1514,6 +1605,7 @@ fn print_figures(
          faults:     {} plans, {} cleared, {} Hiboutik outages, {} Hiboutik crashes mid-sale, \
          {} Lightspeed token expiries\n\
          webhooks:   {} Square events, {} redelivered ({} not delivered), {} Hiboutik duplicates\n\
+         shop:       {}\n\
          settle:     {} sales retried after death; drift left by incremental syncs: {}\n\
          checked:    {} links, {} products, {} ledger lines, {} Hiboutik empty leftovers, \
          {} POS counts below zero\n\
@@ -1545,6 +1637,7 @@ fn print_figures(
         f.square_redelivered,
         f.square_redelivery_failed,
         f.hiboutik_duplicates,
+        world.shop.summary(),
         f.retried_after_death,
         f.drift_before_reconcile,
         f.links_checked,

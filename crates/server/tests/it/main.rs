@@ -28,6 +28,7 @@ mod sale_states;
 mod sales;
 mod scheduler;
 mod shop;
+mod shop_race;
 mod shop_reconcile;
 mod shop_status;
 mod shop_table;

@@ -286,6 +286,12 @@ async fn the_status_counts_what_the_engine_did(backend: Backend) {
     assert!((0.0..120.0).contains(&oldest), "{oldest}");
     let poll_age = gauge("stocksync_shop_orders_last_poll_age_seconds");
     assert!((0.0..120.0).contains(&poll_age), "{poll_age}");
+    // The oversold order line took its unit from the POS.
+    assert!(
+        gauge("stocksync_shop_order_lines_total") >= 1.0,
+        "{metrics}"
+    );
+    assert!(gauge("stocksync_shop_order_units") >= 1.0, "{metrics}");
     scene.assert_no_secret("/metrics", &metrics);
 
     // Back up: the push goes through and the poll answers; healthy again.
