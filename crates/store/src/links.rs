@@ -70,6 +70,9 @@ macro_rules! mark_primary {
     }};
 }
 
+/// Links registered in one transaction by [`Store::insert_links`].
+const LINKS_PER_TRANSACTION: usize = 200;
+
 /// The outcome of registering a link.
 #[derive(Debug)]
 pub enum InsertedLink {
@@ -91,96 +94,121 @@ impl Store {
     /// product's sales still on their way (from an earlier link of the same product).
     #[tracing::instrument(skip_all, fields(account = %new.account_id, pos_ref = %new.pos_ref), err)]
     pub async fn insert_link(&self, new: &NewLink) -> Result<InsertedLink> {
-        retry_conflicts(|| self.insert_link_once(new)).await
+        let mut inserted = self.insert_links(std::slice::from_ref(new)).await?;
+        inserted
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a link registration answered nothing".into()))
     }
 
-    async fn insert_link_once(&self, new: &NewLink) -> Result<InsertedLink> {
-        let at = now();
-        let inserted: Result<Option<i64>> = dispatch!(self, pool => {
-            let mut tx = begin_write!(pool).await?;
-            let in_flight: Option<(String, i64)> = sqlx::query_as(select_in_flight!("AND pos_ref = ?"))
-                .bind(new.account_id.as_str())
-                .bind(at)
-                .bind(false)
-                .bind(new.pos_ref.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let in_flight = in_flight.map_or(0, |(_, units)| units);
-            let quantity = new.quantity - in_flight;
-            let insert = sqlx::query(
-                "INSERT INTO stock (idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(new.pos_ref.as_str())
-            .bind(new.ecommerce_id.as_str())
-            .bind(quantity)
-            .bind(new.account_id.as_str())
-            .bind(&new.description)
-            .bind(new.limit_quantity)
-            .execute(&mut *tx)
-            .await;
-            match insert {
-                Err(err) if unique_violation(&err) => Ok(None),
-                Err(err) => Err(err.into()),
-                Ok(_) => {
-                    let (id,): (i64,) = sqlx::query_as(
-                        "SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ?",
-                    )
-                    .bind(new.account_id.as_str())
-                    .bind(new.pos_ref.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query("INSERT INTO stocksync_observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, NULL)")
-                        .bind(id)
-                        .bind(new.quantity)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?;
-                    write_ledger!(tx, LedgerLine {
-                        link_id: id,
-                        at,
-                        reason: "registered",
-                        before: 0,
-                        after: quantity,
-                        sale_id: None,
-                        pos_ref: new.pos_ref.as_str(),
-                        detail: if in_flight == 0 {
-                            format!("linked to shop item {}", new.ecommerce_id)
-                        } else {
-                            format!(
-                                "linked to shop item {}; the POS counts {}, {in_flight} unit(s) sold online not yet counted by the POS",
-                                new.ecommerce_id, new.quantity
+    /// Registers many links as [`Store::insert_link`] does each, [`LINKS_PER_TRANSACTION`] to a
+    /// transaction (matching a shop of thousands of items: one commit per link would take
+    /// minutes). One outcome per link, in order.
+    #[tracing::instrument(skip_all, fields(links = news.len()), err)]
+    pub async fn insert_links(&self, news: &[NewLink]) -> Result<Vec<InsertedLink>> {
+        let mut outcomes = Vec::with_capacity(news.len());
+        for chunk in news.chunks(LINKS_PER_TRANSACTION) {
+            let ids = retry_conflicts(|| self.insert_links_once(chunk)).await?;
+            for (new, id) in chunk.iter().zip(ids) {
+                outcomes.push(match id {
+                    Some(id) => InsertedLink::Created(self.require_link(id).await?),
+                    None => {
+                        let existing = self
+                            .link_by_pos_ref(&new.account_id, &new.pos_ref)
+                            .await?
+                            .ok_or_else(|| {
+                            StoreError::Corrupt(
+                                "a duplicate link vanished while being reported".into(),
                             )
-                        },
-                    })?;
-                    if new.primary {
-                        mark_primary!(tx, id, new.ecommerce_id.as_str());
+                        })?;
+                        InsertedLink::AlreadyLinked(existing)
                     }
-                    mirror_to_shop(self, &mut tx, new.ecommerce_id.as_str()).await?;
-                    if let Some(locator) = &new.shop_locator {
-                        sqlx::query("UPDATE stocksync_shop_items SET locator = ? WHERE item_ecommerce_id = ?")
-                            .bind(locator)
-                            .bind(new.ecommerce_id.as_str())
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    tx.commit().await?;
-                    Ok(Some(id))
-                }
-            }
-        });
-        match inserted? {
-            Some(id) => Ok(InsertedLink::Created(self.require_link(id).await?)),
-            None => {
-                let existing = self
-                    .link_by_pos_ref(&new.account_id, &new.pos_ref)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt("a duplicate link vanished while being reported".into())
-                    })?;
-                Ok(InsertedLink::AlreadyLinked(existing))
+                });
             }
         }
+        Ok(outcomes)
+    }
+
+    /// The links' ids, `None` for a POS product already linked on its account. A duplicate
+    /// key undoes its own statement only (SQLite and InnoDB), so the others go on.
+    async fn insert_links_once(&self, news: &[NewLink]) -> Result<Vec<Option<i64>>> {
+        let at = now();
+        dispatch!(self, pool => {
+            let mut tx = begin_write!(pool).await?;
+            let mut ids = Vec::with_capacity(news.len());
+            for new in news {
+                let in_flight: Option<(String, i64)> = sqlx::query_as(select_in_flight!("AND pos_ref = ?"))
+                    .bind(new.account_id.as_str())
+                    .bind(at)
+                    .bind(false)
+                    .bind(new.pos_ref.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let in_flight = in_flight.map_or(0, |(_, units)| units);
+                let quantity = new.quantity - in_flight;
+                let insert = sqlx::query(
+                    "INSERT INTO stock (idProductPOS, idProductEcommerce, quantity, accountID, description, limitQuantity) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(new.pos_ref.as_str())
+                .bind(new.ecommerce_id.as_str())
+                .bind(quantity)
+                .bind(new.account_id.as_str())
+                .bind(&new.description)
+                .bind(new.limit_quantity)
+                .execute(&mut *tx)
+                .await;
+                match insert {
+                    Err(err) if unique_violation(&err) => ids.push(None),
+                    Err(err) => return Err(err.into()),
+                    Ok(_) => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "SELECT id FROM stock WHERE accountID = ? AND idProductPOS = ?",
+                        )
+                        .bind(new.account_id.as_str())
+                        .bind(new.pos_ref.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        sqlx::query("INSERT INTO stocksync_observations (link_id, pos_quantity, observed_at, counted_at) VALUES (?, ?, ?, NULL)")
+                            .bind(id)
+                            .bind(new.quantity)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                        write_ledger!(tx, LedgerLine {
+                            link_id: id,
+                            at,
+                            reason: "registered",
+                            before: 0,
+                            after: quantity,
+                            sale_id: None,
+                            pos_ref: new.pos_ref.as_str(),
+                            detail: if in_flight == 0 {
+                                format!("linked to shop item {}", new.ecommerce_id)
+                            } else {
+                                format!(
+                                    "linked to shop item {}; the POS counts {}, {in_flight} unit(s) sold online not yet counted by the POS",
+                                    new.ecommerce_id, new.quantity
+                                )
+                            },
+                        })?;
+                        if new.primary {
+                            mark_primary!(tx, id, new.ecommerce_id.as_str());
+                        }
+                        mirror_to_shop(self, &mut tx, new.ecommerce_id.as_str()).await?;
+                        if let Some(locator) = &new.shop_locator {
+                            sqlx::query("UPDATE stocksync_shop_items SET locator = ? WHERE item_ecommerce_id = ?")
+                                .bind(locator)
+                                .bind(new.ecommerce_id.as_str())
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        ids.push(Some(id));
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(ids)
+        })
     }
 
     pub async fn link(&self, id: LinkId) -> Result<Option<Link>> {

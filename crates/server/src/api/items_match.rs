@@ -138,29 +138,35 @@ async fn match_items(
         By::Barcode => MatchBy::Barcode,
     };
     let plan = plan_matches(&shop_items, &products, by, &linked);
-    let mut matched = Vec::with_capacity(plan.matched.len());
     let mut already_linked: Vec<Pair> = plan.already_linked.iter().map(pair).collect();
-    for found in &plan.matched {
-        if body.dry_run {
-            matched.push(pair(found));
-            continue;
+    let matched = if body.dry_run {
+        plan.matched.iter().map(pair).collect()
+    } else {
+        let news: Vec<NewLink> = plan
+            .matched
+            .iter()
+            .map(|found| NewLink {
+                pos_ref: found.product.pos_ref.clone(),
+                ecommerce_id: found.shop_item.item.id.clone(),
+                quantity: found.product.quantity,
+                account_id: account_id.clone(),
+                description: found.product.name.clone(),
+                limit_quantity: 0,
+                primary: false,
+                shop_locator: found.shop_item.item.locator.clone(),
+            })
+            .collect();
+        let outcomes = state.store.insert_links(&news).await?;
+        let mut matched = Vec::with_capacity(outcomes.len());
+        for (found, outcome) in plan.matched.iter().zip(outcomes) {
+            match outcome {
+                InsertedLink::Created(_) => matched.push(pair(found)),
+                // Linked by someone else since the catalogue was read.
+                InsertedLink::AlreadyLinked(_) => already_linked.push(pair(found)),
+            }
         }
-        let new = NewLink {
-            pos_ref: found.product.pos_ref.clone(),
-            ecommerce_id: found.shop_item.item.id.clone(),
-            quantity: found.product.quantity,
-            account_id: account_id.clone(),
-            description: found.product.name.clone(),
-            limit_quantity: 0,
-            primary: false,
-            shop_locator: found.shop_item.item.locator.clone(),
-        };
-        match state.store.insert_link(&new).await? {
-            InsertedLink::Created(_) => matched.push(pair(found)),
-            // Linked by someone else since the catalogue was read.
-            InsertedLink::AlreadyLinked(_) => already_linked.push(pair(found)),
-        }
-    }
+        matched
+    };
     if !body.dry_run {
         shop.wake.notify_one();
     }

@@ -13,6 +13,7 @@ on_every_backend!(
     bad_registration_bodies_are_refused_and_write_nothing,
     lists_links_by_page_and_by_account_without_credentials,
     changes_the_limit_and_removes_links,
+    many_links_registered_at_once_each_get_their_outcome,
 );
 
 async fn registers_by_pos_id_with_the_pos_quantity(backend: Backend) {
@@ -298,4 +299,45 @@ async fn changes_the_limit_and_removes_links(backend: Backend) {
     assert_eq!(status, 400, "{body}");
     let (_, all) = app.get("/api/items").await;
     assert_eq!(all["total"], 0);
+}
+
+/// `insert_links` (what `POST /api/items/match` uses) registers many links a transaction at a
+/// time; a product already linked in the middle of a chunk is reported and the others go on.
+async fn many_links_registered_at_once_each_get_their_outcome(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.catalog.put("VAR-7", "Linked before", None, 3);
+    app.link("VAR-7", "7").await;
+    let new = |i: usize| stocksync_domain::link::NewLink {
+        pos_ref: stocksync_domain::PosRef::new(format!("BULK-{i}")),
+        ecommerce_id: stocksync_domain::EcommerceId::new(format!("bulk-{i}")),
+        quantity: i as i64 % 5,
+        account_id: stocksync_domain::AccountId::new(ACCOUNT),
+        description: format!("Bulk {i}"),
+        limit_quantity: 0,
+        primary: false,
+        shop_locator: None,
+    };
+    let mut news: Vec<_> = (0..450).map(new).collect();
+    news[250].pos_ref = stocksync_domain::PosRef::new("VAR-7");
+    let store = app.db.store().await;
+    let outcomes = store.insert_links(&news).await.unwrap();
+    assert_eq!(outcomes.len(), 450);
+    for (i, outcome) in outcomes.iter().enumerate() {
+        match (i, outcome) {
+            (250, stocksync_store::InsertedLink::AlreadyLinked(link)) => {
+                assert_eq!(link.ecommerce_id.as_str(), "7")
+            }
+            (250, other) => panic!("the linked product was linked again: {other:?}"),
+            (_, stocksync_store::InsertedLink::Created(link)) => {
+                assert_eq!(link.ecommerce_id.as_str(), format!("bulk-{i}"));
+                assert_eq!(link.quantity, i as i64 % 5);
+            }
+            (_, other) => panic!("link {i}: {other:?}"),
+        }
+    }
+    let (status, page) = app.get("/api/items?per_page=1000").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 450, "449 new links and the one before");
 }
