@@ -22,5 +22,6 @@ pub fn connect(config: &ShopConfig, calls: &CallLog) -> Result<Arc<dyn ShopConne
             config.consumer_secret.clone(),
             http,
         )?),
+        ShopKind::PrestaShop => return Err("PrestaShop is not connected to the engine yet".into()),
     })
 }
