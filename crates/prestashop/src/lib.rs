@@ -13,3 +13,4 @@ pub use client::{
     DEFAULT_BACKOFF, MAX_IN_FLIGHT, OrderStates, PAGE_SIZE, PrestaClient, PrestaError,
 };
 pub use ids::{item_id, parse_item_id};
+pub use sim::{PrestaSim, PrestaSimOptions};
