@@ -108,13 +108,14 @@ impl PrestaClient {
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<ShopOrder>, PrestaError> {
+        // `date=1`: without it the date fields are unknown to filters and sorts alike.
         let mut params: Params = vec![
             ("display".into(), "full".into()),
+            ("date".into(), "1".into()),
             ("sort".into(), "[date_upd_ASC,id_ASC]".into()),
         ];
         if let Some(since) = since {
             let after = since.with_timezone(&self.utc_offset) - chrono::Duration::seconds(1);
-            params.push(("date".into(), "1".into()));
             params.push((
                 "filter[date_upd]".into(),
                 format!(">[{}]", after.format(DATE_FORMAT)),

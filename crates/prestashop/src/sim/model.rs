@@ -63,7 +63,8 @@ pub(crate) struct Shop {
     pub shop_id: i64,
     offset: FixedOffset,
     clock: DateTime<Utc>,
-    next_id: i64,
+    /// The last id of each table (PrestaShop's tables count apart).
+    last_ids: BTreeMap<&'static str, i64>,
     products: BTreeMap<i64, Product>,
     combinations: BTreeMap<i64, Combination>,
     pub rows: BTreeMap<i64, Row>,
@@ -78,7 +79,7 @@ impl Shop {
             shop_id,
             offset,
             clock,
-            next_id: 1,
+            last_ids: BTreeMap::new(),
             products: BTreeMap::new(),
             combinations: BTreeMap::new(),
             rows: BTreeMap::new(),
@@ -87,9 +88,10 @@ impl Shop {
         }
     }
 
-    fn id(&mut self) -> i64 {
-        self.next_id += 1;
-        self.next_id - 1
+    fn id(&mut self, table: &'static str) -> i64 {
+        let last = self.last_ids.entry(table).or_default();
+        *last += 1;
+        *last
     }
 
     /// The time of a save: the clock moves a second.
@@ -107,7 +109,7 @@ impl Shop {
     }
 
     fn add_row(&mut self, product: i64, attribute: i64, quantity: i64) -> i64 {
-        let id = self.id();
+        let id = self.id("stock_available");
         let row = Row {
             id_product: product,
             id_product_attribute: attribute,
@@ -123,7 +125,7 @@ impl Shop {
     }
 
     pub fn add_product(&mut self, name: &str, reference: &str, ean13: &str, quantity: i64) -> i64 {
-        let id = self.id();
+        let id = self.id("product");
         let product = Product {
             name: name.into(),
             reference: reference.into(),
@@ -143,7 +145,7 @@ impl Shop {
         let ids = variants
             .iter()
             .map(|&(reference, ean13, quantity)| {
-                let id = self.id();
+                let id = self.id("product_attribute");
                 let combination = Combination {
                     id_product: product,
                     reference: reference.into(),
@@ -191,7 +193,7 @@ impl Shop {
     }
 
     pub fn place_order(&mut self, lines: &[(i64, i64, i64)], state: i64) -> i64 {
-        let id = self.id();
+        let id = self.id("orders");
         let at = self.tick();
         let rows = lines
             .iter()
@@ -204,7 +206,7 @@ impl Shop {
                         .map(|c| c.reference.clone())
                 };
                 OrderRow {
-                    id: self.id(),
+                    id: self.id("order_detail"),
                     product_id: product,
                     product_attribute_id: attribute,
                     quantity,
