@@ -249,10 +249,10 @@ fn serve(
         );
     }
     let mut shop = shared.shop();
-    if let Some((_, wanted)) = params.iter().find(|(k, _)| k == "id_shop") {
-        if wanted.trim() != shop.shop_id.to_string() {
-            return answer.error(404, 999, "No shop found with this id");
-        }
+    if let Some((_, wanted)) = params.iter().find(|(k, _)| k == "id_shop")
+        && wanted.trim() != shop.shop_id.to_string()
+    {
+        return answer.error(404, 999, "No shop found with this id");
     }
     match (method.as_str(), resource, id) {
         ("GET", _, None) => {
@@ -318,7 +318,7 @@ fn bracketed(value: &str) -> Option<&str> {
 fn condition(value: &str) -> Option<Condition> {
     let value = value.trim();
     if let Some(inner) = value.strip_prefix('%') {
-        let inner = inner.strip_suffix('%').map_or(Err(inner), Ok);
+        let inner = inner.strip_suffix('%').ok_or(inner);
         return match inner {
             Ok(both) => bracketed(both).map(|v| Condition::Contains(v.into())),
             Err(end) => bracketed(end).map(|v| Condition::Ends(v.into())),

@@ -105,11 +105,9 @@ pub(crate) fn read_object(body: &str, object: &str) -> Result<BTreeMap<String, S
                     fields.insert(stack[2].clone(), String::new());
                 }
             }
-            Event::Empty(e) => {
-                if stack.len() == 2 && stack[1] == object {
-                    let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                    fields.insert(name, String::new());
-                }
+            Event::Empty(e) if stack.len() == 2 && stack[1] == object => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                fields.insert(name, String::new());
             }
             Event::End(_) => {
                 stack.pop();
