@@ -1,6 +1,6 @@
 //! Serde readers for vendors' loose typing: numbers sent as strings (Lightspeed sends every
 //! scalar as a string, Hiboutik mixes), and lists sent as a single object when they have one
-//! element (Lightspeed), or as `""` when empty.
+//! element (Lightspeed), or as `""` when empty; decimal amounts read in cents without floats.
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer};
@@ -90,6 +90,35 @@ fn as_int(value: &Value) -> Option<i64> {
     }
 }
 
+/// A decimal amount (`"19.00"`, `"-9.5"`, `"12"`, `"0.125"`) in cents, rounded half away from
+/// zero past the second decimal, without floating point. `None` when it is not a plain
+/// decimal or does not fit.
+pub fn cents(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    let digit = |index: usize| i64::from(fraction.as_bytes().get(index).map_or(0, |b| b - b'0'));
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut value = whole
+        .checked_mul(100)?
+        .checked_add(digit(0) * 10 + digit(1))?;
+    if digit(2) >= 5 {
+        value = value.checked_add(1)?;
+    }
+    Some(if negative { -value } else { value })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +180,30 @@ mod tests {
         assert!(
             serde_json::from_str::<Row>(r#"{"qoh": "1.5", "id": "1", "completed": true}"#).is_err()
         );
+    }
+
+    #[test]
+    fn amounts_are_read_exactly_in_cents() {
+        assert_eq!(cents("19.00"), Some(1900));
+        assert_eq!(cents("19.5"), Some(1950));
+        assert_eq!(cents("19"), Some(1900));
+        assert_eq!(cents(".5"), Some(50));
+        assert_eq!(cents("-9.50"), Some(-950));
+        assert_eq!(cents("0.125"), Some(13), "half away from zero");
+        assert_eq!(cents("-0.125"), Some(-13));
+        assert_eq!(cents("0.1249"), Some(12));
+        assert_eq!(cents("1234567.89"), Some(123_456_789));
+        for bad in [
+            "",
+            ".",
+            "1e3",
+            "1,50",
+            "abc",
+            "--1",
+            "1.2.3",
+            "99999999999999999999.00",
+        ] {
+            assert_eq!(cents(bad), None, "{bad}");
+        }
     }
 }

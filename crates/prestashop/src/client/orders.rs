@@ -11,6 +11,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 use stocksync_domain::EcommerceId;
 use stocksync_domain::shop::{ShopOrder, ShopOrderLine};
+use stocksync_pos::lenient::cents;
 
 const ORDERS: &str = "GET /orders";
 const ORDER: &str = "GET /orders/{id}";
@@ -60,14 +61,6 @@ fn read_date(value: &str, offset: FixedOffset) -> Result<DateTime<Utc>, String> 
         .ok_or_else(|| format!("date '{value}' does not exist"))
 }
 
-/// A decimal price (`"12.500000"`) in cents.
-fn cents(price: Option<&str>) -> i64 {
-    price
-        .and_then(|p| p.trim().parse::<f64>().ok())
-        .map(|p| (p * 100.0).round() as i64)
-        .unwrap_or(0)
-}
-
 /// The order as stocksync sees it.
 pub(super) fn shop_order(
     order: Order,
@@ -94,7 +87,12 @@ pub(super) fn shop_order(
                 )),
                 quantity: row.product_quantity,
                 restocked: if refunded { row.product_quantity } else { 0 },
-                total_cents: cents(row.unit_price_tax_incl.as_deref()) * row.product_quantity,
+                total_cents: row
+                    .unit_price_tax_incl
+                    .as_deref()
+                    .and_then(cents)
+                    .unwrap_or(0)
+                    * row.product_quantity,
             })
             .collect(),
     })

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use stocksync_domain::EcommerceId;
 use stocksync_domain::shop::{ShopOrder, ShopOrderLine};
+use stocksync_pos::lenient::cents;
 
 /// How far before its last watermark the engine should start reading orders again
 /// (shop-apis.md §4.3: at least 2 minutes, more for WooCommerce's queued webhooks).
@@ -180,35 +181,6 @@ fn refunded_units(lines: &[LineItem], refunds: &[Refund]) -> HashMap<i64, i64> {
     units
 }
 
-/// A decimal amount (`"19.00"`, `"-9.5"`, `"12"`, `"0.125"`) in cents, rounded half away from
-/// zero past the second decimal, without floating point. `None` when it is not a plain
-/// decimal or does not fit.
-fn cents(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
-        return None;
-    }
-    let digit = |index: usize| i64::from(fraction.as_bytes().get(index).map_or(0, |b| b - b'0'));
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let mut value = whole
-        .checked_mul(100)?
-        .checked_add(digit(0) * 10 + digit(1))?;
-    if digit(2) >= 5 {
-        value = value.checked_add(1)?;
-    }
-    Some(if negative { -value } else { value })
-}
-
 /// WooCommerce's `_gmt` dates: ISO-8601 without an offset (an offset or `Z` is taken too).
 fn parse_gmt(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
@@ -299,31 +271,6 @@ mod tests {
             Some(&1),
             "matched by variation without the meta"
         );
-    }
-
-    #[test]
-    fn amounts_are_read_exactly_in_cents() {
-        assert_eq!(cents("19.00"), Some(1900));
-        assert_eq!(cents("19.5"), Some(1950));
-        assert_eq!(cents("19"), Some(1900));
-        assert_eq!(cents(".5"), Some(50));
-        assert_eq!(cents("-9.50"), Some(-950));
-        assert_eq!(cents("0.125"), Some(13), "half away from zero");
-        assert_eq!(cents("-0.125"), Some(-13));
-        assert_eq!(cents("0.1249"), Some(12));
-        assert_eq!(cents("1234567.89"), Some(123_456_789));
-        for bad in [
-            "",
-            ".",
-            "1e3",
-            "1,50",
-            "abc",
-            "--1",
-            "1.2.3",
-            "99999999999999999999.00",
-        ] {
-            assert_eq!(cents(bad), None, "{bad}");
-        }
     }
 
     #[test]
