@@ -175,7 +175,7 @@ async fn handle(
         Fault::Foreign(status) => return foreign_answer(status),
     }
     let answer = Answer::of(&params, &headers);
-    let response = serve(
+    let mut response = serve(
         &shared,
         &answer,
         &method,
@@ -187,6 +187,11 @@ async fn handle(
     );
     if fault == Fault::LoseAnswer {
         drop_connection();
+    }
+    if response.status() != StatusCode::UNAUTHORIZED {
+        // Only an authenticated caller learns the version (§3.1); 1.7: no PATCH.
+        let version = "1.7.8.11".parse().expect("a header value");
+        response.headers_mut().insert("psws-version", version);
     }
     response
 }
@@ -272,13 +277,17 @@ fn serve(
                 None => answer.error(404, 87, &format!("Id(s) not exists: {id}")),
             }
         }
-        ("PUT", "stock_availables", Some(id)) => {
-            let Ok(id) = id.parse::<i64>() else {
-                return answer.error(404, 92, "Invalid ID");
-            };
+        ("PUT", "stock_availables", id) => {
             let fields = match xml::read_object(&String::from_utf8_lossy(body), "stock_available") {
                 Ok(fields) => fields,
                 Err(err) => return answer.error(500, 127, &err),
+            };
+            // The id is the path's, or (a PUT on the resource itself) the body's.
+            let Some(id) = id.or(fields.get("id").map(String::as_str)) else {
+                return answer.error(400, 90, "id is required when modifying a resource");
+            };
+            let Ok(id) = id.trim().parse::<i64>() else {
+                return answer.error(404, 92, "Invalid ID");
             };
             match shop.put_row(id, &fields) {
                 Ok(record) => answer.object(resource, &record),
@@ -288,9 +297,7 @@ fn serve(
         (_, "stock_availables", _) if *method == Method::POST || *method == Method::DELETE => {
             answer.error(405, 101, "Method is forbidden for this resource")
         }
-        (_, "stock_availables", _) if *method == Method::PUT => {
-            answer.error(400, 90, "id is required when modifying a resource")
-        }
+        ("PATCH", _, _) => answer.error(405, 23, "Method PATCH is not valid"),
         _ => answer.error(
             405,
             25,

@@ -65,6 +65,11 @@ pub(crate) fn object(resource: &str, record: &Record) -> String {
 pub(crate) fn list(resource: &str, records: &[Record]) -> String {
     let mut out = format!("{OPEN}<{resource}>\n");
     for record in records {
+        // Without `display`, ids only, as attributes: `<product id="1" xlink:href="…"/>`.
+        if let (1, Some(Value::String(id))) = (record.len(), record.get("id")) {
+            out.push_str(&format!("\t<{} id=\"{id}\"/>\n", singular(resource)));
+            continue;
+        }
         out.push_str(&format!("\t<{}>\n", singular(resource)));
         fields(&mut out, record, "\t\t");
         out.push_str(&format!("\t</{}>\n", singular(resource)));

@@ -4,6 +4,7 @@
 mod errors;
 mod items;
 mod orders;
+mod python;
 mod stock;
 
 use secrecy::SecretString;
