@@ -99,18 +99,20 @@ pub(super) fn shop_order(
 }
 
 impl PrestaClient {
-    /// Orders whose `date_upd` is at or after `since` (to the second), oldest change first,
-    /// every page; every order when `since` is `None`.
+    /// Orders whose `date_upd` is at or after `since` (to the second), by id, every page;
+    /// every order when `since` is `None`.
     #[tracing::instrument(skip_all, fields(account = self.http.account()), err)]
     pub(super) async fn orders_since(
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<ShopOrder>, PrestaError> {
-        // `date=1`: without it the date fields are unknown to filters and sorts alike.
+        // `date=1`: without it the date fields are unknown to filters. Sorted by id, not by
+        // `date_upd`: an order saved while the pages are read stays where it was (by date it
+        // would move to the end and shift a later order back onto a page already read).
         let mut params: Params = vec![
             ("display".into(), "full".into()),
             ("date".into(), "1".into()),
-            ("sort".into(), "[date_upd_ASC,id_ASC]".into()),
+            ("sort".into(), "[id_ASC]".into()),
         ];
         if let Some(since) = since {
             let after = since.with_timezone(&self.utc_offset) - chrono::Duration::seconds(1);

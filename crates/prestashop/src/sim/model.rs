@@ -277,7 +277,7 @@ impl Shop {
                 .products
                 .iter()
                 .map(|(id, p)| object(json!({
-                    "id": id.to_string(), "name": p.name, "reference": p.reference,
+                    "id": id.to_string(), "name": [{"id": "1", "value": p.name}], "reference": p.reference,
                     "ean13": p.ean13, "quantity": "0", "active": "1",
                 })))
                 .collect(),

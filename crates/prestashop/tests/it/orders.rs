@@ -112,3 +112,19 @@ async fn a_refund_gives_the_lines_back_and_nothing_new_is_one_call() {
     assert!(none.is_empty());
     assert_eq!(setup.total_calls() - before, 1);
 }
+
+#[tokio::test]
+async fn many_orders_are_read_page_by_page_until_a_short_page() {
+    let setup = Setup::new(PrestaSimOptions::default()).await;
+    let mug = setup.sim.add_product("Mug", "MUG", "", 1000);
+    let since = setup.sim.now();
+    let placed: Vec<i64> = (0..230)
+        .map(|_| setup.sim.place_order(&[(mug, 0, 1)], 2))
+        .collect();
+    let orders = ShopConnector::orders_since(&setup.client, Some(since))
+        .await
+        .unwrap();
+    let read: Vec<i64> = orders.iter().map(|o| o.id.parse().unwrap()).collect();
+    assert_eq!(read, placed);
+    assert_eq!(setup.calls_to(endpoint::ORDERS), 3, "100, 100, 30");
+}
