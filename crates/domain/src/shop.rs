@@ -15,10 +15,12 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ShopKind {
     WooCommerce,
+    Shopify,
 }
 
 named_enum!(ShopKind {
     WooCommerce => "woocommerce",
+    Shopify => "shopify",
 });
 
 /// Where an item is on the shop: its id, and what the platform needs besides the id to read or

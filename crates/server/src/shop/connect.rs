@@ -22,5 +22,7 @@ pub fn connect(config: &ShopConfig, calls: &CallLog) -> Result<Arc<dyn ShopConne
             config.consumer_secret.clone(),
             http,
         )?),
+        // stocksync-shopify has its client; the configuration does not offer it yet.
+        ShopKind::Shopify => return Err("Shop.Type Shopify is not supported yet".to_owned()),
     })
 }
