@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     throttled: AtomicU64,
     replays: AtomicU64,
     delivered: AtomicU64,
+    /// Added to the real time: the shop's clock, moved on by tests.
+    clock_offset: Mutex<chrono::Duration>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +99,9 @@ impl Shared {
     }
     fn target(&self) -> Option<WebhookTarget> {
         lock(&self.target).clone()
+    }
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *lock(&self.clock_offset)
     }
 }
 
@@ -132,6 +137,7 @@ impl ShopifySim {
             throttled: AtomicU64::new(0),
             replays: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            clock_offset: Mutex::new(chrono::Duration::zero()),
         });
         let server = SimServer::start(graphql::router(shared.clone()), options.port).await?;
         Ok(Self { server, shared })
@@ -158,6 +164,16 @@ impl ShopifySim {
 
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// Moves the shop's clock on (order times are read from it).
+    pub fn advance_clock(&self, by: Duration) {
+        *lock(&self.shared.clock_offset) += chrono::Duration::from_std(by).expect("a short time");
+    }
+
+    /// The shop's time now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.now()
     }
 
     pub fn set_webhook(&self, target: Option<WebhookTarget>) {
@@ -206,7 +222,7 @@ impl ShopifySim {
     /// An order of `lines` (variant, quantity); sends `orders/create`. Its id.
     pub fn place_order(&self, lines: &[(u64, i64)]) -> u64 {
         let mut shop = self.shared.shop();
-        let id = shop.place_order(lines, chrono::Utc::now());
+        let id = shop.place_order(lines, self.shared.now());
         let payload = model::order_rest_json(&shop, shop.order(id).expect("just placed"));
         drop(shop);
         webhook::deliver(&self.shared, "orders/create", &payload);
@@ -216,7 +232,7 @@ impl ShopifySim {
     /// Cancels with restock; sends `orders/cancelled`. `false` when there is nothing to cancel.
     pub fn cancel_order(&self, id: u64) -> bool {
         let mut shop = self.shared.shop();
-        if !shop.cancel_order(id, chrono::Utc::now()) {
+        if !shop.cancel_order(id, self.shared.now()) {
             return false;
         }
         let payload = model::order_rest_json(&shop, shop.order(id).expect("exists"));
@@ -229,7 +245,7 @@ impl ShopifySim {
     /// `refunds/create`. The refund's id.
     pub fn refund(&self, order: u64, lines: &[(usize, i64, RestockType)]) -> Option<u64> {
         let mut shop = self.shared.shop();
-        let refund = shop.refund(order, lines, chrono::Utc::now())?;
+        let refund = shop.refund(order, lines, self.shared.now())?;
         let order = shop.order(order).expect("exists");
         let json = model::refund_rest_json(order, order.refunds.last().expect("just added"));
         drop(shop);

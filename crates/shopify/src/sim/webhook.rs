@@ -62,7 +62,7 @@ pub(super) fn send(sim: &Arc<Shared>, delivery: SentDelivery) {
             .header("X-Shopify-Event-Id", uuid::Uuid::new_v4().to_string())
             .header("X-Shopify-Shop-Domain", "simulated.myshopify.com")
             .header("X-Shopify-API-Version", "2026-04")
-            .header("X-Shopify-Triggered-At", chrono::Utc::now().to_rfc3339())
+            .header("X-Shopify-Triggered-At", sim.now().to_rfc3339())
             .body(delivery.body)
             .send()
             .await;
@@ -79,7 +79,7 @@ pub(super) fn inventory_echoes(sim: &Arc<Shared>, writes: &[WriteSeen]) {
             "inventory_item_id": write.item,
             "location_id": write.location,
             "available": write.quantity,
-            "updated_at": chrono::Utc::now(),
+            "updated_at": sim.now(),
             "admin_graphql_api_id": format!(
                 "gid://shopify/InventoryLevel/{}?inventory_item_id={}",
                 PRIMARY_LOCATION, write.item
