@@ -97,7 +97,8 @@ pub fn read_delivery(
             return Err(DeliveryError::BadSignature);
         }
     }
-    let topic = Topic::parse(header(TOPIC_HEADER).ok_or(DeliveryError::Malformed("no X-Shopify-Topic"))?);
+    let topic =
+        Topic::parse(header(TOPIC_HEADER).ok_or(DeliveryError::Malformed("no X-Shopify-Topic"))?);
     let webhook_id = header(WEBHOOK_ID_HEADER)
         .ok_or(DeliveryError::Malformed("no X-Shopify-Webhook-Id"))?
         .to_owned();
@@ -113,7 +114,9 @@ pub fn read_delivery(
             .map_err(|_| DeliveryError::Malformed("the body is not JSON"))?;
         id_of(json.get(field))
             .map(Some)
-            .ok_or(DeliveryError::Malformed("the body does not name its object"))
+            .ok_or(DeliveryError::Malformed(
+                "the body does not name its object",
+            ))
     };
     Ok(Delivery {
         order: read(order_field)?,
@@ -167,20 +170,30 @@ mod tests {
     #[test]
     fn order_and_refund_deliveries_name_the_order() {
         let body = br#"{"id":820982911946154508,"line_items":[]}"#;
-        let delivery =
-            read_delivery(Some("s"), &headers("orders/create", Some(&sign("s", body))), body)
-                .unwrap();
+        let delivery = read_delivery(
+            Some("s"),
+            &headers("orders/create", Some(&sign("s", body))),
+            body,
+        )
+        .unwrap();
         assert_eq!(delivery.topic, Topic::OrderCreated);
         assert_eq!(delivery.order.as_deref(), Some("820982911946154508"));
         assert_eq!(delivery.webhook_id, "b54557e4-bdd9");
         let body = br#"{"id":9,"order_id":450789469}"#;
-        let delivery =
-            read_delivery(Some("s"), &headers("refunds/create", Some(&sign("s", body))), body)
-                .unwrap();
+        let delivery = read_delivery(
+            Some("s"),
+            &headers("refunds/create", Some(&sign("s", body))),
+            body,
+        )
+        .unwrap();
         assert_eq!(delivery.order.as_deref(), Some("450789469"));
         let body = br#"{"inventory_item_id":271878346596884015,"location_id":1,"available":3}"#;
-        let delivery = read_delivery(None, &headers("inventory_levels/update", None), body).unwrap();
-        assert_eq!(delivery.inventory_item.as_deref(), Some("271878346596884015"));
+        let delivery =
+            read_delivery(None, &headers("inventory_levels/update", None), body).unwrap();
+        assert_eq!(
+            delivery.inventory_item.as_deref(),
+            Some("271878346596884015")
+        );
         assert_eq!(delivery.order, None);
     }
 
@@ -199,11 +212,14 @@ mod tests {
         assert!(!verify_signature("s", body, "not base64!"));
         let body = b"<html>";
         assert_eq!(
-            read_delivery(Some("s"), &headers("orders/create", Some(&sign("s", body))), body),
+            read_delivery(
+                Some("s"),
+                &headers("orders/create", Some(&sign("s", body))),
+                body
+            ),
             Err(DeliveryError::Malformed("the body is not JSON"))
         );
-        let delivery =
-            read_delivery(None, &headers("products/update", None), b"{}").unwrap();
+        let delivery = read_delivery(None, &headers("products/update", None), b"{}").unwrap();
         assert_eq!(delivery.topic, Topic::Other("products/update".into()));
     }
 }

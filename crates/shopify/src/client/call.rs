@@ -6,7 +6,7 @@
 //! its idempotency key, so sending it again is safe.
 
 use super::ShopifyClient;
-use crate::wire::{Envelope, GraphQlError};
+use crate::wire::{Cost, Envelope, GraphQlError};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
@@ -39,8 +39,8 @@ impl ShopifyClient {
         let body = json!({ "query": query, "variables": variables });
         let mut retry = 0;
         loop {
-            self.pace(operation).await;
-            let failure = match self.attempt(operation, &body).await {
+            let reserved = self.pace(operation).await;
+            let failure = match self.attempt(operation, &body, reserved).await {
                 Ok(data) => return Ok(data),
                 Err(failure) => failure,
             };
@@ -63,91 +63,118 @@ impl ShopifyClient {
         }
     }
 
-    /// Waits until the bucket holds what `operation` cost last time.
-    async fn pace(&self, operation: &'static str) {
+    /// Waits until the bucket holds what `operation` cost last time; what it reserved.
+    async fn pace(&self, operation: &'static str) -> f64 {
         loop {
-            let wait = self
+            let reserve = self
                 .bucket
                 .lock()
                 .expect("the bucket")
-                .wait_before(operation, Instant::now());
-            if wait.is_zero() {
-                return;
+                .reserve(operation, Instant::now());
+            match reserve {
+                Ok(reserved) => return reserved,
+                Err(wait) => tokio::time::sleep(wait).await,
             }
-            tokio::time::sleep(wait).await;
         }
     }
 
+    /// One request; `reserved`: the points `pace` set aside for it, given back when Shopify's
+    /// answer says nothing of the bucket (nothing reached it, or something else answered).
     async fn attempt<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         body: &Value,
+        reserved: f64,
     ) -> Result<T, Failure> {
+        let answer = self.exchange::<T>(operation, body).await;
+        let (cost, result) = answer;
+        let mut bucket = self.bucket.lock().expect("the bucket");
+        let now = Instant::now();
+        let wait = match &cost {
+            Some(cost) => {
+                bucket.observe(operation, cost, now);
+                bucket.refill_time(cost.requested_query_cost, now)
+            }
+            None => {
+                bucket.release(reserved);
+                None
+            }
+        };
+        drop(bucket);
+        result.map_err(|error| match error {
+            ShopError::RateLimited { .. } => Failure {
+                error: ShopError::RateLimited { retry_after: wait },
+                wait,
+            },
+            error => error.into(),
+        })
+    }
+
+    /// Sends the request: the cost the answer reported, and the data or the error.
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        body: &Value,
+    ) -> (Option<Cost>, Result<T, ShopError>) {
         let request = self
             .http
             .client()
             .post(self.endpoint.clone())
             .header("X-Shopify-Access-Token", self.token.expose_secret())
             .json(body);
-        let response = self
-            .http
-            .send(operation, request)
-            .await
-            .map_err(|err| ShopError::Unavailable(err.to_string()))?;
+        let response = match self.http.send(operation, request).await {
+            Ok(response) => response,
+            Err(err) => return (None, Err(ShopError::Unavailable(err.to_string()))),
+        };
         let status = response.status();
-        let raw = self
-            .http
-            .body(operation, response)
-            .await
-            .map_err(ShopError::Unavailable)?;
+        let raw = match self.http.body(operation, response).await {
+            Ok(raw) => raw,
+            Err(what) => return (None, Err(ShopError::Unavailable(what))),
+        };
         let envelope: Option<Envelope<T>> = serde_json::from_slice(&raw).ok();
         let cost = envelope
             .as_ref()
             .and_then(|envelope| envelope.extensions.as_ref())
             .and_then(|extensions| extensions.cost.clone());
-        let now = Instant::now();
-        let wait = cost.as_ref().and_then(|cost| {
-            let mut bucket = self.bucket.lock().expect("the bucket");
-            bucket.observe(operation, cost, now);
-            bucket.refill_time(cost.requested_query_cost, now)
-        });
+        (cost, self.read(operation, status, envelope))
+    }
+
+    /// The answer's data, or what its status and top-level `errors` say went wrong.
+    fn read<T>(
+        &self,
+        operation: &'static str,
+        status: StatusCode,
+        envelope: Option<Envelope<T>>,
+    ) -> Result<T, ShopError> {
         let describe = |what: &str| self.http.describe(operation, what);
         match status.as_u16() {
             200..=299 => {}
             401 | 403 => {
                 return Err(ShopError::Unauthorized(describe(&format!(
                     "{status}: the access token was refused"
-                )))
-                .into());
+                ))));
             }
-            429 => {
-                let error = ShopError::RateLimited { retry_after: wait };
-                return Err(Failure { error, wait });
-            }
-            500..=599 => return Err(ShopError::Unavailable(describe(&status.to_string())).into()),
-            _ => return Err(ShopError::Rejected(describe(&status.to_string())).into()),
+            429 => return Err(ShopError::RateLimited { retry_after: None }),
+            500..=599 => return Err(ShopError::Unavailable(describe(&status.to_string()))),
+            _ => return Err(ShopError::Rejected(describe(&status.to_string()))),
         }
         let Some(envelope) = envelope else {
             return Err(ShopError::Unavailable(describe(&format!(
                 "{status} with an answer that is not the expected JSON"
-            )))
-            .into());
+            ))));
         };
         if !envelope.errors.is_empty() {
-            return Err(top_level(&envelope.errors, wait, describe));
+            return Err(top_level(&envelope.errors, describe));
         }
-        envelope.data.ok_or_else(|| {
-            ShopError::Unavailable(describe(&format!("{} without data", StatusCode::OK))).into()
-        })
+        envelope
+            .data
+            .ok_or_else(|| ShopError::Unavailable(describe("an answer without data")))
     }
 }
 
-/// Top-level `errors` as a failure: `THROTTLED` waits for the bucket.
-fn top_level(
-    errors: &[GraphQlError],
-    wait: Option<Duration>,
-    describe: impl Fn(&str) -> String,
-) -> Failure {
+/// Top-level `errors` as a `ShopError` (`THROTTLED`: rate limited; the caller knows how long
+/// the bucket needs).
+fn top_level(errors: &[GraphQlError], describe: impl Fn(&str) -> String) -> ShopError {
     let code = |error: &GraphQlError| {
         error
             .extensions
@@ -161,16 +188,10 @@ fn top_level(
         .collect::<Vec<_>>()
         .join("; ");
     let what = describe(what.trim());
-    let error = match code(&errors[0]).as_str() {
-        "THROTTLED" => {
-            return Failure {
-                error: ShopError::RateLimited { retry_after: wait },
-                wait,
-            };
-        }
+    match code(&errors[0]).as_str() {
+        "THROTTLED" => ShopError::RateLimited { retry_after: None },
         "ACCESS_DENIED" => ShopError::Unauthorized(what),
         "INTERNAL_SERVER_ERROR" | "SERVICE_UNAVAILABLE" => ShopError::Unavailable(what),
         _ => ShopError::Rejected(what),
-    };
-    error.into()
+    }
 }

@@ -34,11 +34,15 @@ impl State {
 }
 
 impl Bucket {
-    /// How long to wait before sending `operation` at `now`; when the answer is zero, the
-    /// expected cost is reserved (so that concurrent calls wait their turn).
-    pub(super) fn wait_before(&mut self, operation: &'static str, now: Instant) -> Duration {
+    /// Whether `operation` may be sent at `now`: if so its expected cost is reserved (so that
+    /// concurrent calls wait their turn) and returned, otherwise how long to wait.
+    pub(super) fn reserve(
+        &mut self,
+        operation: &'static str,
+        now: Instant,
+    ) -> Result<f64, Duration> {
         let (Some(state), Some(&cost)) = (self.state.as_mut(), self.costs.get(operation)) else {
-            return Duration::ZERO;
+            return Ok(0.0);
         };
         let available = state.available_at(now);
         let cost = cost.min(state.maximum);
@@ -48,12 +52,21 @@ impl Bucket {
                 at: now,
                 ..*state
             };
-            return Duration::ZERO;
+            return Ok(cost);
         }
         if state.restore_rate <= 0.0 {
-            return Duration::from_secs(1);
+            return Err(Duration::from_secs(1));
         }
-        Duration::from_secs_f64((cost - available) / state.restore_rate)
+        Err(Duration::from_secs_f64(
+            (cost - available) / state.restore_rate,
+        ))
+    }
+
+    /// Gives back a reservation whose call got no answer from Shopify (nothing was charged).
+    pub(super) fn release(&mut self, points: f64) {
+        if let Some(state) = self.state.as_mut() {
+            state.available = (state.available + points).min(state.maximum);
+        }
     }
 
     /// Takes in what an answer to `operation` said.
@@ -98,19 +111,27 @@ mod tests {
     fn waits_only_for_what_is_missing_and_reserves_what_it_sends() {
         let now = Instant::now();
         let mut bucket = Bucket::default();
-        assert_eq!(bucket.wait_before("q", now), Duration::ZERO, "nothing known yet");
+        assert_eq!(bucket.reserve("q", now), Ok(0.0), "nothing known yet");
         bucket.observe("q", &cost(300.0, 500.0), now);
-        assert_eq!(bucket.wait_before("q", now), Duration::ZERO);
+        assert_eq!(bucket.reserve("q", now), Ok(300.0));
         // 200 left after the reservation: 100 missing at 100/s.
-        assert_eq!(bucket.wait_before("q", now), Duration::from_secs(1));
+        assert_eq!(bucket.reserve("q", now), Err(Duration::from_secs(1)));
         // Half a second later, 250 are there: 50 missing.
         let later = now + Duration::from_millis(500);
-        assert_eq!(bucket.wait_before("q", later), Duration::from_millis(500));
-        assert_eq!(
-            bucket.wait_before("q", now + Duration::from_secs(1)),
-            Duration::ZERO
-        );
-        assert_eq!(bucket.wait_before("other", now), Duration::ZERO, "cost unknown");
+        assert_eq!(bucket.reserve("q", later), Err(Duration::from_millis(500)));
+        assert_eq!(bucket.reserve("q", now + Duration::from_secs(1)), Ok(300.0));
+        assert_eq!(bucket.reserve("other", now), Ok(0.0), "cost unknown");
+    }
+
+    #[test]
+    fn a_call_without_an_answer_gives_its_reservation_back() {
+        let now = Instant::now();
+        let mut bucket = Bucket::default();
+        bucket.observe("q", &cost(300.0, 500.0), now);
+        let reserved = bucket.reserve("q", now).unwrap();
+        bucket.release(reserved);
+        assert_eq!(bucket.reserve("q", now), Ok(300.0));
+        assert_eq!(bucket.reserve("q", now), Err(Duration::from_secs(1)));
     }
 
     #[test]
@@ -119,7 +140,10 @@ mod tests {
         let mut bucket = Bucket::default();
         bucket.observe("q", &cost(900.0, 0.0), now);
         let much_later = now + Duration::from_secs(3600);
-        assert_eq!(bucket.wait_before("q", much_later), Duration::ZERO);
-        assert_eq!(bucket.refill_time(900.0, much_later), Some(Duration::from_secs(8)));
+        assert_eq!(bucket.reserve("q", much_later), Ok(900.0));
+        assert_eq!(
+            bucket.refill_time(900.0, much_later),
+            Some(Duration::from_secs(8))
+        );
     }
 }

@@ -10,8 +10,8 @@ use crate::wire::{
 };
 use serde_json::{Value, json};
 use stocksync_domain::EcommerceId;
-use stocksync_domain::shop::{ItemRef, LevelWrite, ShopItem, WriteOutcome};
 use stocksync_domain::ShopError;
+use stocksync_domain::shop::{ItemRef, LevelWrite, ShopItem, WriteOutcome};
 
 /// Variants per page, and ids per `nodes` call: Shopify's maximum.
 pub const VARIANT_PAGE: usize = 250;
@@ -30,8 +30,7 @@ const VARIANTS: &str = "query Variants($first: Int!, $after: String, $query: Str
     productVariants(first: $first, after: $after, query: $query) { \
     pageInfo { hasNextPage endCursor } nodes { ...V } } }";
 
-const NODES: &str =
-    "query Nodes($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) { ...V } }";
+const NODES: &str = "query Nodes($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) { ...V } }";
 
 const PRIMARY_LOCATION: &str = "query Primary { location { id } }";
 
@@ -55,7 +54,8 @@ impl ShopifyClient {
                     .await?;
                 data.location.map(|node| node.id).ok_or_else(|| {
                     ShopError::Rejected(
-                        self.http.describe("location", "the shop has no primary location"),
+                        self.http
+                            .describe("location", "the shop has no primary location"),
                     )
                 })
             })
@@ -86,7 +86,10 @@ impl ShopifyClient {
     }
 
     /// These variants (by their numeric id), 250 a call; unknown ones are absent.
-    pub(super) async fn variants_by_id(&self, items: &[ItemRef]) -> Result<Vec<ShopItem>, ShopError> {
+    pub(super) async fn variants_by_id(
+        &self,
+        items: &[ItemRef],
+    ) -> Result<Vec<ShopItem>, ShopError> {
         let location = self.location().await?.to_owned();
         let text = with_fields(NODES);
         let ids: Vec<String> = items
@@ -97,7 +100,11 @@ impl ShopifyClient {
         let mut found = Vec::new();
         for chunk in ids.chunks(VARIANT_PAGE) {
             let data: NodesData = self
-                .graphql("nodes", &text, json!({ "ids": chunk, "location": location }))
+                .graphql(
+                    "nodes",
+                    &text,
+                    json!({ "ids": chunk, "location": location }),
+                )
                 .await?;
             found.extend(data.nodes.into_iter().flatten().filter_map(shop_item));
         }
@@ -105,7 +112,10 @@ impl ShopifyClient {
     }
 
     /// The variants whose SKU is exactly one of `skus`.
-    pub(super) async fn variants_by_sku(&self, skus: &[String]) -> Result<Vec<ShopItem>, ShopError> {
+    pub(super) async fn variants_by_sku(
+        &self,
+        skus: &[String],
+    ) -> Result<Vec<ShopItem>, ShopError> {
         let wanted: Vec<&String> = skus.iter().filter(|sku| !sku.trim().is_empty()).collect();
         let mut found = Vec::new();
         for chunk in wanted.chunks(SKUS_PER_SEARCH) {
@@ -175,7 +185,8 @@ impl ShopifyClient {
             }
         }
         for chunk in pending.chunks(WRITE_LIMIT) {
-            self.set_chunk(writes, chunk, &location, &mut outcomes).await;
+            self.set_chunk(writes, chunk, &location, &mut outcomes)
+                .await;
         }
         outcomes
             .into_iter()
@@ -267,8 +278,10 @@ impl ShopifyClient {
         }
         for (i, _) in round {
             outcomes[*i] = Some(WriteOutcome::Failed(ShopError::Unavailable(
-                self.http
-                    .describe("inventorySetQuantities", "still refused after several rounds"),
+                self.http.describe(
+                    "inventorySetQuantities",
+                    "still refused after several rounds",
+                ),
             )));
         }
     }

@@ -101,7 +101,10 @@ fn parse_operation(query: &str) -> Result<Operation, String> {
     let head = &rest[..rest.find('{').unwrap_or(rest.len())];
     let key = head.find("@idempotent").map(|at| {
         let args = &head[at..];
-        let after = args.split_once("key:").map(|(_, v)| v.trim_start()).unwrap_or("");
+        let after = args
+            .split_once("key:")
+            .map(|(_, v)| v.trim_start())
+            .unwrap_or("");
         if let Some(name) = after.strip_prefix('$') {
             KeySource::Variable(identifier(name).0.to_owned())
         } else {
@@ -160,9 +163,18 @@ impl Shared {
         let ok = |value: Value| (StatusCode::OK, axum::Json(value)).into_response();
         let request: Value = match serde_json::from_slice(body) {
             Ok(request) => request,
-            Err(_) => return (StatusCode::BAD_REQUEST, axum::Json(json!({ "errors": "Bad Request" }))).into_response(),
+            Err(_) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({ "errors": "Bad Request" })),
+                )
+                    .into_response();
+            }
         };
-        let query = request.get("query").and_then(Value::as_str).unwrap_or_default();
+        let query = request
+            .get("query")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let variables = request.get("variables").cloned().unwrap_or(json!({}));
         let operation = match parse_operation(query) {
             Ok(operation) => operation,
@@ -170,7 +182,11 @@ impl Shared {
         };
         *self.roots().entry(operation.root.clone()).or_default() += 1;
         let Some(requested) = requested_cost(&operation, &variables) else {
-            let kind = if operation.mutation { "Mutation" } else { "QueryRoot" };
+            let kind = if operation.mutation {
+                "Mutation"
+            } else {
+                "QueryRoot"
+            };
             let message = format!("Field '{}' doesn't exist on type '{kind}'", operation.root);
             return ok(graphql_error(&message, "undefinedField"));
         };
@@ -178,7 +194,9 @@ impl Shared {
             let mut bucket = self.bucket();
             if requested > bucket.maximum() {
                 let mut answer = graphql_error(
-                    &format!("Query cost is {requested}, which exceeds the single query max cost limit"),
+                    &format!(
+                        "Query cost is {requested}, which exceeds the single query max cost limit"
+                    ),
                     "MAX_COST_EXCEEDED",
                 );
                 answer["extensions"] = bucket.extensions(requested, None);
@@ -221,12 +239,23 @@ impl Shared {
     }
 
     /// The root field's value and the actual cost, or an answer with top-level errors.
-    fn run(self: &Arc<Self>, operation: &Operation, variables: &Value, mandatory: bool) -> Result<(Value, f64), Value> {
+    fn run(
+        self: &Arc<Self>,
+        operation: &Operation,
+        variables: &Value,
+        mandatory: bool,
+    ) -> Result<(Value, f64), Value> {
         let var = |name: &str| variables.get(name).filter(|value| !value.is_null());
         match (operation.mutation, operation.root.as_str()) {
             (false, "location") => match var("id") {
-                None => Ok((json!({ "id": format!("gid://shopify/Location/{PRIMARY_LOCATION}") }), 1.0)),
-                Some(_) => Err(graphql_error("The simulator only answers the primary location", "BAD_REQUEST")),
+                None => Ok((
+                    json!({ "id": format!("gid://shopify/Location/{PRIMARY_LOCATION}") }),
+                    1.0,
+                )),
+                Some(_) => Err(graphql_error(
+                    "The simulator only answers the primary location",
+                    "BAD_REQUEST",
+                )),
             },
             (false, "productVariants") => {
                 let first = page_size(var("first"))?;
@@ -246,7 +275,12 @@ impl Shared {
                 Ok(connection(&mut page, first, 3.0))
             }
             (false, "nodes") => {
-                let ids = var("ids").and_then(Value::as_array).ok_or_else(|| graphql_error("Variable $ids of type [ID!]! was provided invalid value", "INVALID_VARIABLE"))?;
+                let ids = var("ids").and_then(Value::as_array).ok_or_else(|| {
+                    graphql_error(
+                        "Variable $ids of type [ID!]! was provided invalid value",
+                        "INVALID_VARIABLE",
+                    )
+                })?;
                 let location = gid_number(var("location"), "Location");
                 let shop = self.shop();
                 let nodes: Vec<Value> = ids
@@ -288,20 +322,33 @@ impl Shared {
                 let order = gid_number(var("id"), "Order").and_then(|id| shop.order(id));
                 Ok((order.map(order_json).unwrap_or(Value::Null), 6.0))
             }
-            (true, "inventorySetQuantities") => self.set_quantities(operation, variables, mandatory).map(|data| (data, 10.0)),
+            (true, "inventorySetQuantities") => self
+                .set_quantities(operation, variables, mandatory)
+                .map(|data| (data, 10.0)),
             _ => unreachable!("requested_cost knows only these"),
         }
     }
 
-    fn set_quantities(self: &Arc<Self>, operation: &Operation, variables: &Value, mandatory: bool) -> Result<Value, Value> {
+    fn set_quantities(
+        self: &Arc<Self>,
+        operation: &Operation,
+        variables: &Value,
+        mandatory: bool,
+    ) -> Result<Value, Value> {
         let key = match &operation.key {
-            Some(KeySource::Variable(name)) => variables.get(name).and_then(Value::as_str).map(str::to_owned),
+            Some(KeySource::Variable(name)) => variables
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             Some(KeySource::Literal(key)) => Some(key.clone()),
             None => None,
         };
         let key = key.filter(|key| !key.is_empty() && key.len() <= 255);
         if key.is_none() && mandatory {
-            return Err(graphql_error("The @idempotent directive with a key is required for this mutation.", "BAD_REQUEST"));
+            return Err(graphql_error(
+                "The @idempotent directive with a key is required for this mutation.",
+                "BAD_REQUEST",
+            ));
         }
         let input = variables.get("input").cloned().unwrap_or(Value::Null);
         let mut shop = self.shop();
@@ -337,7 +384,10 @@ fn requested_cost(operation: &Operation, variables: &Value) -> Option<f64> {
         (false, "location") => 1.0,
         (false, "productVariants") => 2.0 + 3.0 * first(),
         (false, "nodes") => {
-            let ids = variables.get("ids").and_then(Value::as_array).map_or(0, Vec::len);
+            let ids = variables
+                .get("ids")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             1.0 + 3.0 * ids as f64
         }
         (false, "orders") => 2.0 + 6.0 * first(),
@@ -350,7 +400,10 @@ fn requested_cost(operation: &Operation, variables: &Value) -> Option<f64> {
 /// `first`, required and at most 250.
 fn page_size(first: Option<&Value>) -> Result<u64, Value> {
     match first.and_then(Value::as_u64) {
-        None | Some(0) => Err(graphql_error("you must provide one of first or last", "BAD_REQUEST")),
+        None | Some(0) => Err(graphql_error(
+            "you must provide one of first or last",
+            "BAD_REQUEST",
+        )),
         Some(first) if first > MAX_PAGE => Err(graphql_error(
             &format!("The maximum number of objects per page is {MAX_PAGE}"),
             "MAX_PAGE_SIZE_EXCEEDED",
@@ -403,7 +456,10 @@ impl Search {
         let unquote = |value: &str| {
             let value = value.trim();
             let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
-            value.strip_suffix(['"', '\'']).unwrap_or(value).replace("\\\"", "\"")
+            value
+                .strip_suffix(['"', '\''])
+                .unwrap_or(value)
+                .replace("\\\"", "\"")
         };
         if let Some(when) = query.strip_prefix("updated_at:>") {
             let when = unquote(when.trim_start_matches('='));
@@ -418,7 +474,12 @@ impl Search {
             .split(" OR ")
             .map(|term| term.trim().strip_prefix("sku:").map(unquote))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| graphql_error("The simulator reads only sku: and updated_at:> searches", "BAD_REQUEST"))?;
+            .ok_or_else(|| {
+                graphql_error(
+                    "The simulator reads only sku: and updated_at:> searches",
+                    "BAD_REQUEST",
+                )
+            })?;
         Ok(Self {
             skus: Some(skus),
             ..Self::default()
@@ -446,14 +507,23 @@ mod tests {
             "mutation Set($input: X!, $key: String!) { inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { code } } }",
         )
         .unwrap();
-        assert_eq!(op, Operation {
-            mutation: true,
-            root: "inventorySetQuantities".into(),
-            key: Some(KeySource::Variable("key".into())),
-        });
+        assert_eq!(
+            op,
+            Operation {
+                mutation: true,
+                root: "inventorySetQuantities".into(),
+                key: Some(KeySource::Variable("key".into())),
+            }
+        );
         let op = parse_operation("{ shop: location { id } }").unwrap();
-        assert_eq!((op.mutation, op.root.as_str(), op.key), (false, "location", None));
-        let op = parse_operation(r#"mutation { inventorySetQuantities(input: {}) @idempotent(key: "k-1") { x } }"#).unwrap();
+        assert_eq!(
+            (op.mutation, op.root.as_str(), op.key),
+            (false, "location", None)
+        );
+        let op = parse_operation(
+            r#"mutation { inventorySetQuantities(input: {}) @idempotent(key: "k-1") { x } }"#,
+        )
+        .unwrap();
         assert_eq!(op.key, Some(KeySource::Literal("k-1".into())));
         assert!(parse_operation("subscription { x }").is_err());
     }
@@ -461,7 +531,9 @@ mod tests {
     #[test]
     fn searches() {
         let search = Search::parse(Some(r#"sku:"A-1" OR sku:b-2"#)).unwrap();
-        assert!(search.matches_sku("A-1") && search.matches_sku("B-2") && !search.matches_sku("A-10"));
+        assert!(
+            search.matches_sku("A-1") && search.matches_sku("B-2") && !search.matches_sku("A-10")
+        );
         let search = Search::parse(Some("updated_at:>'2026-03-01T10:00:00Z'")).unwrap();
         assert!(search.updated_after.is_some());
         assert!(Search::parse(Some("title:mug")).is_err());

@@ -184,7 +184,13 @@ impl ShopifySim {
 
     /// A variant stocked at the primary location with `quantity` available (`None`: stock not
     /// tracked, not stocked anywhere). Its numeric id.
-    pub fn add_variant(&self, name: &str, sku: &str, barcode: Option<&str>, quantity: Option<i64>) -> u64 {
+    pub fn add_variant(
+        &self,
+        name: &str,
+        sku: &str,
+        barcode: Option<&str>,
+        quantity: Option<i64>,
+    ) -> u64 {
         self.shared.shop().add_variant(name, sku, barcode, quantity)
     }
 
@@ -200,11 +206,17 @@ impl ShopifySim {
 
     /// `available` at the primary location; `None` when not stocked there.
     pub fn available(&self, variant: u64) -> Option<i64> {
-        self.shared.shop().level(variant).map(|level| level.available)
+        self.shared
+            .shop()
+            .level(variant)
+            .map(|level| level.available)
     }
 
     pub fn committed(&self, variant: u64) -> Option<i64> {
-        self.shared.shop().level(variant).map(|level| level.committed)
+        self.shared
+            .shop()
+            .level(variant)
+            .map(|level| level.committed)
     }
 
     /// The merchant changes `available` in the admin (not an API write: not counted).

@@ -98,7 +98,13 @@ impl Shop {
     }
 
     /// A variant stocked at the primary location (`None`: stock not tracked, no level).
-    pub fn add_variant(&mut self, name: &str, sku: &str, barcode: Option<&str>, quantity: Option<i64>) -> u64 {
+    pub fn add_variant(
+        &mut self,
+        name: &str,
+        sku: &str,
+        barcode: Option<&str>,
+        quantity: Option<i64>,
+    ) -> u64 {
         let id = self.next();
         let item = self.next();
         self.variants.push(Variant {
@@ -235,7 +241,10 @@ impl Shop {
     /// `inventorySetQuantities(input:)`: validated as a whole, applied as a whole. Its
     /// payload (`inventoryAdjustmentGroup`, `userErrors`).
     pub fn set_quantities(&mut self, input: &Value, cas_required: bool) -> Value {
-        let name = input.get("name").and_then(Value::as_str).unwrap_or_default();
+        let name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if name != "available" && name != "on_hand" {
             return refused(vec![user_error(
                 "INVALID_NAME",
@@ -259,24 +268,45 @@ impl Shop {
             let quantity = entry.get("quantity").and_then(Value::as_i64);
             let Some(item) = item.filter(|item| self.variants.iter().any(|v| v.item == *item))
             else {
-                errors.push(user_error("INVALID_INVENTORY_ITEM", &field("inventoryItemId"), "The specified inventory item could not be found."));
+                errors.push(user_error(
+                    "INVALID_INVENTORY_ITEM",
+                    &field("inventoryItemId"),
+                    "The specified inventory item could not be found.",
+                ));
                 continue;
             };
-            let Some(location) = location.filter(|l| [PRIMARY_LOCATION, OTHER_LOCATION].contains(l))
+            let Some(location) =
+                location.filter(|l| [PRIMARY_LOCATION, OTHER_LOCATION].contains(l))
             else {
-                errors.push(user_error("INVALID_LOCATION", &field("locationId"), "The specified location could not be found."));
+                errors.push(user_error(
+                    "INVALID_LOCATION",
+                    &field("locationId"),
+                    "The specified location could not be found.",
+                ));
                 continue;
             };
             let Some(quantity) = quantity.filter(|q| q.abs() <= 1_000_000_000) else {
-                errors.push(user_error("INVALID_QUANTITY_TOO_HIGH", &field("quantity"), "The quantity is out of range."));
+                errors.push(user_error(
+                    "INVALID_QUANTITY_TOO_HIGH",
+                    &field("quantity"),
+                    "The quantity is out of range.",
+                ));
                 continue;
             };
             if !seen.insert((item, location)) {
-                errors.push(user_error("NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR", &field("inventoryItemId"), "The same item and location appear twice."));
+                errors.push(user_error(
+                    "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                    &field("inventoryItemId"),
+                    "The same item and location appear twice.",
+                ));
                 continue;
             }
             let Some(level) = self.levels.get(&(item, location)) else {
-                errors.push(user_error("ITEM_NOT_STOCKED_AT_LOCATION", &field("locationId"), "The item is not stocked at the location."));
+                errors.push(user_error(
+                    "ITEM_NOT_STOCKED_AT_LOCATION",
+                    &field("locationId"),
+                    "The item is not stocked at the location.",
+                ));
                 continue;
             };
             let current = if name == "available" {
@@ -286,11 +316,19 @@ impl Shop {
             };
             match entry.get("changeFromQuantity") {
                 None if cas_required => {
-                    errors.push(user_error("INVALID", &field("changeFromQuantity"), "changeFromQuantity is required (null to skip the check)."));
+                    errors.push(user_error(
+                        "INVALID",
+                        &field("changeFromQuantity"),
+                        "changeFromQuantity is required (null to skip the check).",
+                    ));
                     continue;
                 }
                 Some(Value::Number(expected)) if expected.as_i64() != Some(current) => {
-                    errors.push(user_error("CHANGE_FROM_QUANTITY_STALE", &field("changeFromQuantity"), "The changeFromQuantity is different from the current quantity."));
+                    errors.push(user_error(
+                        "CHANGE_FROM_QUANTITY_STALE",
+                        &field("changeFromQuantity"),
+                        "The changeFromQuantity is different from the current quantity.",
+                    ));
                     continue;
                 }
                 _ => {}
@@ -302,7 +340,10 @@ impl Shop {
         }
         let mut changes = Vec::new();
         for (item, location, quantity, current) in plan {
-            let level = self.levels.get_mut(&(item, location)).expect("checked above");
+            let level = self
+                .levels
+                .get_mut(&(item, location))
+                .expect("checked above");
             level.available += quantity - current;
             self.writes.push(WriteSeen {
                 item,

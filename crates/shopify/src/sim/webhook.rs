@@ -57,7 +57,10 @@ pub(super) fn send(sim: &Arc<Shared>, delivery: SentDelivery) {
             .post(&target.url)
             .header("Content-Type", "application/json")
             .header("X-Shopify-Topic", &delivery.topic)
-            .header("X-Shopify-Hmac-Sha256", sign(&target.secret, &delivery.body))
+            .header(
+                "X-Shopify-Hmac-Sha256",
+                sign(&target.secret, &delivery.body),
+            )
             .header("X-Shopify-Webhook-Id", &delivery.webhook_id)
             .header("X-Shopify-Event-Id", uuid::Uuid::new_v4().to_string())
             .header("X-Shopify-Shop-Domain", "simulated.myshopify.com")

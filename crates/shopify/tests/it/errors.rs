@@ -26,15 +26,32 @@ async fn server_errors_and_proxy_pages_are_unavailable_after_retries() {
     let setup = Setup::new(products(1)).await;
     setup.client.items().await.unwrap();
     for plan in [
-        FaultPlan { fail_next: 5, ..FaultPlan::default() },
-        FaultPlan { foreign_next: 5, foreign_status: 502, ..FaultPlan::default() },
-        FaultPlan { foreign_next: 5, foreign_status: 200, ..FaultPlan::default() },
-        FaultPlan { drop_next: 5, ..FaultPlan::default() },
+        FaultPlan {
+            fail_next: 5,
+            ..FaultPlan::default()
+        },
+        FaultPlan {
+            foreign_next: 5,
+            foreign_status: 502,
+            ..FaultPlan::default()
+        },
+        FaultPlan {
+            foreign_next: 5,
+            foreign_status: 200,
+            ..FaultPlan::default()
+        },
+        FaultPlan {
+            drop_next: 5,
+            ..FaultPlan::default()
+        },
     ] {
         setup.sim.faults().set(plan.clone());
         let before = setup.calls_to("productVariants");
         let error = setup.client.items().await.unwrap_err();
-        assert!(matches!(error, ShopError::Unavailable(_)), "{plan:?}: {error:?}");
+        assert!(
+            matches!(error, ShopError::Unavailable(_)),
+            "{plan:?}: {error:?}"
+        );
         assert_eq!(setup.calls_to("productVariants") - before, 5, "{plan:?}");
     }
     setup.sim.faults().set(FaultPlan::default());
@@ -43,7 +60,10 @@ async fn server_errors_and_proxy_pages_are_unavailable_after_retries() {
 
 async fn post(sim: &ShopifySim, version: &str, query: &str, variables: Value) -> Value {
     reqwest::Client::new()
-        .post(format!("{}/admin/api/{version}/graphql.json", sim.base_url()))
+        .post(format!(
+            "{}/admin/api/{version}/graphql.json",
+            sim.base_url()
+        ))
         .header("X-Shopify-Access-Token", sim.access_token())
         .json(&json!({ "query": query, "variables": variables }))
         .send()
@@ -62,38 +82,111 @@ const SET_WITHOUT_KEY: &str = "mutation S($input: InventorySetQuantitiesInput!) 
 #[tokio::test]
 async fn the_simulator_refuses_unknown_operations_and_enforces_idempotency_keys() {
     stocksync_pos::http::install_crypto();
-    let sim = ShopifySim::start(stocksync_shopify::ShopifySimOptions::default()).await.unwrap();
+    let sim = ShopifySim::start(stocksync_shopify::ShopifySimOptions::default())
+        .await
+        .unwrap();
     let id = sim.add_variant("Mug", "MUG", None, Some(4));
-    let item = format!("gid://shopify/InventoryItem/{}", sim.inventory_item(id).unwrap());
+    let item = format!(
+        "gid://shopify/InventoryItem/{}",
+        sim.inventory_item(id).unwrap()
+    );
 
     let answer = post(&sim, "2026-04", "query { shop { name } }", json!({})).await;
-    assert_eq!(answer["errors"][0]["extensions"]["code"], "undefinedField", "{answer}");
-    assert!(answer["extensions"]["cost"]["throttleStatus"].is_object() || answer.get("data").is_none());
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"], "undefinedField",
+        "{answer}"
+    );
+    assert!(
+        answer["extensions"]["cost"]["throttleStatus"].is_object() || answer.get("data").is_none()
+    );
 
-    let input = |quantity: i64, from: Value| json!({ "name": "available", "reason": "correction",
+    let input = |quantity: i64, from: Value| {
+        json!({ "name": "available", "reason": "correction",
         "quantities": [{ "inventoryItemId": item, "locationId": sim.location_id(),
-        "quantity": quantity, "changeFromQuantity": from }] });
-    let answer = post(&sim, "2026-04", SET_WITHOUT_KEY, json!({ "input": input(5, json!(4)) })).await;
-    assert!(answer["errors"][0]["message"].as_str().unwrap().contains("@idempotent"), "{answer}");
+        "quantity": quantity, "changeFromQuantity": from }] })
+    };
+    let answer = post(
+        &sim,
+        "2026-04",
+        SET_WITHOUT_KEY,
+        json!({ "input": input(5, json!(4)) }),
+    )
+    .await;
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("@idempotent"),
+        "{answer}"
+    );
     assert_eq!(sim.available(id), Some(4), "nothing written");
 
-    let first = post(&sim, "2026-04", SET, json!({ "key": "k1", "input": input(5, json!(4)) })).await;
-    let again = post(&sim, "2026-04", SET, json!({ "key": "k1", "input": input(5, json!(4)) })).await;
+    let first = post(
+        &sim,
+        "2026-04",
+        SET,
+        json!({ "key": "k1", "input": input(5, json!(4)) }),
+    )
+    .await;
+    let again = post(
+        &sim,
+        "2026-04",
+        SET,
+        json!({ "key": "k1", "input": input(5, json!(4)) }),
+    )
+    .await;
     assert_eq!(first["data"], again["data"]);
     assert_eq!(sim.writes().len(), 1);
     assert_eq!(sim.replays(), 1);
-    let other = post(&sim, "2026-04", SET, json!({ "key": "k1", "input": input(6, json!(5)) })).await;
+    let other = post(
+        &sim,
+        "2026-04",
+        SET,
+        json!({ "key": "k1", "input": input(6, json!(5)) }),
+    )
+    .await;
     assert_eq!(
         other["data"]["inventorySetQuantities"]["userErrors"][0]["code"],
         "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"
     );
-    let stale = post(&sim, "2026-04", SET, json!({ "key": "k2", "input": input(6, json!(4)) })).await;
-    assert_eq!(stale["data"]["inventorySetQuantities"]["userErrors"][0]["code"], "CHANGE_FROM_QUANTITY_STALE");
-    let unchecked = post(&sim, "2026-04", SET, json!({ "key": "k3", "input": input(8, Value::Null) })).await;
-    assert_eq!(unchecked["data"]["inventorySetQuantities"]["userErrors"], json!([]));
+    let stale = post(
+        &sim,
+        "2026-04",
+        SET,
+        json!({ "key": "k2", "input": input(6, json!(4)) }),
+    )
+    .await;
+    assert_eq!(
+        stale["data"]["inventorySetQuantities"]["userErrors"][0]["code"],
+        "CHANGE_FROM_QUANTITY_STALE"
+    );
+    let unchecked = post(
+        &sim,
+        "2026-04",
+        SET,
+        json!({ "key": "k3", "input": input(8, Value::Null) }),
+    )
+    .await;
+    assert_eq!(
+        unchecked["data"]["inventorySetQuantities"]["userErrors"],
+        json!([])
+    );
     assert_eq!(sim.available(id), Some(8));
     // Before 2026-04 the key may be left out.
-    let old = post(&sim, "2025-10", SET_WITHOUT_KEY, json!({ "input": input(9, json!(8)) })).await;
-    assert_eq!(old["data"]["inventorySetQuantities"]["userErrors"], json!([]), "{old}");
-    assert_eq!(sim.writes_per_item().values().copied().collect::<Vec<_>>(), [3]);
+    let old = post(
+        &sim,
+        "2025-10",
+        SET_WITHOUT_KEY,
+        json!({ "input": input(9, json!(8)) }),
+    )
+    .await;
+    assert_eq!(
+        old["data"]["inventorySetQuantities"]["userErrors"],
+        json!([]),
+        "{old}"
+    );
+    assert_eq!(
+        sim.writes_per_item().values().copied().collect::<Vec<_>>(),
+        [3]
+    );
 }

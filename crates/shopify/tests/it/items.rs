@@ -10,8 +10,16 @@ async fn every_variant_is_read_in_pages_of_250_with_its_available_quantity() {
     let setup = Setup::new(products(600)).await;
     let items = setup.client.items().await.unwrap();
     assert_eq!(items.len(), 600);
-    assert_eq!(setup.calls_to("productVariants"), 3, "600 variants: 3 pages");
-    assert_eq!(setup.calls_to("location"), 1, "the primary location, asked once");
+    assert_eq!(
+        setup.calls_to("productVariants"),
+        3,
+        "600 variants: 3 pages"
+    );
+    assert_eq!(
+        setup.calls_to("location"),
+        1,
+        "the primary location, asked once"
+    );
     for item in &items {
         let id: u64 = item.item.id.as_str().parse().unwrap();
         assert_eq!(item.quantity, setup.sim.available(id));
@@ -25,7 +33,9 @@ async fn every_variant_is_read_in_pages_of_250_with_its_available_quantity() {
 #[tokio::test]
 async fn untracked_and_unstocked_items_have_no_quantity() {
     let setup = Setup::at(ShopifySimOptions::default(), None).await;
-    let tracked = setup.sim.add_variant("Mug - Red", "MUG-R", Some("4006381333931"), Some(5));
+    let tracked = setup
+        .sim
+        .add_variant("Mug - Red", "MUG-R", Some("4006381333931"), Some(5));
     let untracked = setup.sim.add_variant("Gift card", "GIFT", None, None);
     let items = setup.client.items().await.unwrap();
     let quantity = |id: u64| {
@@ -37,12 +47,19 @@ async fn untracked_and_unstocked_items_have_no_quantity() {
     };
     assert_eq!(quantity(tracked), Some(5));
     assert_eq!(quantity(untracked), None);
-    let mug = items.iter().find(|item| item.sku.as_deref() == Some("MUG-R")).unwrap();
+    let mug = items
+        .iter()
+        .find(|item| item.sku.as_deref() == Some("MUG-R"))
+        .unwrap();
     assert_eq!(mug.barcode.as_deref(), Some("4006381333931"));
     assert_eq!(mug.name, "Mug - Red");
 
     // At another location, where nothing is stocked: no quantity for anyone.
-    let elsewhere = Setup::at(ShopifySimOptions::default(), Some(setup.sim.other_location_id())).await;
+    let elsewhere = Setup::at(
+        ShopifySimOptions::default(),
+        Some(setup.sim.other_location_id()),
+    )
+    .await;
     elsewhere.sim.add_variant("Mug", "MUG", None, Some(5));
     let items = elsewhere.client.items().await.unwrap();
     assert_eq!(items.len(), 1);
@@ -72,5 +89,9 @@ async fn items_by_sku_finds_exact_matches_in_bulk() {
     let mut found: Vec<_> = items.iter().map(|item| item.sku.clone().unwrap()).collect();
     found.sort();
     assert_eq!(found.len(), 60, "exact SKUs only: {found:?}");
-    assert_eq!(setup.calls_to("productVariants"), 2, "62 SKUs: 2 searches of at most 50");
+    assert_eq!(
+        setup.calls_to("productVariants"),
+        2,
+        "62 SKUs: 2 searches of at most 50"
+    );
 }

@@ -16,6 +16,7 @@ use stocksync_domain::shop::ItemRef;
 use stocksync_pos::backoff::Backoff;
 use stocksync_pos::simkit::DroppedConnection;
 use stocksync_pos::{CallLog, PosHttp};
+use stocksync_shopify::sim::BucketSpec;
 use stocksync_shopify::{ShopifyClient, ShopifySim, ShopifySimOptions};
 
 pub const ACCOUNT: &str = "shop";
@@ -36,7 +37,9 @@ impl Setup {
 
     pub async fn at(options: ShopifySimOptions, location: Option<String>) -> Self {
         quiet_dropped_connections();
-        let sim = ShopifySim::start(options).await.expect("the simulator starts");
+        let sim = ShopifySim::start(options)
+            .await
+            .expect("the simulator starts");
         let calls = CallLog::default();
         let client = client_of(&sim, sim.access_token(), location, &calls);
         Self { sim, client, calls }
@@ -59,7 +62,12 @@ pub const QUICK: Backoff = Backoff {
     retries: 4,
 };
 
-pub fn client_of(sim: &ShopifySim, token: &str, location: Option<String>, calls: &CallLog) -> ShopifyClient {
+pub fn client_of(
+    sim: &ShopifySim,
+    token: &str,
+    location: Option<String>,
+    calls: &CallLog,
+) -> ShopifyClient {
     let http = PosHttp::with_timeout(ACCOUNT, calls.clone(), Duration::from_secs(5));
     ShopifyClient::new(
         &sim.base_url(),
@@ -72,10 +80,15 @@ pub fn client_of(sim: &ShopifySim, token: &str, location: Option<String>, calls:
     .with_backoff(QUICK)
 }
 
-/// `count` variants with tracked stock.
+/// `count` variants with tracked stock, and a bucket that refills fast (a Standard shop's 100
+/// points a second would make a 600-variant read take 15 s; `pacing.rs` tests the waits).
 pub fn products(count: usize) -> ShopifySimOptions {
     ShopifySimOptions {
         products: stocksync_pos::simkit::catalog(count, 7),
+        bucket: BucketSpec {
+            maximum: 1000.0,
+            restore_rate: 50_000.0,
+        },
         ..ShopifySimOptions::default()
     }
 }

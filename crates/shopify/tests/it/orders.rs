@@ -4,8 +4,8 @@
 
 use crate::{Setup, products};
 use stocksync_domain::ShopConnector;
-use stocksync_shopify::sim::RestockType;
 use stocksync_shopify::ORDER_PAGE;
+use stocksync_shopify::sim::RestockType;
 
 #[tokio::test]
 async fn orders_count_when_created_and_moves_are_committed() {
@@ -15,7 +15,12 @@ async fn orders_count_when_created_and_moves_are_committed() {
     let order = setup.sim.place_order(&[(ids[0], 2), (ids[1], 1)]);
     assert_eq!(setup.sim.available(ids[0]), Some(before - 2));
     assert_eq!(setup.sim.committed(ids[0]), Some(2));
-    let read = setup.client.order(&order.to_string()).await.unwrap().unwrap();
+    let read = setup
+        .client
+        .order(&order.to_string())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(read.counts);
     assert_eq!(read.id, order.to_string());
     assert_eq!(read.lines.len(), 2);
@@ -26,7 +31,12 @@ async fn orders_count_when_created_and_moves_are_committed() {
     assert!(setup.sim.cancel_order(order));
     assert_eq!(setup.sim.available(ids[0]), Some(before));
     assert_eq!(setup.sim.committed(ids[0]), Some(0));
-    let read = setup.client.order(&order.to_string()).await.unwrap().unwrap();
+    let read = setup
+        .client
+        .order(&order.to_string())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!read.counts);
     assert_eq!(read.status, "cancelled");
 
@@ -40,10 +50,24 @@ async fn refunds_restocked_as_return_or_cancel_give_units_back() {
     let setup = Setup::new(products(1)).await;
     let id = setup.sim.variant_ids()[0];
     let order = setup.sim.place_order(&[(id, 5)]);
-    setup.sim.refund(order, &[(0, 1, RestockType::Return)]).unwrap();
-    setup.sim.refund(order, &[(0, 1, RestockType::Cancel)]).unwrap();
-    setup.sim.refund(order, &[(0, 2, RestockType::NoRestock)]).unwrap();
-    let read = setup.client.order(&order.to_string()).await.unwrap().unwrap();
+    setup
+        .sim
+        .refund(order, &[(0, 1, RestockType::Return)])
+        .unwrap();
+    setup
+        .sim
+        .refund(order, &[(0, 1, RestockType::Cancel)])
+        .unwrap();
+    setup
+        .sim
+        .refund(order, &[(0, 2, RestockType::NoRestock)])
+        .unwrap();
+    let read = setup
+        .client
+        .order(&order.to_string())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(read.counts);
     assert_eq!(read.lines[0].restocked, 2);
 }
@@ -53,7 +77,9 @@ async fn orders_since_follows_every_page_and_filters_by_update_time() {
     let setup = Setup::new(products(1)).await;
     let id = setup.sim.variant_ids()[0];
     let count = ORDER_PAGE * 2 + 3;
-    let orders: Vec<u64> = (0..count).map(|_| setup.sim.place_order(&[(id, 1)])).collect();
+    let orders: Vec<u64> = (0..count)
+        .map(|_| setup.sim.place_order(&[(id, 1)]))
+        .collect();
     let all = setup.client.orders_since(None).await.unwrap();
     assert_eq!(all.len(), count);
     assert_eq!(setup.calls_to("orders"), 3);
@@ -62,7 +88,9 @@ async fn orders_since_follows_every_page_and_filters_by_update_time() {
     assert_eq!(seen, orders);
 
     // An hour later, one order is cancelled: only it is read again, in one call.
-    setup.sim.advance_clock(std::time::Duration::from_secs(3600));
+    setup
+        .sim
+        .advance_clock(std::time::Duration::from_secs(3600));
     let later = setup.sim.now();
     setup.sim.cancel_order(orders[7]);
     let changed = setup.client.orders_since(Some(later)).await.unwrap();

@@ -8,7 +8,11 @@ use stocksync_domain::shop::{LevelWrite, WriteOutcome};
 use stocksync_pos::simkit::FaultPlan;
 use stocksync_shopify::ShopifySimOptions;
 
-fn write(item: stocksync_domain::shop::ItemRef, quantity: i64, expected: Option<i64>) -> LevelWrite {
+fn write(
+    item: stocksync_domain::shop::ItemRef,
+    quantity: i64,
+    expected: Option<i64>,
+) -> LevelWrite {
     LevelWrite {
         item,
         quantity,
@@ -25,7 +29,12 @@ async fn writes_of_260_items_cost_2_calls_each_item_written_once() {
         .map(|&id| write(located(&setup.sim, id), 7, setup.sim.available(id)))
         .collect();
     let outcomes = setup.client.set_quantities(&writes).await;
-    assert!(outcomes.iter().all(|o| *o == WriteOutcome::Written { quantity: 7 }), "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == WriteOutcome::Written { quantity: 7 }),
+        "{outcomes:?}"
+    );
     assert_eq!(setup.calls_to("inventorySetQuantities"), 2);
     assert_eq!(setup.calls_to("location"), 1);
     assert_eq!(setup.total_calls(), 3);
@@ -39,7 +48,10 @@ async fn writes_of_260_items_cost_2_calls_each_item_written_once() {
 async fn a_stale_expectation_is_changed_and_the_rest_of_the_call_is_written() {
     let setup = Setup::new(products(3)).await;
     let ids = setup.sim.variant_ids();
-    let before: Vec<i64> = ids.iter().map(|&id| setup.sim.available(id).unwrap()).collect();
+    let before: Vec<i64> = ids
+        .iter()
+        .map(|&id| setup.sim.available(id).unwrap())
+        .collect();
     // A web order lands between stocksync's read and its write.
     setup.sim.place_order(&[(ids[1], 2)]);
     let writes: Vec<_> = ids
@@ -52,11 +64,17 @@ async fn a_stale_expectation_is_changed_and_the_rest_of_the_call_is_written() {
         outcomes,
         [
             WriteOutcome::Written { quantity: 30 },
-            WriteOutcome::Changed { actual: before[1] - 2 },
+            WriteOutcome::Changed {
+                actual: before[1] - 2
+            },
             WriteOutcome::Written { quantity: 30 },
         ]
     );
-    assert_eq!(setup.sim.available(ids[1]), Some(before[1] - 2), "not overwritten");
+    assert_eq!(
+        setup.sim.available(ids[1]),
+        Some(before[1] - 2),
+        "not overwritten"
+    );
     assert_eq!(setup.sim.committed(ids[1]), Some(2));
     // Refused whole, then sent again without the stale one; the level read once.
     assert_eq!(setup.calls_to("inventorySetQuantities"), 2);
@@ -84,7 +102,11 @@ async fn refusals_come_back_per_item_and_unlocated_writes_are_looked_up() {
     );
     assert!(matches!(&outcomes[2], WriteOutcome::Refused(what) if what.contains("999999")));
     assert_eq!(setup.sim.available(stocked), Some(9));
-    assert_eq!(setup.calls_to("nodes"), 1, "the unlocated writes, looked up together");
+    assert_eq!(
+        setup.calls_to("nodes"),
+        1,
+        "the unlocated writes, looked up together"
+    );
     assert_eq!(setup.sim.writes().len(), 1);
 }
 
@@ -92,7 +114,10 @@ async fn refusals_come_back_per_item_and_unlocated_writes_are_looked_up() {
 async fn a_call_whose_answer_was_lost_is_sent_again_with_its_key_and_written_once() {
     let setup = Setup::new(products(2)).await;
     let ids = setup.sim.variant_ids();
-    let writes: Vec<_> = ids.iter().map(|&id| write(located(&setup.sim, id), 11, setup.sim.available(id))).collect();
+    let writes: Vec<_> = ids
+        .iter()
+        .map(|&id| write(located(&setup.sim, id), 11, setup.sim.available(id)))
+        .collect();
     // The location first, so that the fault hits the write.
     setup.client.items_by_ref(&[variant(ids[0])]).await.unwrap();
     setup.sim.faults().set(FaultPlan {
@@ -100,8 +125,17 @@ async fn a_call_whose_answer_was_lost_is_sent_again_with_its_key_and_written_onc
         ..FaultPlan::default()
     });
     let outcomes = setup.client.set_quantities(&writes).await;
-    assert!(outcomes.iter().all(|o| *o == WriteOutcome::Written { quantity: 11 }), "{outcomes:?}");
-    assert_eq!(setup.calls_to("inventorySetQuantities"), 2, "sent, then sent again");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| *o == WriteOutcome::Written { quantity: 11 }),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        setup.calls_to("inventorySetQuantities"),
+        2,
+        "sent, then sent again"
+    );
     assert_eq!(setup.sim.replays(), 1, "the second answered from its key");
     assert_eq!(setup.sim.writes().len(), 2, "one write per item");
 }
@@ -115,14 +149,23 @@ async fn a_transient_failure_is_retried_and_a_permanent_refusal_is_not() {
         fail_next: 2,
         ..FaultPlan::default()
     });
-    let outcomes = setup.client.set_quantities(&[write(located(&setup.sim, id), 5, None)]).await;
+    let outcomes = setup
+        .client
+        .set_quantities(&[write(located(&setup.sim, id), 5, None)])
+        .await;
     assert_eq!(outcomes, [WriteOutcome::Written { quantity: 5 }]);
     assert_eq!(setup.calls_to("inventorySetQuantities"), 3);
     setup.sim.faults().set(FaultPlan {
         fail_next: 10,
         ..FaultPlan::default()
     });
-    let outcomes = setup.client.set_quantities(&[write(located(&setup.sim, id), 6, None)]).await;
-    assert!(matches!(&outcomes[0], WriteOutcome::Failed(error) if error.is_transient()), "{outcomes:?}");
+    let outcomes = setup
+        .client
+        .set_quantities(&[write(located(&setup.sim, id), 6, None)])
+        .await;
+    assert!(
+        matches!(&outcomes[0], WriteOutcome::Failed(error) if error.is_transient()),
+        "{outcomes:?}"
+    );
     assert_eq!(setup.sim.available(id), Some(5));
 }

@@ -55,9 +55,15 @@ async fn order_events_arrive_signed_and_name_their_order() {
     let created = read(&mut rx).await;
     assert_eq!(created.topic, Topic::OrderCreated);
     assert_eq!(created.order, Some(order.to_string()));
-    setup.sim.refund(order, &[(1, 1, RestockType::Cancel)]).unwrap();
+    setup
+        .sim
+        .refund(order, &[(1, 1, RestockType::Cancel)])
+        .unwrap();
     let refunded = read(&mut rx).await;
-    assert_eq!((refunded.topic, refunded.order), (Topic::RefundCreated, Some(order.to_string())));
+    assert_eq!(
+        (refunded.topic, refunded.order),
+        (Topic::RefundCreated, Some(order.to_string()))
+    );
     assert!(setup.sim.cancel_order(order));
     let cancelled = read(&mut rx).await;
     assert_eq!(cancelled.topic, Topic::OrderCancelled);
@@ -70,7 +76,12 @@ async fn order_events_arrive_signed_and_name_their_order() {
     assert_eq!(again.webhook_id, first.webhook_id);
 
     // The order the delivery names is the one the client reads.
-    let read_back = setup.client.order(created.order.as_deref().unwrap()).await.unwrap().unwrap();
+    let read_back = setup
+        .client
+        .order(created.order.as_deref().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!read_back.counts);
     assert_eq!(read_back.lines[1].restocked, 1);
 }
@@ -93,7 +104,10 @@ async fn our_writes_echo_as_inventory_level_updates_and_forgeries_are_refused() 
     let (headers, body) = next(&mut rx).await;
     let echo = read_delivery(Some(SECRET), &headers, &body).unwrap();
     assert_eq!(echo.topic, Topic::InventoryLevelUpdated);
-    assert_eq!(echo.inventory_item, Some(setup.sim.inventory_item(id).unwrap().to_string()));
+    assert_eq!(
+        echo.inventory_item,
+        Some(setup.sim.inventory_item(id).unwrap().to_string())
+    );
     assert_eq!(
         read_delivery(Some("another secret"), &headers, &body),
         Err(DeliveryError::BadSignature)
