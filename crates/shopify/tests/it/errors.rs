@@ -190,3 +190,26 @@ async fn the_simulator_refuses_unknown_operations_and_enforces_idempotency_keys(
         [3]
     );
 }
+
+#[tokio::test]
+async fn retries_of_calls_that_got_no_answer_do_not_wait_for_the_bucket() {
+    // A Standard shop's bucket (1000 points, 100 a second): a page of 250 variants requests
+    // 752 points. Reserving them for each attempt that never reached Shopify, without giving
+    // them back, made each retry wait up to 7.5 s.
+    let setup = Setup::new(stocksync_shopify::ShopifySimOptions::default()).await;
+    setup.sim.add_variant("Mug", "MUG", None, Some(1));
+    setup.client.items().await.unwrap();
+    setup.sim.faults().set(FaultPlan {
+        drop_next: 2,
+        fail_next: 2,
+        ..FaultPlan::default()
+    });
+    let started = std::time::Instant::now();
+    assert_eq!(setup.client.items().await.unwrap().len(), 1);
+    assert_eq!(setup.calls_to("productVariants"), 1 + 5);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
