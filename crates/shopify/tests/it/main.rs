@@ -3,6 +3,7 @@
 
 mod errors;
 mod items;
+mod node;
 mod orders;
 mod pacing;
 mod stock;
