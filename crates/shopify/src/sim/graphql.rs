@@ -142,8 +142,7 @@ async fn graphql(
         tokio::time::sleep(latency).await;
     }
     match fault {
-        Fault::None | Fault::LoseAnswer => {}
-        Fault::RateLimited => return sim.throttled(1.0),
+        Fault::None | Fault::LoseAnswer | Fault::RateLimited => {}
         Fault::ServerError => {
             let body = json!({ "errors": "Internal Server Error" });
             return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
@@ -151,7 +150,7 @@ async fn graphql(
         Fault::Drop => drop_connection(),
         Fault::Foreign(status) => return foreign_answer(status),
     }
-    let answer = sim.answer(&version, &body);
+    let answer = sim.answer(&version, &body, fault == Fault::RateLimited);
     if fault == Fault::LoseAnswer {
         drop_connection();
     }
@@ -159,7 +158,9 @@ async fn graphql(
 }
 
 impl Shared {
-    fn answer(self: &Arc<Self>, version: &str, body: &[u8]) -> Response {
+    /// The answer to one request; `throttle`: the fault plan says THROTTLED whatever the
+    /// bucket holds (with the operation's requested cost, as Shopify reports it).
+    fn answer(self: &Arc<Self>, version: &str, body: &[u8], throttle: bool) -> Response {
         let ok = |value: Value| (StatusCode::OK, axum::Json(value)).into_response();
         let request: Value = match serde_json::from_slice(body) {
             Ok(request) => request,
@@ -202,7 +203,7 @@ impl Shared {
                 answer["extensions"] = bucket.extensions(requested, None);
                 return ok(answer);
             }
-            if !bucket.charge(requested) {
+            if throttle || !bucket.charge(requested) {
                 drop(bucket);
                 return self.throttled(requested);
             }

@@ -55,3 +55,25 @@ async fn throttled_answers_are_waited_out_with_status_200_or_429() {
         assert_eq!(setup.calls_to("productVariants"), 4 + 5, "4 retries");
     }
 }
+
+#[tokio::test]
+async fn clients_sharing_a_bucket_without_knowing_it_wait_out_their_throttled_answers() {
+    let mut options = products(300);
+    options.bucket = BucketSpec {
+        maximum: 1000.0,
+        restore_rate: 2000.0,
+    };
+    let setup = Setup::new(options).await;
+    // Another app's client (same shop, same bucket) drains it first.
+    let calls = stocksync_pos::CallLog::default();
+    let other = crate::client_of(&setup.sim, setup.sim.access_token(), None, &calls);
+    let (mine, theirs) = tokio::join!(setup.client.items(), other.items());
+    assert_eq!(mine.unwrap().len(), 300);
+    assert_eq!(theirs.unwrap().len(), 300);
+    // Neither sees the other's reservations, so they may collide; each THROTTLED answer is
+    // waited out (its refill time) and costs exactly one more call, never an error.
+    assert_eq!(
+        setup.calls_to("productVariants") + calls.count(crate::ACCOUNT, "productVariants"),
+        4 + setup.sim.throttled()
+    );
+}
