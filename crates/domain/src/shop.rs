@@ -16,11 +16,13 @@ use std::time::Duration;
 pub enum ShopKind {
     WooCommerce,
     PrestaShop,
+    Shopify,
 }
 
 named_enum!(ShopKind {
     WooCommerce => "woocommerce",
     PrestaShop => "prestashop",
+    Shopify => "shopify",
 });
 
 /// Where an item is on the shop: its id, and what the platform needs besides the id to read or

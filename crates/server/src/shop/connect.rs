@@ -22,6 +22,13 @@ pub fn connect(config: &ShopConfig, calls: &CallLog) -> Result<Arc<dyn ShopConne
             config.consumer_secret.clone(),
             http,
         )?),
-        ShopKind::PrestaShop => return Err("PrestaShop is not connected to the engine yet".into()),
+        // Their clients exist (stocksync-shopify, stocksync-prestashop); the configuration
+        // offers neither yet.
+        ShopKind::Shopify | ShopKind::PrestaShop => {
+            return Err(format!(
+                "Shop.Type {} is not connected to the engine yet",
+                config.kind.as_str()
+            ));
+        }
     })
 }
