@@ -10,11 +10,9 @@
 //!   order again, never the truth itself: Shopify delivers at least once and in any order.
 
 use axum::http::HeaderMap;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
+pub use stocksync_pos::signature::DeliveryError;
+use stocksync_pos::signature::base64_hmac_sha256_matches;
 
 pub const HMAC_HEADER: &str = "X-Shopify-Hmac-Sha256";
 pub const TOPIC_HEADER: &str = "X-Shopify-Topic";
@@ -55,27 +53,6 @@ pub struct Delivery {
     pub order: Option<String>,
     /// The inventory item (numeric id) of an `inventory_levels/update`.
     pub inventory_item: Option<String>,
-}
-
-/// Why a delivery is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryError {
-    /// A secret is configured and the delivery carries no signature (answer 401).
-    #[error("the delivery is not signed")]
-    Unsigned,
-    /// The signature is not the body's under the configured secret (answer 401).
-    #[error("the delivery's signature does not match")]
-    BadSignature,
-    /// Signed (or no secret configured) but not a delivery we can read (answer 400).
-    #[error("not a Shopify delivery: {0}")]
-    Malformed(&'static str),
-}
-
-impl DeliveryError {
-    /// Whether the route should answer 401 (otherwise 400).
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Unsigned | Self::BadSignature)
-    }
 }
 
 /// Reads one delivery. `secret`: the app's secret (`None`: signatures are not checked).
@@ -128,13 +105,7 @@ pub fn read_delivery(
 
 /// Whether `header` is the base64 HMAC-SHA256 of `raw_body` under `secret`.
 pub fn verify_signature(secret: &str, raw_body: &[u8], header: &str) -> bool {
-    let Ok(given) = STANDARD.decode(header.trim()) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(raw_body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&given).is_ok()
+    base64_hmac_sha256_matches(secret.as_bytes(), &[raw_body], header)
 }
 
 /// A positive id written as a number or as a string of digits.
@@ -150,6 +121,10 @@ fn id_of(value: Option<&Value>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     fn sign(secret: &str, body: &[u8]) -> String {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();

@@ -3,10 +3,7 @@
 //! subscription's signature key, of the notification URL exactly as registered followed by the
 //! raw body. Pure: the HTTP endpoint that receives notifications lives in the server.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use stocksync_pos::signature::base64_hmac_sha256_matches;
 
 /// The header Square signs notifications with.
 pub const SIGNATURE_HEADER: &str = "x-square-hmacsha256-signature";
@@ -19,13 +16,11 @@ pub fn verify_signature(
     body: &[u8],
     header_value: &str,
 ) -> bool {
-    let Ok(signature) = STANDARD.decode(header_value.trim()) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(signature_key).expect("HMAC takes any key length");
-    mac.update(notification_url.as_bytes());
-    mac.update(body);
-    mac.verify_slice(&signature).is_ok()
+    base64_hmac_sha256_matches(
+        signature_key,
+        &[notification_url.as_bytes(), body],
+        header_value,
+    )
 }
 
 #[cfg(test)]

@@ -12,11 +12,9 @@
 //!   read that order or item now, never the truth itself.
 
 use axum::http::HeaderMap;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
+pub use stocksync_pos::signature::DeliveryError;
+use stocksync_pos::signature::base64_hmac_sha256_matches;
 
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "X-WC-Webhook-Signature";
@@ -35,27 +33,6 @@ pub enum Delivery {
     Product { id: String, parent: Option<String> },
     /// Any other topic (coupons, customers, actions): nothing to do.
     Other { topic: String },
-}
-
-/// Why a delivery is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DeliveryError {
-    /// A secret is configured and the delivery carries no signature (answer 401).
-    #[error("the delivery is not signed")]
-    Unsigned,
-    /// The signature is not the body's under the configured secret (answer 401).
-    #[error("the delivery's signature does not match")]
-    BadSignature,
-    /// Signed (or no secret configured) but not a delivery we can read (answer 400).
-    #[error("not a WooCommerce delivery: {0}")]
-    Malformed(&'static str),
-}
-
-impl DeliveryError {
-    /// Whether the route should answer 401 (otherwise 400).
-    pub fn is_unauthorized(&self) -> bool {
-        matches!(self, Self::Unsigned | Self::BadSignature)
-    }
 }
 
 /// Reads one delivery. `secret`: the configured `WebhookSecret` (`None`: signatures are not
@@ -103,13 +80,7 @@ pub fn read_delivery(
 
 /// Whether `header` is the signature of `raw_body` under `secret`.
 pub fn verify_signature(secret: &str, raw_body: &[u8], header: &str) -> bool {
-    let Ok(given) = STANDARD.decode(header.trim()) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(raw_body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&given).is_ok()
+    base64_hmac_sha256_matches(secret.as_bytes(), &[raw_body], header)
 }
 
 /// The webhook id of a ping body: `webhook_id=<n>` (some versions send `{"webhook_id": n}`).
