@@ -79,8 +79,15 @@ async fn shop(
             Ok(Some(order)) => {
                 let ingested = {
                     let _turn = shop.turn.lock().await;
-                    orders::ingest(&state.store, shop.config.kind, &state.outbox_wake, &order)
-                        .await?
+                    let read = state.store.shop_read_state(shop.state_name()).await?;
+                    orders::ingest(
+                        &state.store,
+                        shop.config.kind,
+                        read.connected_at,
+                        &state.outbox_wake,
+                        &order,
+                    )
+                    .await?
                 };
                 if ingested.moves > 0 {
                     shop.wake.notify_one();

@@ -41,17 +41,17 @@ pub fn line_balance(total_cents: i64, quantity: i64, units: i64) -> i64 {
 }
 
 /// Ingests `order`: every line brought to what it owes the POS (none for an order placed before
-/// stocksync was connected to the shop). The POS's outbox is woken for
+/// stocksync was connected to the shop, `connected_at` of `Store::shop_read_state`). The POS's outbox is woken for
 /// each sale; the items whose lines moved have their shop quantity forgotten (the shop moved
 /// its own stock with the order: it is read before the next write, never overwritten blind).
 pub async fn ingest(
     store: &Store,
     kind: ShopKind,
+    connected_at: Option<DateTime<Utc>>,
     outbox: &OutboxWake,
     order: &ShopOrder,
 ) -> Result<Ingested, StoreError> {
     let mut ingested = Ingested::default();
-    let connected_at = store.shop_read_state(kind.as_str()).await?.connected_at;
     if connected_at.is_some_and(|at| order.created_at < at - CONNECTION_MARGIN) {
         // Placed before stocksync was connected: not its to send to the POS. Its change may
         // still have moved the shop's own stock: read again before the next write.
@@ -200,7 +200,7 @@ pub async fn poll(
         ..Polled::default()
     };
     for order in &orders {
-        let ingested = ingest(store, shop.config.kind, outbox, order).await?;
+        let ingested = ingest(store, shop.config.kind, state.connected_at, outbox, order).await?;
         polled.ingested.moves += ingested.moves;
         polled.ingested.items.extend(ingested.items);
     }
