@@ -25,6 +25,29 @@ named_enum!(ShopKind {
     Shopify => "shopify",
 });
 
+impl ShopKind {
+    /// The platform's name as its merchants write it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::WooCommerce => "WooCommerce",
+            Self::PrestaShop => "PrestaShop",
+            Self::Shopify => "Shopify",
+        }
+    }
+
+    /// What makes the platform not track an item's stock ([`ShopItem::quantity`] `None`), as
+    /// the merchant would fix it.
+    pub fn untracked_because(self) -> &'static str {
+        match self {
+            Self::WooCommerce => "manage stock is off",
+            Self::PrestaShop => {
+                "it has no stock row in this shop, or its stock follows advanced stock management"
+            }
+            Self::Shopify => "inventory is not tracked, or the item is not stocked at the location",
+        }
+    }
+}
+
 /// Where an item is on the shop: its id, and what the platform needs besides the id to read or
 /// write it, opaque to everyone but the connector (WooCommerce: the parent product of a
 /// variation). Stocksync stores the locator with the item's push.

@@ -53,6 +53,8 @@ pub struct Delivery {
     pub order: Option<String>,
     /// The inventory item (numeric id) of an `inventory_levels/update`.
     pub inventory_item: Option<String>,
+    /// The location (numeric id) and `available` quantity an `inventory_levels/update` reports.
+    pub level: Option<(String, i64)>,
 }
 
 /// Reads one delivery. `secret`: the app's secret (`None`: signatures are not checked).
@@ -95,9 +97,19 @@ pub fn read_delivery(
                 "the body does not name its object",
             ))
     };
+    let level = (topic == Topic::InventoryLevelUpdated)
+        .then(|| serde_json::from_slice::<Value>(body).ok())
+        .flatten()
+        .and_then(|json| {
+            Some((
+                id_of(json.get("location_id"))?,
+                json.get("available")?.as_i64()?,
+            ))
+        });
     Ok(Delivery {
         order: read(order_field)?,
         inventory_item: read(item_field)?,
+        level,
         topic,
         webhook_id,
     })
@@ -169,6 +181,7 @@ mod tests {
             delivery.inventory_item.as_deref(),
             Some("271878346596884015")
         );
+        assert_eq!(delivery.level, Some(("1".to_owned(), 3)));
         assert_eq!(delivery.order, None);
     }
 

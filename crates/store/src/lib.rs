@@ -33,7 +33,7 @@ pub use sales::SaleOutcome;
 pub use schedules::{ScheduleState, ScheduleTick, TickOutcome};
 pub use shop_events::ShopEventView;
 pub use shop_lines::{LineSeen, ShopReadState};
-pub use shop_push::{ShopKept, ShopPush, ShopPushStats};
+pub use shop_push::{ReportedItem, ShopKept, ShopPush, ShopPushStats};
 pub use shop_table::{BadIdentifier, ShopTable};
 pub use sync::{Drift, Missing, PosRead, SyncReport};
 pub use tasks::{NewJob, NextStep, TaskOutcome};

@@ -15,6 +15,13 @@ use stocksync_domain::EcommerceId;
 use stocksync_domain::link::Link;
 use stocksync_domain::shop::{ItemRef, ShopItem};
 
+/// How a webhook names a shop item: by its id, or by its locator (Shopify's inventory item).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportedItem {
+    Id(EcommerceId),
+    Locator(String),
+}
+
 /// One item whose shop quantity is to be read or written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShopPush {
@@ -388,6 +395,36 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// What a webhook says the shop has of an item now (an echo of stocksync's own write, or
+    /// the merchant's edit), the item named by its id or by its locator: when the shop's
+    /// quantity is not the one stocksync knows (or `quantity` is `None`: the body did not say),
+    /// it is read again before the next write. `true` when the item is to be read again.
+    pub async fn shop_quantity_reported(
+        &self,
+        item: &ReportedItem,
+        quantity: Option<i64>,
+    ) -> Result<bool> {
+        let (column, key) = match item {
+            ReportedItem::Id(id) => ("item_ecommerce_id", id.as_str()),
+            ReportedItem::Locator(locator) => ("locator", locator.as_str()),
+        };
+        let sql = format!(
+            "UPDATE stocksync_shop_items SET shop_quantity = NULL, due = 1, shop_version = shop_version + 1 \
+             WHERE unmanaged = 0 AND {column} = ? \
+             AND (? IS NULL OR shop_quantity IS NULL OR shop_quantity <> ?)"
+        );
+        let forgotten = dispatch!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(key)
+                .bind(quantity)
+                .bind(quantity)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(forgotten > 0)
     }
 
     pub async fn shop_push_stats(&self) -> Result<ShopPushStats> {

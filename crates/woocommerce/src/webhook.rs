@@ -28,9 +28,14 @@ pub enum Delivery {
     Ping { webhook_id: String },
     /// `order.*`: read this order again.
     Order { id: String },
-    /// `product.*`: read this product or variation again; `parent` is a variation's product
-    /// (the item's locator), when the body says.
-    Product { id: String, parent: Option<String> },
+    /// `product.*`: this product or variation changed; `parent` is a variation's product
+    /// (the item's locator), and `stock_quantity` what the body says the shop has now (`None`:
+    /// not said, or stock not managed), when the body says.
+    Product {
+        id: String,
+        parent: Option<String>,
+        stock_quantity: Option<i64>,
+    },
     /// Any other topic (coupons, customers, actions): nothing to do.
     Other { topic: String },
 }
@@ -74,6 +79,11 @@ pub fn read_delivery(
         _ => Delivery::Product {
             id,
             parent: id_of(json.get("parent_id")),
+            stock_quantity: json
+                .get("manage_stock")
+                .and_then(Value::as_bool)
+                .filter(|managed| *managed)
+                .and_then(|_| json.get("stock_quantity")?.as_i64()),
         },
     })
 }
@@ -208,7 +218,7 @@ mod tests {
 
     #[test]
     fn products_variations_and_other_topics() {
-        let variation = br#"{"id":"812","parent_id":800,"type":"variation"}"#;
+        let variation = br#"{"id":"812","parent_id":800,"type":"variation","manage_stock":true,"stock_quantity":4}"#;
         let delivery = read_delivery(
             None,
             &headers(&[(TOPIC_HEADER, "product.updated")]),
@@ -218,16 +228,18 @@ mod tests {
             delivery,
             Ok(Delivery::Product {
                 id: "812".into(),
-                parent: Some("800".into())
+                parent: Some("800".into()),
+                stock_quantity: Some(4),
             })
         );
-        let simple = br#"{"id":10,"parent_id":0}"#;
+        let simple = br#"{"id":10,"parent_id":0,"manage_stock":false,"stock_quantity":7}"#;
         let delivery = read_delivery(None, &headers(&[(TOPIC_HEADER, "product.created")]), simple);
         assert_eq!(
             delivery,
             Ok(Delivery::Product {
                 id: "10".into(),
-                parent: None
+                parent: None,
+                stock_quantity: None,
             })
         );
         let deleted = br#"{"id":5}"#;

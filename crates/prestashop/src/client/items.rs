@@ -21,8 +21,9 @@ const PRODUCT_FIELDS: &str = "[id,name,reference,ean13]";
 const COMBINATION_FIELDS: &str = "[id,id_product,reference,ean13]";
 
 /// The items of these products, combinations and stock rows: products without combinations
-/// and every combination, each with its own row's quantity and id (an item without a row has
-/// no quantity: stocksync cannot set it). Rows of other shops are the caller's to leave out.
+/// and every combination, each with its own row's quantity and id (an item without a row, or
+/// whose row follows advanced stock management's warehouses, has no quantity: stocksync cannot
+/// set it). Rows of other shops are the caller's to leave out.
 pub(super) fn assemble(
     products: &[Product],
     combinations: &[Combination],
@@ -46,7 +47,9 @@ pub(super) fn assemble(
             name: name.to_owned(),
             sku: sku.clone(),
             barcode: ean.clone(),
-            quantity: row.map(|row| row.quantity),
+            quantity: row
+                .filter(|row| row.depends_on_stock != Some(1))
+                .map(|row| row.quantity),
         }
     };
     let with_combinations: HashSet<i64> = combinations.iter().map(|c| c.id_product).collect();
@@ -257,6 +260,11 @@ mod tests {
         let items = assemble(&[product(1, "MUG")], &[], &[]);
         assert_eq!(items[0].quantity, None);
         assert_eq!(items[0].item.locator, None);
+        let mut warehouse = row(5, 1, 0, 9);
+        warehouse.depends_on_stock = Some(1);
+        let items = assemble(&[product(1, "MUG")], &[], &[warehouse]);
+        assert_eq!(items[0].quantity, None, "advanced stock management's row");
+        assert_eq!(items[0].item.locator.as_deref(), Some("5"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use call::{MAX_IN_FLIGHT, PAGE_SIZE};
 pub use error::PrestaError;
 pub use orders::OrderStates;
 
-use chrono::FixedOffset;
+use chrono_tz::Tz;
 use reqwest::Url;
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -45,8 +45,8 @@ pub struct PrestaClient {
     key: SecretString,
     /// Sent as `id_shop` on every call when set (multistore).
     shop_id: Option<i64>,
-    /// The shop's timezone: the Webservice's dates are local times without an offset.
-    utc_offset: FixedOffset,
+    /// The shop's time zone: the Webservice's dates are local times without an offset.
+    time_zone: Tz,
     states: OrderStates,
     backoff: Backoff,
     /// One permit per request in flight.
@@ -57,7 +57,7 @@ impl PrestaClient {
     /// A client for the shop at `base_url` (the Webservice is under `/api`), authenticated
     /// with `api_key` as the Basic-auth user and an empty password, in the shop `shop_id` of a
     /// multistore (`None`: the shop's default context). Dates are read as UTC until
-    /// [`with_utc_offset`](Self::with_utc_offset) says otherwise. `Err` says why `base_url`
+    /// [`with_time_zone`](Self::with_time_zone) says otherwise. `Err` says why `base_url`
     /// cannot be used.
     pub fn new(
         base_url: &str,
@@ -82,17 +82,17 @@ impl PrestaClient {
             api,
             key: api_key,
             shop_id,
-            utc_offset: FixedOffset::east_opt(0).expect("UTC"),
+            time_zone: Tz::UTC,
             states: OrderStates::default(),
             backoff: DEFAULT_BACKOFF,
             gate: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
 
-    /// The shop's timezone as an offset from UTC (PrestaShop's `PS_TIMEZONE`; the Webservice
-    /// does not say it): how `date_add`/`date_upd` are read and the order filter is written.
-    pub fn with_utc_offset(mut self, offset: FixedOffset) -> Self {
-        self.utc_offset = offset;
+    /// The shop's time zone (PrestaShop's `PS_TIMEZONE`; the Webservice does not say it): how
+    /// `date_add`/`date_upd` are read and the order filter is written.
+    pub fn with_time_zone(mut self, zone: Tz) -> Self {
+        self.time_zone = zone;
         self
     }
 

@@ -1,13 +1,14 @@
 //! Orders in (shop-apis.md §3.5, §4): the Webservice has no webhooks, so orders are polled by
-//! `date_upd` (`date=1`, local shop time without an offset: the client's `utc_offset` reads and
-//! writes it), with their rows and current state. Which states count as sold, cancelled or
+//! `date_upd` (`date=1`, local shop time without an offset: the client's `time_zone` reads and
+//! writes it, daylight saving included), with their rows and current state. Which states count as sold, cancelled or
 //! refunded is [`OrderStates`], PrestaShop's default ids by default.
 
 use super::call::Params;
 use super::{PrestaClient, PrestaError};
 use crate::ids::item_id;
 use crate::wire::{Order, list};
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde_json::Value;
 use stocksync_domain::EcommerceId;
 use stocksync_domain::shop::{ShopOrder, ShopOrderLine};
@@ -17,11 +18,15 @@ const ORDERS: &str = "GET /orders";
 const ORDER: &str = "GET /orders/{id}";
 const DATE_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
-/// Which `current_state` ids mean what. Any state in neither list counts as sold: PrestaShop
-/// takes an order's units from `quantity` when it is validated, whatever its first state
-/// (awaiting payment included), and gives them back on a cancel or error state.
+/// Which `current_state` ids mean what. By default any state neither cancelled nor refunded
+/// counts as sold: PrestaShop takes an order's units from `quantity` when it is validated,
+/// whatever its first state (awaiting payment included), and gives them back on a cancel or
+/// error state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderStates {
+    /// Only these states count as sold (`None`: every state neither cancelled nor refunded);
+    /// an order in a state of no list does not count yet.
+    pub sold: Option<Vec<i64>>,
     /// The order's units went back to stock (`PS_OS_CANCELED` = 6, `PS_OS_ERROR` = 8).
     pub cancelled: Vec<i64>,
     /// Refunded in full (`PS_OS_REFUND` = 7): its lines are taken as restocked.
@@ -31,6 +36,7 @@ pub struct OrderStates {
 impl Default for OrderStates {
     fn default() -> Self {
         Self {
+            sold: None,
             cancelled: vec![6, 8],
             refunded: vec![7],
         }
@@ -44,19 +50,22 @@ impl OrderStates {
             (false, format!("state {state}: cancelled"))
         } else if self.refunded.contains(&state) {
             (true, format!("state {state}: refunded"))
-        } else {
+        } else if self.sold.as_ref().is_none_or(|sold| sold.contains(&state)) {
             (true, format!("state {state}: sold"))
+        } else {
+            (false, format!("state {state}: not sold yet"))
         }
     }
 }
 
 /// A shop-local `YYYY-MM-DD HH:MM:SS` as a UTC instant.
-fn read_date(value: &str, offset: FixedOffset) -> Result<DateTime<Utc>, String> {
+/// In the hour a clock goes back, the earlier of the two instants is taken (a poll's overlap
+/// covers the hour).
+fn read_date(value: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
     let naive = NaiveDateTime::parse_from_str(value.trim(), DATE_FORMAT)
         .map_err(|err| format!("date '{value}': {err}"))?;
-    offset
-        .from_local_datetime(&naive)
-        .single()
+    zone.from_local_datetime(&naive)
+        .earliest()
         .map(|at| at.with_timezone(&Utc))
         .ok_or_else(|| format!("date '{value}' does not exist"))
 }
@@ -65,7 +74,7 @@ fn read_date(value: &str, offset: FixedOffset) -> Result<DateTime<Utc>, String> 
 pub(super) fn shop_order(
     order: Order,
     states: &OrderStates,
-    offset: FixedOffset,
+    zone: Tz,
 ) -> Result<ShopOrder, String> {
     let (counts, status) = states.read(order.current_state);
     let refunded = states.refunded.contains(&order.current_state);
@@ -73,8 +82,8 @@ pub(super) fn shop_order(
         id: order.id.to_string(),
         counts,
         status,
-        created_at: read_date(&order.date_add, offset)?,
-        modified_at: read_date(&order.date_upd, offset)?,
+        created_at: read_date(&order.date_add, zone)?,
+        modified_at: read_date(&order.date_upd, zone)?,
         lines: order
             .associations
             .order_rows
@@ -115,7 +124,7 @@ impl PrestaClient {
             ("sort".into(), "[id_ASC]".into()),
         ];
         if let Some(since) = since {
-            let after = since.with_timezone(&self.utc_offset) - chrono::Duration::seconds(1);
+            let after = since.with_timezone(&self.time_zone) - chrono::Duration::seconds(1);
             params.push((
                 "filter[date_upd]".into(),
                 format!(">[{}]", after.format(DATE_FORMAT)),
@@ -124,7 +133,7 @@ impl PrestaClient {
         let orders: Vec<Order> = self.get_pages(ORDERS, "orders", params).await?;
         orders
             .into_iter()
-            .map(|order| shop_order(order, &self.states, self.utc_offset))
+            .map(|order| shop_order(order, &self.states, self.time_zone))
             .collect::<Result<_, _>>()
             .map_err(|err| self.unreadable(ORDERS, &err))
     }
@@ -151,7 +160,7 @@ impl PrestaClient {
             }),
         }
         .map_err(|err| self.unreadable(ORDER, &err))?;
-        shop_order(order, &self.states, self.utc_offset)
+        shop_order(order, &self.states, self.time_zone)
             .map(Some)
             .map_err(|err| self.unreadable(ORDER, &err))
     }
@@ -191,7 +200,7 @@ mod tests {
 
     #[test]
     fn states_count_as_prestashop_defaults_say() {
-        let utc = FixedOffset::east_opt(0).unwrap();
+        let utc = Tz::UTC;
         let states = OrderStates::default();
         for (state, counts) in [
             (1, true),
@@ -212,18 +221,34 @@ mod tests {
         let refunded = shop_order(order(7), &states, utc).unwrap();
         assert!(refunded.lines.iter().all(|l| l.restocked == l.quantity));
         let custom = OrderStates {
+            sold: None,
             cancelled: vec![1],
             refunded: vec![],
         };
         assert!(!shop_order(order(1), &custom, utc).unwrap().counts);
         assert!(shop_order(order(6), &custom, utc).unwrap().counts);
+        let paid_only = OrderStates {
+            sold: Some(vec![2, 4, 5]),
+            ..OrderStates::default()
+        };
+        let awaiting = shop_order(order(1), &paid_only, utc).unwrap();
+        assert!(
+            !awaiting.counts,
+            "awaiting payment is not sold when Sold lists the paid states"
+        );
+        assert!(shop_order(order(2), &paid_only, utc).unwrap().counts);
+        assert!(!shop_order(order(6), &paid_only, utc).unwrap().counts);
     }
 
     #[test]
     fn rows_become_lines_and_local_dates_become_utc() {
-        let paris = FixedOffset::east_opt(3600).unwrap();
+        let paris = chrono_tz::Europe::Paris;
         let read = shop_order(order(2), &OrderStates::default(), paris).unwrap();
         assert_eq!(read.modified_at.to_rfc3339(), "2026-03-01T11:30:05+00:00");
+        let mut summer = order(2);
+        summer.date_upd = "2026-07-01 12:30:05".into();
+        let summer = shop_order(summer, &OrderStates::default(), paris).unwrap();
+        assert_eq!(summer.modified_at.to_rfc3339(), "2026-07-01T10:30:05+00:00");
         assert_eq!(read.lines[0].item.as_str(), "7-13");
         assert_eq!(read.lines[0].total_cents, 2500);
         assert_eq!(read.lines[1].item.as_str(), "8");

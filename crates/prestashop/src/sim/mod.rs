@@ -77,10 +77,21 @@ pub struct PrestaSim {
 }
 
 impl PrestaSim {
+    /// Every sellable item's `item_ecommerce_id` (`"7"`, `"7-13"`).
+    pub fn item_ids(&self) -> Vec<String> {
+        self.shared.shop().item_ids()
+    }
+
+    /// The merchant types a new quantity for a product's (or a combination's) row in the back
+    /// office: not a Webservice write, not counted.
+    pub fn set_stock(&self, product: i64, combination: i64, quantity: i64) {
+        self.shared.shop().set_stock(product, combination, quantity);
+    }
+
     pub async fn start(options: PrestaSimOptions) -> std::io::Result<Self> {
-        let clock = DateTime::parse_from_rfc3339("2026-03-01T09:00:00Z")
-            .expect("a date")
-            .with_timezone(&Utc);
+        // The shop's clock starts at the real time (to the second, as PrestaShop stores it):
+        // an engine polling it compares its orders' dates with its own.
+        let clock = DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("now");
         let mut shop = Shop::new(options.shop_id, options.utc_offset, clock);
         for product in &options.products {
             shop.add_product(&product.name, &product.sku, "", product.quantity);

@@ -74,6 +74,34 @@ pub(crate) struct Shop {
 }
 
 impl Shop {
+    /// Every sellable item's `item_ecommerce_id`: products without combinations, then each
+    /// product's combinations, by id.
+    pub fn item_ids(&self) -> Vec<String> {
+        let with_combinations: std::collections::BTreeSet<i64> =
+            self.combinations.values().map(|c| c.id_product).collect();
+        let mut ids: Vec<(i64, i64)> = self
+            .products
+            .keys()
+            .filter(|id| !with_combinations.contains(id))
+            .map(|&id| (id, 0))
+            .chain(self.combinations.iter().map(|(&id, c)| (c.id_product, id)))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .map(|(product, combination)| {
+                crate::ids::item_id(product, (combination > 0).then_some(combination))
+            })
+            .collect()
+    }
+
+    /// The merchant sets a row's quantity in the back office (not a Webservice write).
+    pub fn set_stock(&mut self, product: i64, attribute: i64, quantity: i64) {
+        if let Some(id) = self.row_id(product, attribute) {
+            self.rows.get_mut(&id).expect("found").quantity = quantity;
+            self.tick();
+        }
+    }
+
     pub fn new(shop_id: i64, offset: FixedOffset, clock: DateTime<Utc>) -> Self {
         Self {
             shop_id,

@@ -17,7 +17,7 @@ async fn orders_updated_since_a_time_come_with_their_lines_and_states() {
     let client = setup
         .client
         .clone()
-        .with_utc_offset(FixedOffset::east_opt(2 * 3600).unwrap());
+        .with_time_zone(chrono_tz::Etc::GMTMinus2);
     let mug = setup.sim.add_product("Mug", "MUG", "", 10);
     let (scarf, combinations) = setup.sim.add_combinations("Scarf", &[("SC-RED", "", 4)]);
     let old = setup.sim.place_order(&[(mug, 0, 1)], 2);

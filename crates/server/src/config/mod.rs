@@ -11,7 +11,7 @@ mod shop;
 
 pub use accounts::WebhookConfig;
 pub use schedule::{Schedule, parse_time_zone};
-pub use shop::{DEFAULT_SHOP_CRON, ShopConfig};
+pub use shop::{DEFAULT_SHOP_CRON, DEFAULT_SHOPIFY_API_VERSION, ShopAccess, ShopConfig};
 pub use stocksync_domain::account::{AccountConfig, VendorConfig};
 
 use chrono_tz::Tz;
@@ -347,7 +347,7 @@ impl Settings {
                     .ok()
             });
 
-        let shop = shop::parse_shop(&root, &mut problems);
+        let shop = shop::parse_shop(&root, time_zone, &mut problems);
         let allowed_hosts = allowed_hosts(&root, &mut problems);
         let limits = server_limits(&root, &mut problems);
         let session_hours = root.integer("SessionHours", &mut problems).unwrap_or(12);

@@ -1,15 +1,18 @@
 //! The shop platform reached through its API (`Shop` in the configuration): its connector
 //! (`connect`), orders in (`orders`), stock out (`push`), and the one loop that runs both
 //! (`worker`), and its reconciliation (`reconcile`: a job beside the POS accounts');
-//! `POST /webhooks/shop` (in `api::shop_webhook`) ingests through `orders` too.
+//! `POST /webhooks/shop` (in `api::shop_webhook`) ingests through `orders` too, remembering
+//! the deliveries it handled (`deliveries`).
 
 pub mod connect;
+pub mod deliveries;
 pub mod orders;
 pub mod push;
 pub mod reconcile;
 pub mod worker;
 
 use crate::config::ShopConfig;
+use deliveries::RecentDeliveries;
 use std::sync::Arc;
 use stocksync_domain::{AccountId, ShopConnector, ShopKind};
 use tokio::sync::{Mutex, Notify};
@@ -25,6 +28,8 @@ pub struct ShopHandle {
     /// ingest: in this process, an order is never ingested between a push's read of the shop
     /// and its write.
     pub turn: Arc<Mutex<()>>,
+    /// Webhook deliveries already handled here (by the platform's delivery id).
+    pub deliveries: Arc<std::sync::Mutex<RecentDeliveries>>,
 }
 
 /// The "account" of the shop's jobs (`shop:woocommerce`): its reconciliations are jobs like the
@@ -50,6 +55,7 @@ impl ShopHandle {
             connector,
             wake: Arc::new(Notify::new()),
             turn: Arc::new(Mutex::new(())),
+            deliveries: Arc::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::time::Duration;
 use stocksync_domain::shop::{ItemRef, LevelWrite, ShopError, ShopItem, WriteOutcome};
-use stocksync_domain::{EcommerceId, ShopConnector};
+use stocksync_domain::{EcommerceId, ShopConnector, ShopKind};
 use stocksync_pos::backoff::Backoff;
 use stocksync_store::{ShopPush, Store, StoreError};
 
@@ -72,6 +72,7 @@ fn seen(item: &ItemRef, quantity: Option<i64>) -> ShopItem {
 /// Pushes one batch of due items; `Ok` with `due` 0 when nothing is due.
 pub async fn push_batch(
     store: &Store,
+    kind: ShopKind,
     connector: &dyn ShopConnector,
 ) -> Result<Pushed, StoreError> {
     let mut due = store.due_shop_pushes(BATCH).await?;
@@ -87,7 +88,7 @@ pub async fn push_batch(
         .filter_map(|push| Some((push.item.id.clone(), push.shop_quantity?)))
         .collect();
     if due.iter().any(|push| push.shop_quantity.is_none()) {
-        read_unknown(store, connector, &mut due, &mut shop_has).await?;
+        read_unknown(store, kind, connector, &mut due, &mut shop_has).await?;
     }
     let writes = writes(&due, &shop_has);
     if writes.is_empty() {
@@ -103,7 +104,7 @@ pub async fn push_batch(
                 pushed.written += 1;
                 store.shop_item_written(id, quantity).await?;
             }
-            WriteOutcome::Unmanaged => unmanaged(store, &write.item).await?,
+            WriteOutcome::Unmanaged => unmanaged(store, kind, &write.item).await?,
             WriteOutcome::Changed { actual } => {
                 store
                     .shop_item_read(&seen(&write.item, Some(actual)))
@@ -136,6 +137,7 @@ pub fn unlocated<'a>(asked: &'a [ItemRef], found: &[ShopItem]) -> Vec<&'a Ecomme
 /// one it does not track is reported.
 async fn read_unknown(
     store: &Store,
+    kind: ShopKind,
     connector: &dyn ShopConnector,
     due: &mut [ShopPush],
     shop_has: &mut HashMap<EcommerceId, i64>,
@@ -187,7 +189,7 @@ async fn read_unknown(
                     Some(quantity) => {
                         shop_has.insert(push.item.id.clone(), quantity);
                     }
-                    None => unmanaged_event(store, &push.item.id).await?,
+                    None => unmanaged_event(store, kind, &push.item.id).await?,
                 }
             }
             None if unread.contains(&push.item.id) => {}
@@ -197,12 +199,16 @@ async fn read_unknown(
     Ok(())
 }
 
-async fn unmanaged(store: &Store, item: &ItemRef) -> Result<(), StoreError> {
+async fn unmanaged(store: &Store, kind: ShopKind, item: &ItemRef) -> Result<(), StoreError> {
     store.shop_item_read(&seen(item, None)).await?;
-    unmanaged_event(store, &item.id).await
+    unmanaged_event(store, kind, &item.id).await
 }
 
-async fn unmanaged_event(store: &Store, item: &EcommerceId) -> Result<(), StoreError> {
+async fn unmanaged_event(
+    store: &Store,
+    kind: ShopKind,
+    item: &EcommerceId,
+) -> Result<(), StoreError> {
     tracing::warn!(%item, "the shop does not track this item's stock; stocksync cannot set it");
     store
         .shop_event(
@@ -210,7 +216,11 @@ async fn unmanaged_event(store: &Store, item: &EcommerceId) -> Result<(), StoreE
             item.as_str(),
             None,
             0,
-            format!("the shop does not track the stock of item {item} (manage_stock off): stocksync never writes it"),
+            format!(
+                "{} does not track the stock of item {item} ({}): stocksync never writes it",
+                kind.display_name(),
+                kind.untracked_because()
+            ),
         )
         .await
 }

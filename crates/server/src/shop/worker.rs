@@ -113,7 +113,12 @@ impl ShopWorker {
             if !pushes_due || !held.is_live() {
                 break;
             }
-            let pushed = push::push_batch(&self.store, self.shop.connector.as_ref()).await?;
+            let pushed = push::push_batch(
+                &self.store,
+                self.shop.config.kind,
+                self.shop.connector.as_ref(),
+            )
+            .await?;
             if pushed.written > 0 {
                 orders::poll(&self.store, &self.shop, &self.outbox).await?;
             }

@@ -379,9 +379,134 @@ fn a_shop_that_cannot_be_reached_is_refused_with_its_paths() {
     for expected in [
         "Shop.Type: 'Magento' is not a shop platform",
         "Shop.BaseUrl: 'ftp://shop' is not an http(s) address",
-        "Shop.ConsumerSecret",
         "Shop.Cron",
         "Shop.WebhookSecret: is empty",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected} not in {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn a_shopify_shop_is_read_with_its_defaults_and_secrets_hidden() {
+    use stocksync::config::ShopAccess;
+    let document = json!({
+        "Shop": {
+            "Type": "Shopify",
+            "ShopDomain": "Example.myshopify.com",
+            "AccessToken": "shpat_token_4242",
+            "LocationID": "77",
+            "WebhookSecret": "hook_secret_4242",
+        }
+    });
+    let settings = load(&document, &[]).unwrap();
+    let shop = settings.shop.as_ref().expect("a shop");
+    assert_eq!(shop.kind, stocksync_domain::ShopKind::Shopify);
+    assert_eq!(
+        shop.base_url, "https://example.myshopify.com",
+        "the shop's own address without BaseUrl"
+    );
+    match &shop.access {
+        ShopAccess::Shopify {
+            shop_domain,
+            api_version,
+            location_id,
+            ..
+        } => {
+            assert_eq!(shop_domain, "example.myshopify.com");
+            assert_eq!(
+                api_version, "2026-04",
+                "the version that has compare-and-set"
+            );
+            assert_eq!(location_id.as_deref(), Some("gid://shopify/Location/77"));
+        }
+        other => panic!("not Shopify's settings: {other:?}"),
+    }
+    let shown = format!("{}\n{settings:?}", settings.summary());
+    for secret in ["shpat_token_4242", "hook_secret_4242"] {
+        assert!(!shown.contains(secret), "{secret} shown in {shown}");
+    }
+    let simulated = json!({"Shop": {"Type": "shopify", "ShopDomain": "sim.myshopify.com",
+        "AccessToken": "t", "BaseUrl": "http://127.0.0.1:9000", "ApiVersion": "2026-07"}});
+    let shop = load(&simulated, &[]).unwrap().shop.unwrap();
+    assert_eq!(shop.base_url, "http://127.0.0.1:9000");
+
+    let problems = refusals(
+        &json!({"Shop": {"Type": "Shopify", "ShopDomain": "no spaces allowed",
+        "ApiVersion": "latest", "LocationID": "gid://shopify/Product/1", "ConsumerKey": "ck"}}),
+    );
+    for expected in [
+        "Shop.ShopDomain: 'no spaces allowed' is not a domain",
+        "Shop.AccessToken: is missing",
+        "Shop.ApiVersion: 'latest' is not a Shopify API version",
+        "Shop.LocationID: 'gid://shopify/Product/1' is not a location id",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected} not in {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn a_prestashop_shop_takes_its_time_zone_and_order_states() {
+    use stocksync::config::ShopAccess;
+    let document = json!({
+        "TimeZone": "Europe/Brussels",
+        "Shop": {
+            "Type": "PrestaShop",
+            "BaseUrl": "https://shop.example.be",
+            "ApiKey": "KEY_4242",
+            "ShopID": 2,
+            "OrderStates": {"Sold": [2, 3, 4, 5], "Cancelled": [6]},
+            "WebhookSecret": "unused",
+        }
+    });
+    let settings = load(&document, &[]).unwrap();
+    let shop = settings.shop.as_ref().expect("a shop");
+    assert!(
+        shop.webhook_secret.is_none(),
+        "PrestaShop sends no webhooks"
+    );
+    assert!(
+        settings
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("Shop.WebhookSecret: PrestaShop sends no webhooks")),
+        "{:?}",
+        settings.warnings
+    );
+    match &shop.access {
+        ShopAccess::PrestaShop {
+            shop_id,
+            time_zone,
+            states,
+            ..
+        } => {
+            assert_eq!(*shop_id, Some(2));
+            assert_eq!(time_zone.name(), "Europe/Brussels", "the top-level zone");
+            assert_eq!(states.sold, Some(vec![2, 3, 4, 5]));
+            assert_eq!(states.cancelled, vec![6]);
+            assert_eq!(states.refunded, vec![7], "PrestaShop's default");
+        }
+        other => panic!("not PrestaShop's settings: {other:?}"),
+    }
+    let shown = format!("{}\n{settings:?}", settings.summary());
+    assert!(!shown.contains("KEY_4242"), "{shown}");
+
+    let problems = refusals(
+        &json!({"Shop": {"Type": "PrestaShop", "BaseUrl": "https://s.example",
+        "ShopID": 0, "TimeZone": "Mars/Olympus",
+        "OrderStates": {"Sold": [2, "paid"], "Cancelled": [6], "Refunded": [6]}}}),
+    );
+    for expected in [
+        "Shop.ApiKey: is missing",
+        "Shop.ShopID: must be a shop id",
+        "Shop.TimeZone",
+        "Shop.OrderStates.Sold: must be a list of order state ids",
+        "Shop.OrderStates: state 6 is listed twice",
     ] {
         assert!(
             problems.iter().any(|p| p.starts_with(expected)),

@@ -267,6 +267,15 @@ impl ShopifySim {
 
     // What it saw.
 
+    /// The units of each line of an order, in order (empty for an unknown order).
+    pub fn order_line_quantities(&self, order: u64) -> Vec<i64> {
+        self.shared
+            .shop()
+            .order(order)
+            .map(|order| order.lines.iter().map(|line| line.quantity).collect())
+            .unwrap_or_default()
+    }
+
     /// Every `inventorySetQuantities` write, in order.
     pub fn writes(&self) -> Vec<WriteSeen> {
         self.shared.shop().writes.clone()

@@ -297,6 +297,22 @@ impl WooSim {
             .unwrap_or_default()
     }
 
+    /// An order's lines: (line id, units ordered).
+    pub fn order_line_quantities(&self, order_id: i64) -> Vec<(i64, i64)> {
+        self.shared
+            .shop()
+            .orders
+            .get(&order_id)
+            .map(|order| {
+                order
+                    .lines
+                    .iter()
+                    .map(|line| (line.id, line.quantity))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Makes an order look placed and last modified at `at` (an order from before stocksync
     /// was connected), announcing nothing.
     pub fn backdate_order(&self, order_id: i64, at: chrono::DateTime<chrono::Utc>) {

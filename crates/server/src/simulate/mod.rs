@@ -3,6 +3,8 @@
 //! shop sells the POS catalog's products (the same SKUs, its own stale quantities) and sends
 //! its order webhooks to a stocksync (`/webhooks/shop`, signed with [`SHOP_WEBHOOK_SECRET`]).
 
+pub mod shops;
+
 use serde_json::{Value, json};
 use std::time::Duration;
 use stocksync_hiboutik::{HiboutikSim, HiboutikSimOptions};
