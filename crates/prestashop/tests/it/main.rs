@@ -4,6 +4,7 @@
 mod errors;
 mod items;
 mod orders;
+mod patch;
 mod python;
 mod stock;
 
@@ -26,6 +27,7 @@ pub mod endpoint {
     pub const STOCK_AVAILABLES: &str = "GET /stock_availables";
     pub const STOCK_AVAILABLE: &str = "GET /stock_availables/{id}";
     pub const PUT_STOCK_AVAILABLE: &str = "PUT /stock_availables/{id}";
+    pub const PATCH_STOCK_AVAILABLE: &str = "PATCH /stock_availables/{id}";
     pub const ORDERS: &str = "GET /orders";
     pub const ORDER: &str = "GET /orders/{id}";
 }
@@ -87,6 +89,19 @@ pub fn item(id: &str) -> ItemRef {
 pub fn products(count: usize) -> PrestaSimOptions {
     PrestaSimOptions {
         products: stocksync_pos::simkit::catalog(count, 7),
+        ..PrestaSimOptions::default()
+    }
+}
+
+/// PrestaShop 1.7: no PATCH, stock is written by read and PUT.
+pub const V1_7: &str = "1.7.8.11";
+/// PrestaShop 8: stock is written by PATCH.
+pub const V8: &str = "8.1.2";
+
+/// An empty shop of this version.
+pub fn on(version: &str) -> PrestaSimOptions {
+    PrestaSimOptions {
+        version: version.into(),
         ..PrestaSimOptions::default()
     }
 }

@@ -1,8 +1,9 @@
-//! Writing stock: each row read whole and PUT back whole (the simulator resets what a PUT
-//! leaves out), one PUT per row, nothing written where nothing changes, and the product-level
-//! sum of a product with combinations never written.
+//! Writing stock on 1.7: each row read whole and PUT back whole (the simulator resets what a
+//! PUT leaves out), one PUT per row, never a PATCH; and on every version: nothing written
+//! where nothing changes, and the product-level sum of a product with combinations never
+//! written. (PATCH on 8.0+: `patch.rs`.)
 
-use crate::{Setup, endpoint, item};
+use crate::{Setup, V1_7, V8, endpoint, item, on};
 use stocksync_domain::ShopConnector;
 use stocksync_domain::shop::{LevelWrite, WriteOutcome};
 use stocksync_prestashop::PrestaSimOptions;
@@ -16,8 +17,8 @@ fn write(id: &str, quantity: i64) -> LevelWrite {
 }
 
 #[tokio::test]
-async fn a_write_puts_the_whole_row_back_with_the_new_quantity() {
-    let setup = Setup::new(PrestaSimOptions::default()).await;
+async fn on_1_7_a_write_puts_the_whole_row_back_with_the_new_quantity() {
+    let setup = Setup::new(on(V1_7)).await;
     let mug = setup.sim.add_product("Mug", "MUG", "", 3);
     let (scarf, combinations) = setup
         .sim
@@ -64,20 +65,43 @@ async fn a_write_puts_the_whole_row_back_with_the_new_quantity() {
     );
     assert_eq!(setup.calls_to(endpoint::STOCK_AVAILABLE), 2);
     assert_eq!(setup.calls_to(endpoint::PUT_STOCK_AVAILABLE), 2);
-    assert_eq!(setup.total_calls(), 5);
+    assert_eq!(setup.total_calls(), 5, "one write: GET + PUT");
+    assert_eq!(
+        setup.sim.requests_to(endpoint::PATCH_STOCK_AVAILABLE),
+        0,
+        "1.7 has no PATCH"
+    );
+    assert_eq!(setup.client.version().map(|v| v.to_string()).as_deref(), Some("1.7"));
+}
+
+#[tokio::test]
+async fn an_unknown_version_writes_by_read_and_put() {
+    let setup = Setup::new(on("")).await;
+    let mug = setup.sim.add_product("Mug", "MUG", "", 3);
+    let outcomes = setup
+        .client
+        .set_quantities(&[write(&mug.to_string(), 9)])
+        .await;
+    assert_eq!(outcomes, [WriteOutcome::Written { quantity: 9 }]);
+    assert_eq!(setup.client.version(), None, "no PSWS-Version header");
+    assert_eq!(setup.sim.requests_to(endpoint::PATCH_STOCK_AVAILABLE), 0);
+    assert_eq!(setup.calls_to(endpoint::STOCK_AVAILABLE), 1);
+    assert_eq!(setup.calls_to(endpoint::PUT_STOCK_AVAILABLE), 1);
 }
 
 #[tokio::test]
 async fn the_same_quantity_is_not_written_again() {
-    let setup = Setup::new(PrestaSimOptions::default()).await;
-    let mug = setup.sim.add_product("Mug", "MUG", "", 3);
-    let outcomes = setup
-        .client
-        .set_quantities(&[write(&mug.to_string(), 3)])
-        .await;
-    assert_eq!(outcomes, [WriteOutcome::Written { quantity: 3 }]);
-    assert!(setup.sim.writes_per_row().is_empty());
-    assert_eq!(setup.calls_to(endpoint::PUT_STOCK_AVAILABLE), 0);
+    for version in [V1_7, V8] {
+        let setup = Setup::new(on(version)).await;
+        let mug = setup.sim.add_product("Mug", "MUG", "", 3);
+        let outcomes = setup
+            .client
+            .set_quantities(&[write(&mug.to_string(), 3)])
+            .await;
+        assert_eq!(outcomes, [WriteOutcome::Written { quantity: 3 }]);
+        assert!(setup.sim.writes_per_row().is_empty());
+        assert_eq!(setup.total_calls(), 1, "{version}: the bulk read only");
+    }
 }
 
 #[tokio::test]
@@ -117,7 +141,7 @@ async fn sums_unknown_items_and_managed_rows_are_never_written() {
 
 #[tokio::test]
 async fn the_simulator_resets_what_a_put_leaves_out_as_prestashop_does() {
-    let setup = Setup::new(PrestaSimOptions::default()).await;
+    let setup = Setup::new(on(V1_7)).await;
     let mug = setup.sim.add_product("Mug", "MUG", "", 3);
     let row = setup.sim.row_id(mug, 0).unwrap();
     let http = reqwest::Client::new();
