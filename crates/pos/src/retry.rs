@@ -178,8 +178,14 @@ mod tests {
 
     #[test]
     fn the_wait_asked_for_is_kept_up_to_the_ceiling_and_beyond_it_given_up() {
-        assert_eq!(next_wait(&BACKOFF, 0, true, Some(ms(1500)), 0.5), Some(ms(1500)));
-        assert_eq!(next_wait(&BACKOFF, 0, true, Some(ms(2000)), 0.5), Some(ms(2000)));
+        assert_eq!(
+            next_wait(&BACKOFF, 0, true, Some(ms(1500)), 0.5),
+            Some(ms(1500))
+        );
+        assert_eq!(
+            next_wait(&BACKOFF, 0, true, Some(ms(2000)), 0.5),
+            Some(ms(2000))
+        );
         assert_eq!(next_wait(&BACKOFF, 0, true, Some(ms(2001)), 0.5), None);
         assert_eq!(next_wait(&BACKOFF, 0, true, Some(ms(0)), 0.5), Some(ms(0)));
     }

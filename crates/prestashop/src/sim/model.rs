@@ -387,11 +387,7 @@ impl Shop {
         };
         let row = Row {
             id_product: int("id_product", true, current.id_product)?,
-            id_product_attribute: int(
-                "id_product_attribute",
-                true,
-                current.id_product_attribute,
-            )?,
+            id_product_attribute: int("id_product_attribute", true, current.id_product_attribute)?,
             quantity: int("quantity", true, current.quantity)?,
             depends_on_stock: int("depends_on_stock", true, current.depends_on_stock)?,
             out_of_stock: int("out_of_stock", true, current.out_of_stock)?,

@@ -317,13 +317,7 @@ fn takes_patch(version: &str) -> bool {
 
 /// A PUT or PATCH of a `stock_availables` row: the id is the path's, or (a write on the
 /// resource itself) the body's.
-fn write(
-    shop: &mut Shop,
-    answer: &Answer,
-    id: Option<&str>,
-    body: &[u8],
-    how: Write,
-) -> Response {
+fn write(shop: &mut Shop, answer: &Answer, id: Option<&str>, body: &[u8], how: Write) -> Response {
     let fields = match xml::read_object(&String::from_utf8_lossy(body), "stock_available") {
         Ok(fields) => fields,
         Err(err) => return answer.error(500, 127, &err),

@@ -93,7 +93,10 @@ async fn a_refused_patch_falls_back_to_read_and_put_and_is_not_tried_again() {
         .set_quantities(&[write(&mug.to_string(), 5)])
         .await;
     assert_eq!(outcomes, [WriteOutcome::Written { quantity: 5 }]);
-    assert_eq!((setup.sim.stock(mug, 0), setup.sim.stock(bowl, 0)), (Some(5), Some(8)));
+    assert_eq!(
+        (setup.sim.stock(mug, 0), setup.sim.stock(bowl, 0)),
+        (Some(5), Some(8))
+    );
     assert_eq!(
         setup.sim.requests_to(endpoint::PATCH_STOCK_AVAILABLE),
         1,
@@ -141,7 +144,11 @@ async fn the_simulator_patches_only_the_fields_sent_and_only_from_8_0() {
             .headers()
             .get("psws-version")
             .map(|v| v.to_str().unwrap().to_owned());
-        (answer.status().as_u16(), version, answer.text().await.unwrap())
+        (
+            answer.status().as_u16(),
+            version,
+            answer.text().await.unwrap(),
+        )
     };
     let quantity = |row: i64, quantity: &str| {
         format!(
@@ -169,12 +176,17 @@ async fn the_simulator_patches_only_the_fields_sent_and_only_from_8_0() {
     let (status, _, body) = patch(&setup, row, quantity(row, "")).await;
     assert_eq!(status, 400, "a required field sent empty");
     assert!(body.contains("<![CDATA[41]]>"), "{body}");
-    let no_id = "<prestashop><stock_available><quantity>1</quantity></stock_available></prestashop>";
+    let no_id =
+        "<prestashop><stock_available><quantity>1</quantity></stock_available></prestashop>";
     let (status, _, body) = patch(&setup, row, no_id.into()).await;
     assert_eq!(status, 400);
     assert!(body.contains("<![CDATA[90]]>"), "{body}");
     assert_eq!(setup.sim.stock(mug, 0), Some(8));
-    assert_eq!(setup.sim.writes_per_row()[&row], 1, "only the accepted PATCH");
+    assert_eq!(
+        setup.sim.writes_per_row()[&row],
+        1,
+        "only the accepted PATCH"
+    );
 
     let old = Setup::new(on(V1_7)).await;
     let mug = old.sim.add_product("Mug", "MUG", "", 3);

@@ -71,7 +71,10 @@ async fn on_1_7_a_write_puts_the_whole_row_back_with_the_new_quantity() {
         0,
         "1.7 has no PATCH"
     );
-    assert_eq!(setup.client.version().map(|v| v.to_string()).as_deref(), Some("1.7"));
+    assert_eq!(
+        setup.client.version().map(|v| v.to_string()).as_deref(),
+        Some("1.7")
+    );
 }
 
 #[tokio::test]

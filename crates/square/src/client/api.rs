@@ -127,12 +127,14 @@ impl Api {
             account: self.http.account(),
             endpoint: endpoint.name,
         };
-        with_retries(&self.backoff, call, || self.attempt(endpoint, body.as_deref()))
-            .await
-            .map_err(|attempt| match attempt {
-                Attempt::Transient(err) => err.into(),
-                Attempt::Final(err) => err,
-            })
+        with_retries(&self.backoff, call, || {
+            self.attempt(endpoint, body.as_deref())
+        })
+        .await
+        .map_err(|attempt| match attempt {
+            Attempt::Transient(err) => err.into(),
+            Attempt::Final(err) => err,
+        })
     }
 
     async fn attempt<T: DeserializeOwned>(
