@@ -6,6 +6,7 @@
 //! schedules as it sees fit. The decision is [`next_wait`], pure; [`with_retries`] sleeps on
 //! tokio's clock (tests can pause time) and logs each retry. Knows no vendor.
 
+use crate::PosHttp;
 use crate::backoff::{Backoff, jitter};
 use std::fmt::Display;
 use std::time::Duration;
@@ -89,6 +90,18 @@ pub struct Retried<'a> {
     pub account: &'a str,
     /// The name the call is counted under (its endpoint, or GraphQL operation).
     pub endpoint: &'a str,
+}
+
+impl<'a> Retried<'a> {
+    /// A call of `platform` made through `http` (which names the account), counted under
+    /// `endpoint`.
+    pub fn on(platform: &'static str, http: &'a PosHttp, endpoint: &'a str) -> Self {
+        Self {
+            platform,
+            account: http.account(),
+            endpoint,
+        }
+    }
 }
 
 /// The wait before retry number `retry` (0-based) of a call whose attempt failed, or `None`

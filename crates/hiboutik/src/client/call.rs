@@ -130,11 +130,7 @@ impl HiboutikConnector {
         url: Url,
         form: Option<&[(&str, String)]>,
     ) -> Result<Answer, PosError> {
-        let call = Retried {
-            platform: "Hiboutik",
-            account: self.account.as_str(),
-            endpoint,
-        };
+        let call = Retried::on("Hiboutik", &self.http, endpoint);
         with_retries(&self.backoff, call, || {
             self.attempt(method.clone(), endpoint, url.clone(), form)
         })

@@ -120,19 +120,14 @@ impl PrestaClient {
         params: &[(String, String)],
         body: Body<'_>,
     ) -> Result<String, PrestaError> {
-        let call = Retried {
-            platform: "PrestaShop",
-            account: self.http.account(),
-            endpoint,
-        };
-        with_retries(&self.backoff, call, || async {
-            let _permit = self.gate.acquire().await.expect("the gate is never closed");
+        let call = Retried::on("PrestaShop", &self.http, endpoint);
+        with_retries(&self.backoff, call, || {
             self.attempt(method.clone(), endpoint, segments, params, body)
-                .await
         })
         .await
     }
 
+    /// One request, holding one of the client's [`MAX_IN_FLIGHT`] permits while it lasts.
     async fn attempt(
         &self,
         method: Method,
@@ -141,6 +136,7 @@ impl PrestaClient {
         params: &[(String, String)],
         body: Body<'_>,
     ) -> Result<String, PrestaError> {
+        let _permit = self.gate.acquire().await.expect("the gate is never closed");
         let mut url: Url = self.api.clone();
         url.path_segments_mut()
             .expect("checked to be a base in new()")

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use std::sync::Once;
 use std::time::Duration;
 use stocksync_domain::EcommerceId;
-use stocksync_domain::shop::ItemRef;
+use stocksync_domain::shop::{ItemRef, LevelWrite};
 use stocksync_pos::backoff::Backoff;
 use stocksync_pos::simkit::DroppedConnection;
 use stocksync_pos::{CallLog, PosHttp};
@@ -82,6 +82,15 @@ pub fn item(id: &str) -> ItemRef {
     ItemRef {
         id: EcommerceId::new(id),
         locator: None,
+    }
+}
+
+/// A write of `quantity` to item `id`; `expected` set, as the engine does, and ignored.
+pub fn write(id: &str, quantity: i64) -> LevelWrite {
+    LevelWrite {
+        item: item(id),
+        quantity,
+        expected: Some(-1),
     }
 }
 

@@ -1,80 +1,24 @@
-//! Writing stock on 8.0+: the client learns the version from `PSWS-Version` and writes a row
-//! with one PATCH of its id and quantity (the other fields keep their values), and falls back
-//! to read and PUT, for good, when the shop refuses PATCH (a key without the permission). The
-//! simulator's PATCH: only the fields sent, validated as a PUT's; 405 on 1.7 and without the
-//! permission.
+//! PATCH on 8.0+ (the write itself: `stock.rs`): the client falls back to read and PUT, for
+//! good and for its clones too, when the shop refuses PATCH (a key without the permission).
+//! The simulator's PATCH: only the fields sent, validated as a PUT's; 405 on 1.7 and without
+//! the permission.
 
-use crate::{Setup, V1_7, V8, endpoint, item, on};
+use crate::{Setup, V1_7, V8, endpoint, on, write};
 use stocksync_domain::ShopConnector;
-use stocksync_domain::shop::{LevelWrite, WriteOutcome};
-use stocksync_prestashop::{PrestaSimOptions, PrestaVersion};
+use stocksync_domain::shop::WriteOutcome;
+use stocksync_prestashop::PrestaSimOptions;
 
-fn write(id: &str, quantity: i64) -> LevelWrite {
-    LevelWrite {
-        item: item(id),
-        quantity,
-        expected: None,
+/// A PrestaShop 8 whose key lacks the PATCH permission.
+fn denied() -> PrestaSimOptions {
+    PrestaSimOptions {
+        patch_permission: false,
+        ..on(V8)
     }
-}
-
-#[tokio::test]
-async fn on_8_a_write_is_one_patch_that_leaves_the_other_fields_alone() {
-    let setup = Setup::new(on(V8)).await;
-    let mug = setup.sim.add_product("Mug", "MUG", "", 3);
-    let (scarf, combinations) = setup
-        .sim
-        .add_combinations("Scarf", &[("SC-RED", "", 4), ("SC-BLU", "", 6)]);
-    let red = format!("{scarf}-{}", combinations[0]);
-    let mug_row = setup.sim.row_id(mug, 0).unwrap();
-    let before = setup.sim.row(mug_row).unwrap();
-    let outcomes = setup
-        .client
-        .set_quantities(&[write(&mug.to_string(), 9), write(&red, 1)])
-        .await;
-    assert_eq!(
-        outcomes,
-        [
-            WriteOutcome::Written { quantity: 9 },
-            WriteOutcome::Written { quantity: 1 }
-        ]
-    );
-    assert_eq!(
-        setup.client.version(),
-        PrestaVersion::parse("8.1"),
-        "learnt from the bulk read's answer"
-    );
-    assert_eq!(setup.sim.stock(mug, 0), Some(9));
-    assert_eq!(setup.sim.stock(scarf, combinations[0]), Some(1));
-    assert_eq!(setup.sim.stock(scarf, 0), Some(7), "the sum recomputed");
-    let after = setup.sim.row(mug_row).unwrap();
-    for (field, value) in &before {
-        if field != "quantity" {
-            assert_eq!(after.get(field), Some(value), "{field} kept");
-        }
-    }
-    let red_row = setup.sim.row_id(scarf, combinations[0]).unwrap();
-    assert_eq!(
-        setup.sim.writes_per_row().into_iter().collect::<Vec<_>>(),
-        [(mug_row, 1), (red_row, 1)]
-    );
-    assert_eq!(setup.sim.requests_to(endpoint::PATCH_STOCK_AVAILABLE), 2);
-    assert_eq!(setup.sim.requests_to(endpoint::STOCK_AVAILABLE), 0);
-    assert_eq!(setup.sim.requests_to(endpoint::PUT_STOCK_AVAILABLE), 0);
-    assert_eq!(setup.calls_to(endpoint::PATCH_STOCK_AVAILABLE), 2);
-    assert_eq!(
-        setup.total_calls(),
-        3,
-        "the bulk read, then one call per write"
-    );
 }
 
 #[tokio::test]
 async fn a_refused_patch_falls_back_to_read_and_put_and_is_not_tried_again() {
-    let setup = Setup::new(PrestaSimOptions {
-        patch_permission: false,
-        ..on(V8)
-    })
-    .await;
+    let setup = Setup::new(denied()).await;
     let mug = setup.sim.add_product("Mug", "MUG", "", 3);
     let bowl = setup.sim.add_product("Bowl", "BOWL", "", 3);
     let outcomes = setup
@@ -111,11 +55,7 @@ async fn a_refused_patch_falls_back_to_read_and_put_and_is_not_tried_again() {
 
 #[tokio::test]
 async fn clones_share_what_the_client_learnt() {
-    let setup = Setup::new(PrestaSimOptions {
-        patch_permission: false,
-        ..on(V8)
-    })
-    .await;
+    let setup = Setup::new(denied()).await;
     let mug = setup.sim.add_product("Mug", "MUG", "", 3);
     let clone = setup.client.clone();
     clone.set_quantities(&[write(&mug.to_string(), 9)]).await;
@@ -195,11 +135,7 @@ async fn the_simulator_patches_only_the_fields_sent_and_only_from_8_0() {
     assert_eq!((status, version.as_deref()), (405, Some(V1_7)));
     assert!(body.contains("<![CDATA[23]]>"), "{body}");
 
-    let denied = Setup::new(PrestaSimOptions {
-        patch_permission: false,
-        ..on(V8)
-    })
-    .await;
+    let denied = Setup::new(denied()).await;
     let mug = denied.sim.add_product("Mug", "MUG", "", 3);
     let row = denied.sim.row_id(mug, 0).unwrap();
     let (status, _, body) = patch(&denied, row, quantity(row, "8")).await;

@@ -28,11 +28,7 @@ impl ShopifyClient {
         variables: Value,
     ) -> Result<T, ShopError> {
         let body = json!({ "query": query, "variables": variables });
-        let call = Retried {
-            platform: "Shopify",
-            account: self.http.account(),
-            endpoint: operation,
-        };
+        let call = Retried::on("Shopify", &self.http, operation);
         with_retries(&self.backoff, call, || async {
             let reserved = self.pace(operation).await;
             self.attempt(operation, &body, reserved).await

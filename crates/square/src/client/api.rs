@@ -122,11 +122,7 @@ impl Api {
         body: Option<&impl Serialize>,
     ) -> Result<Answer<T>, CallError> {
         let body = body.map(|b| serde_json::to_vec(b).expect("request bodies serialise"));
-        let call = Retried {
-            platform: "Square",
-            account: self.http.account(),
-            endpoint: endpoint.name,
-        };
+        let call = Retried::on("Square", &self.http, endpoint.name);
         with_retries(&self.backoff, call, || {
             self.attempt(endpoint, body.as_deref())
         })

@@ -102,20 +102,15 @@ impl WooClient {
         params: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<(T, Option<u32>), WooError> {
-        let call = Retried {
-            platform: "WooCommerce",
-            account: self.http.account(),
-            endpoint,
-        };
-        with_retries(&self.backoff, call, || async {
-            let _permit = self.gate.acquire().await.expect("the gate is never closed");
+        let call = Retried::on("WooCommerce", &self.http, endpoint);
+        with_retries(&self.backoff, call, || {
             self.attempt(method.clone(), endpoint, segments, params, body)
-                .await
         })
         .await
         .map_err(|failure| failure.error)
     }
 
+    /// One request, holding one of the client's [`MAX_IN_FLIGHT`] permits while it lasts.
     async fn attempt<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -124,6 +119,7 @@ impl WooClient {
         params: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<(T, Option<u32>), Failure> {
+        let _permit = self.gate.acquire().await.expect("the gate is never closed");
         let mut url: Url = self.api.clone();
         url.path_segments_mut()
             .expect("checked to be a base in new()")
