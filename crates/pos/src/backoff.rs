@@ -30,7 +30,13 @@ impl Backoff {
     /// The wait before retry number `retry` (0-based): a random duration up to
     /// `min(max, initial × 2^retry)` (full jitter spreads clients that failed together).
     pub fn delay(&self, retry: u32) -> Duration {
-        self.ceiling(retry).mul_f64(jitter())
+        self.jittered(retry, jitter())
+    }
+
+    /// The wait before retry number `retry` for a draw `fraction` in [0, 1) of the jitter:
+    /// that share of its ceiling.
+    pub fn jittered(&self, retry: u32, fraction: f64) -> Duration {
+        self.ceiling(retry).mul_f64(fraction)
     }
 
     /// The largest wait before retry number `retry`.
@@ -52,7 +58,7 @@ fn seed() -> u64 {
 }
 
 /// A number in [0, 1) from a xorshift generator: jitter needs spread, not cryptography.
-fn jitter() -> f64 {
+pub(crate) fn jitter() -> f64 {
     STATE.with(|state| {
         let mut x = state.get();
         x ^= x << 13;

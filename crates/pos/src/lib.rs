@@ -1,6 +1,7 @@
 //! What every POS client and every POS simulator shares: the HTTP plumbing with timeouts and a
-//! count of calls, lenient JSON readers for vendors' loose typing, backoff with jitter, webhook
-//! signatures (`signature`), and (in `simkit`) the pieces the simulators are built from.
+//! count of calls, lenient JSON readers for vendors' loose typing, backoff with jitter, the one
+//! retry loop the clients' calls go through (`retry`), webhook signatures (`signature`), and
+//! (in `simkit`) the pieces the simulators are built from.
 //!
 //! Vendor specifics live in the vendor crates (`stocksync-square`, `stocksync-hiboutik`,
 //! `stocksync-lightspeed`), each with its client and its simulator kept apart.
@@ -9,6 +10,7 @@ pub mod backoff;
 pub mod calls;
 pub mod http;
 pub mod lenient;
+pub mod retry;
 pub mod signature;
 pub mod simkit;
 

@@ -12,6 +12,7 @@ use reqwest::{Method, StatusCode, Url};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use stocksync_domain::PosError;
+use stocksync_pos::retry::{Retried, with_retries};
 
 /// Rows per page of Hiboutik's paged lists.
 pub(super) const PAGE_SIZE: usize = 250;
@@ -129,20 +130,11 @@ impl HiboutikConnector {
         url: Url,
         form: Option<&[(&str, String)]>,
     ) -> Result<Answer, PosError> {
-        let mut retry = 0;
-        loop {
-            match self
-                .attempt(method.clone(), endpoint, url.clone(), form)
-                .await
-            {
-                Err(err) if err.is_transient() && retry < self.backoff.retries => {
-                    tracing::warn!(account = %self.account, endpoint, error = %err, "retrying a Hiboutik call");
-                    tokio::time::sleep(self.backoff.delay(retry)).await;
-                    retry += 1;
-                }
-                answered => return answered,
-            }
-        }
+        let call = Retried::on("Hiboutik", &self.http, endpoint);
+        with_retries(&self.backoff, call, || {
+            self.attempt(method.clone(), endpoint, url.clone(), form)
+        })
+        .await
     }
 
     async fn attempt(

@@ -4,9 +4,10 @@
 //! name, its status and error body (JSON or XML) turned into a `PrestaError`, transient
 //! failures tried again with jittered exponential backoff; and, for lists, every page read
 //! with `limit=offset,count` until a short page (the Webservice gives no totals, §3.3). Every
-//! call is a read or the PUT of a whole row, so sending one again is safe.
+//! call is a read, the PUT of a whole row or the PATCH of a quantity, so sending one again is
+//! safe. Each answer's `PSWS-Version` header is kept as the shop's version (`version.rs`).
 
-use super::{PrestaClient, PrestaError, xml};
+use super::{PrestaClient, PrestaError, PrestaVersion, xml};
 use crate::wire::ErrorBody;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,6 +15,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Method, StatusCode, Url};
 use secrecy::ExposeSecret;
 use serde_json::Value;
+use stocksync_pos::retry::{Retried, with_retries};
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 100;
@@ -22,6 +24,9 @@ const MAX_PAGES: usize = 10_000;
 /// Requests one client has in flight at most (§3.7: every request boots PrestaShop, shared
 /// hosts throttle: two at most).
 pub const MAX_IN_FLIGHT: usize = 2;
+
+/// The answer header that says the shop's version (only to an authenticated caller, §3.1).
+const PSWS_VERSION: &str = "psws-version";
 
 pub(super) type Params = Vec<(String, String)>;
 
@@ -32,8 +37,8 @@ enum Body<'a> {
     Json,
     /// A read in the Webservice's default XML.
     Xml,
-    /// A PUT of this XML document.
-    Put(&'a str),
+    /// A PUT or a PATCH of this XML document.
+    Document(&'a str),
 }
 
 impl PrestaClient {
@@ -86,14 +91,16 @@ impl PrestaClient {
             .await
     }
 
-    /// A PUT of a whole object in XML; the saved object as the shop answers it.
-    pub(super) async fn put_xml(
+    /// A PUT (a whole object) or a PATCH (its id and the fields it changes) in XML; the saved
+    /// object as the shop answers it.
+    pub(super) async fn write_xml(
         &self,
+        method: Method,
         endpoint: &'static str,
         segments: &[&str],
         document: &str,
     ) -> Result<String, PrestaError> {
-        self.call(Method::PUT, endpoint, segments, &[], Body::Put(document))
+        self.call(method, endpoint, segments, &[], Body::Document(document))
             .await
     }
 
@@ -113,31 +120,14 @@ impl PrestaClient {
         params: &[(String, String)],
         body: Body<'_>,
     ) -> Result<String, PrestaError> {
-        let mut retry = 0;
-        loop {
-            let attempt = {
-                let _permit = self.gate.acquire().await.expect("the gate is never closed");
-                self.attempt(method.clone(), endpoint, segments, params, body)
-                    .await
-            };
-            let error = match attempt {
-                Ok(answer) => return Ok(answer),
-                Err(error) if error.is_transient() && retry < self.backoff.retries => error,
-                Err(error) => return Err(error),
-            };
-            let wait = self.backoff.delay(retry);
-            tracing::warn!(
-                account = self.http.account(),
-                endpoint,
-                error = %error,
-                wait_ms = wait.as_millis() as u64,
-                "retrying a PrestaShop call"
-            );
-            tokio::time::sleep(wait).await;
-            retry += 1;
-        }
+        let call = Retried::on("PrestaShop", &self.http, endpoint);
+        with_retries(&self.backoff, call, || {
+            self.attempt(method.clone(), endpoint, segments, params, body)
+        })
+        .await
     }
 
+    /// One request, holding one of the client's [`MAX_IN_FLIGHT`] permits while it lasts.
     async fn attempt(
         &self,
         method: Method,
@@ -146,6 +136,7 @@ impl PrestaClient {
         params: &[(String, String)],
         body: Body<'_>,
     ) -> Result<String, PrestaError> {
+        let _permit = self.gate.acquire().await.expect("the gate is never closed");
         let mut url: Url = self.api.clone();
         url.path_segments_mut()
             .expect("checked to be a base in new()")
@@ -171,7 +162,7 @@ impl PrestaClient {
             .client()
             .request(method, url)
             .header(AUTHORIZATION, format!("Basic {basic}"));
-        if let Body::Put(document) = body {
+        if let Body::Document(document) = body {
             request = request
                 .header(CONTENT_TYPE, "application/xml")
                 .body(document.to_owned());
@@ -182,6 +173,10 @@ impl PrestaClient {
             .await
             .map_err(|err| PrestaError::Unavailable(err.to_string()))?;
         let status = response.status();
+        if let Some(version) = response.headers().get(PSWS_VERSION) {
+            let version = version.to_str().ok().and_then(PrestaVersion::parse);
+            self.learnt().version = version;
+        }
         let answer = self
             .http
             .body(endpoint, response)
@@ -207,6 +202,7 @@ impl PrestaClient {
             (401 | 403, _) => PrestaError::Auth(what),
             (500..=599, _) | (_, None) => PrestaError::Unavailable(what),
             (404, Some(_)) => PrestaError::NotFound(what),
+            (405, Some(_)) => PrestaError::MethodNotAllowed(what),
             _ => PrestaError::Rejected(what),
         }
     }

@@ -2,6 +2,7 @@
 //! and permanent (shop-apis.md §3.6). Messages name the shop and the call, never the key and
 //! never a URL. Crosses the port as a `ShopError` (`shop.rs`).
 
+use stocksync_pos::retry::Retryable;
 use thiserror::Error;
 
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -15,7 +16,11 @@ pub enum PrestaError {
     /// 404 with the Webservice's error body (87, 92, 999).
     #[error("not found on PrestaShop: {0}")]
     NotFound(String),
-    /// Any other refusal in the Webservice's error shape (400, 405): sending it again will not help.
+    /// 405 with the Webservice's error body: the method is not valid on this version (23),
+    /// not allowed for the key (25) or forbidden for the resource (101).
+    #[error("PrestaShop does not take this method: {0}")]
+    MethodNotAllowed(String),
+    /// Any other refusal in the Webservice's error shape (400…): sending it again will not help.
     #[error("rejected by PrestaShop: {0}")]
     Rejected(String),
 }
@@ -23,5 +28,12 @@ pub enum PrestaError {
 impl PrestaError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// The Webservice sends no `Retry-After`: every retry waits the backoff's delay.
+impl Retryable for PrestaError {
+    fn is_transient(&self) -> bool {
+        PrestaError::is_transient(self)
     }
 }

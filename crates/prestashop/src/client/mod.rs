@@ -4,8 +4,10 @@
 //! The modules: `call` (one call: at most two in flight, Basic auth with the key, status and
 //! error body → `PrestaError`, retries, every page of a list), `xml` (the write side's XML),
 //! `items` (products and combinations as items, with their `stock_availables` quantities),
-//! `stock` (read-modify-write of whole rows), `orders` (orders updated since a time, their
-//! states), `shop` (the port, `PrestaError` → `ShopError`), and `error`.
+//! `stock` (a PATCH of the quantity on 8.0+, else read-modify-write of whole rows), `version`
+//! (the shop's version from `PSWS-Version`, and which way stock is written), `orders` (orders
+//! updated since a time, their states), `shop` (the port, `PrestaError` → `ShopError`), and
+//! `error`.
 
 mod call;
 mod error;
@@ -13,16 +15,18 @@ mod items;
 mod orders;
 mod shop;
 mod stock;
+mod version;
 mod xml;
 
 pub use call::{MAX_IN_FLIGHT, PAGE_SIZE};
 pub use error::PrestaError;
 pub use orders::OrderStates;
+pub use version::PrestaVersion;
 
 use chrono_tz::Tz;
 use reqwest::Url;
 use secrecy::SecretString;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use stocksync_pos::PosHttp;
 use stocksync_pos::backoff::Backoff;
@@ -36,7 +40,8 @@ pub const DEFAULT_BACKOFF: Backoff = Backoff {
 };
 
 /// One shop. `Debug` shows the key as `[REDACTED]`. Clones share the limit of
-/// [`MAX_IN_FLIGHT`] requests.
+/// [`MAX_IN_FLIGHT`] requests, and what the answers taught of the shop (its version, whether
+/// it takes PATCH).
 #[derive(Clone, Debug)]
 pub struct PrestaClient {
     http: PosHttp,
@@ -51,6 +56,8 @@ pub struct PrestaClient {
     backoff: Backoff,
     /// One permit per request in flight.
     gate: Arc<Semaphore>,
+    /// The shop's version and whether it refused a PATCH, as its answers said.
+    learnt: Arc<Mutex<version::Learnt>>,
 }
 
 impl PrestaClient {
@@ -86,6 +93,7 @@ impl PrestaClient {
             states: OrderStates::default(),
             backoff: DEFAULT_BACKOFF,
             gate: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+            learnt: Arc::default(),
         })
     }
 
@@ -106,5 +114,15 @@ impl PrestaClient {
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
+    }
+
+    /// The shop's version, as the `PSWS-Version` header of the last answer that had one said
+    /// (`None` before any, or when unreadable). From 8.0, stock is written with PATCH.
+    pub fn version(&self) -> Option<PrestaVersion> {
+        self.learnt().version
+    }
+
+    fn learnt(&self) -> MutexGuard<'_, version::Learnt> {
+        self.learnt.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -13,7 +13,9 @@ impl From<PrestaError> for ShopError {
             PrestaError::Unavailable(what) => ShopError::Unavailable(what),
             PrestaError::Auth(what) => ShopError::Unauthorized(what),
             PrestaError::NotFound(what) => ShopError::NotFound(what),
-            PrestaError::Rejected(what) => ShopError::Rejected(what),
+            PrestaError::MethodNotAllowed(what) | PrestaError::Rejected(what) => {
+                ShopError::Rejected(what)
+            }
         }
     }
 }

@@ -1,19 +1,26 @@
-//! Writing stock (shop-apis.md §3.4): the Webservice has no compare-and-set and its PUT
-//! replaces the whole row, resetting what it leaves out. So each write reads its row's whole
-//! XML, changes `quantity` and PUTs that document back (two calls; none when the row already
-//! has the quantity); `expected` is ignored. The rows are first found in bulk by product, which
-//! also tells which products have combinations: their product-level row is a sum PrestaShop
-//! recomputes, never written. PATCH (8.0+) is not used: it needs a permission a 1.7 key lacks.
+//! Writing stock (shop-apis.md §3.4): the Webservice has no compare-and-set; `expected` is
+//! ignored. The rows are first found in bulk by product, which also tells which products have
+//! combinations: their product-level row is a sum PrestaShop recomputes, never written. A row
+//! that already has the quantity (as the bulk read saw it) is not written. Otherwise, where the
+//! shop is 8.0 or later (`version.rs`), one PATCH of the row's `id` and `quantity`: what it
+//! leaves out keeps its value. On 1.7, while the version is unknown, or once the shop refused a
+//! PATCH (405, or 401/403: a key without the PATCH permission; remembered, not tried again),
+//! the PUT, which replaces the whole row and resets what it leaves out: the row's whole XML is
+//! read, its `quantity` changed and the document PUT back (two calls; only the read when the
+//! row has the quantity by then).
 
+use super::version::{StockWrite, refuses_patch};
 use super::{PrestaClient, PrestaError, xml};
 use crate::ids::parse_item_id;
 use crate::wire::StockAvailable;
+use reqwest::Method;
 use std::collections::BTreeSet;
 use stocksync_domain::ShopError;
 use stocksync_domain::shop::{LevelWrite, WriteOutcome};
 
 const STOCK_AVAILABLE: &str = "GET /stock_availables/{id}";
 const PUT_STOCK_AVAILABLE: &str = "PUT /stock_availables/{id}";
+const PATCH_STOCK_AVAILABLE: &str = "PATCH /stock_availables/{id}";
 
 /// Which row a write goes to, or why it goes nowhere: an item's own row (its combination's,
 /// or a product's without combinations), never a product-level sum.
@@ -44,7 +51,9 @@ fn row_for<'a>(item: &str, rows: &'a [StockAvailable]) -> Result<&'a StockAvaila
 
 fn failed(err: PrestaError) -> WriteOutcome {
     match err {
-        PrestaError::NotFound(what) | PrestaError::Rejected(what) => WriteOutcome::Refused(what),
+        PrestaError::NotFound(what)
+        | PrestaError::Rejected(what)
+        | PrestaError::MethodNotAllowed(what) => WriteOutcome::Refused(what),
         other => WriteOutcome::Failed(other.into()),
     }
 }
@@ -77,6 +86,9 @@ impl PrestaClient {
         for write in writes {
             let outcome = match row_for(write.item.id.as_str(), &rows) {
                 Err(outcome) => outcome,
+                Ok(row) if row.quantity == write.quantity => WriteOutcome::Written {
+                    quantity: write.quantity,
+                },
                 Ok(row) => self
                     .write_row(row.id, write.quantity)
                     .await
@@ -87,8 +99,43 @@ impl PrestaClient {
         outcomes
     }
 
-    /// Reads row `id` whole, and PUTs it back with `quantity` unless it has it already.
+    /// Writes `quantity` to row `id`: a PATCH where the shop takes one, else read and PUT.
     async fn write_row(&self, id: i64, quantity: i64) -> Result<WriteOutcome, PrestaError> {
+        if self.learnt().stock_write() == StockWrite::Patch {
+            match self.patch_row(id, quantity).await {
+                Err(err) if refuses_patch(&err) => {
+                    tracing::warn!(
+                        account = self.http.account(),
+                        error = %err,
+                        "the shop refused a PATCH: stock is written by read and PUT from now on"
+                    );
+                    self.learnt().patch_refused = true;
+                }
+                written => return written,
+            }
+        }
+        self.read_and_put_row(id, quantity).await
+    }
+
+    /// One PATCH of row `id`'s quantity; its other fields keep their values.
+    async fn patch_row(&self, id: i64, quantity: i64) -> Result<WriteOutcome, PrestaError> {
+        let (id, quantity) = (id.to_string(), quantity.to_string());
+        let document = xml::partial("stock_available", &[("id", &id), ("quantity", &quantity)]);
+        let saved = self
+            .write_xml(
+                Method::PATCH,
+                PATCH_STOCK_AVAILABLE,
+                &["stock_availables", id.as_str()],
+                &document,
+            )
+            .await?;
+        Ok(WriteOutcome::Written {
+            quantity: self.quantity_in(PATCH_STOCK_AVAILABLE, &saved)?,
+        })
+    }
+
+    /// Reads row `id` whole, and PUTs it back with `quantity` unless it has it already.
+    async fn read_and_put_row(&self, id: i64, quantity: i64) -> Result<WriteOutcome, PrestaError> {
         let id = id.to_string();
         let segments = ["stock_availables", id.as_str()];
         let document = self.get_xml(STOCK_AVAILABLE, &segments).await?;
@@ -104,7 +151,7 @@ impl PrestaClient {
         )
         .map_err(|err| self.unreadable(STOCK_AVAILABLE, &err))?;
         let saved = self
-            .put_xml(PUT_STOCK_AVAILABLE, &segments, &changed)
+            .write_xml(Method::PUT, PUT_STOCK_AVAILABLE, &segments, &changed)
             .await?;
         Ok(WriteOutcome::Written {
             quantity: self.quantity_in(PUT_STOCK_AVAILABLE, &saved)?,

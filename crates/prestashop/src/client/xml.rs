@@ -1,11 +1,11 @@
 //! The client's XML (writes are XML only, shop-apis.md §3.2): the leaves of a document read as
-//! `(path, text)`, and a document copied with one field's text replaced, everything else (the
+//! `(path, text)`, a document copied with one field's text replaced, everything else (the
 //! fields we do not know, CDATA, attributes) kept as the shop sent it, since a PUT resets what
-//! it leaves out (§3.4).
+//! it leaves out (§3.4), and the partial document of a PATCH (only the fields it sets).
 
 use quick_xml::Reader;
 use quick_xml::Writer;
-use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::escape::{escape, resolve_predefined_entity};
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 
 /// Every element's text, with its path from the root (`prestashop/stock_available/quantity`),
@@ -145,6 +145,16 @@ pub(super) fn with_field(
     String::from_utf8(writer.into_inner()).map_err(|err| err.to_string())
 }
 
+/// `<prestashop><{object}><{field}>{value}</{field}>…</{object}></prestashop>`: a PATCH's
+/// body, the values escaped.
+pub(super) fn partial(object: &str, fields: &[(&str, &str)]) -> String {
+    let fields: String = fields
+        .iter()
+        .map(|(field, value)| format!("<{field}>{}</{field}>", escape(*value)))
+        .collect();
+    format!("<prestashop><{object}>{fields}</{object}></prestashop>")
+}
+
 fn name(start: &BytesStart<'_>) -> Result<String, String> {
     std::str::from_utf8(start.local_name().as_ref())
         .map(str::to_owned)
@@ -204,5 +214,17 @@ mod tests {
         let filled = with_field(ROW, "stock_available", "empty", "x").unwrap();
         assert!(filled.contains("<empty>x</empty>"), "{filled}");
         assert!(with_field(ROW, "stock_available", "missing", "1").is_err());
+    }
+
+    #[test]
+    fn a_partial_document_holds_only_its_fields() {
+        let patch = partial("stock_available", &[("id", "42"), ("location", "A & B")]);
+        assert_eq!(
+            patch,
+            "<prestashop><stock_available><id>42</id><location>A &amp; B</location>\
+             </stock_available></prestashop>"
+        );
+        let fields = object_fields(&patch, "stock_available").unwrap();
+        assert_eq!(fields[1], ("location".to_owned(), "A & B".to_owned()));
     }
 }

@@ -1,8 +1,8 @@
 //! `PrestaSim`: a PrestaShop Webservice on a loopback port, written from the documentation
 //! (shop-apis.md §3) and sharing no code with the client: `model` (products, combinations,
 //! `stock_availables` with the product-level sum, orders and their states, every row write
-//! counted), `routes` (the API: auth, list parameters, formats, error codes, faults), `xml`
-//! (its own XML out and in).
+//! counted), `routes` (the API: auth, list parameters, formats, error codes, faults, the
+//! version in `PSWS-Version` and PATCH from 8.0), `xml` (its own XML out and in).
 //!
 //! Tests drive it as a merchant and shoppers would (`add_product`, `add_combinations`,
 //! `place_order`, `set_order_state`, `advance`) and read what it saw (`stock`, `row`,
@@ -33,6 +33,12 @@ pub struct PrestaSimOptions {
     /// The shop's timezone: dates are shown in it, without an offset.
     pub utc_offset: FixedOffset,
     pub seed: u64,
+    /// The PrestaShop version, sent in every authenticated answer's `PSWS-Version` header
+    /// (none when empty, as behind a proxy that strips it). From "8.0", `stock_availables`
+    /// takes PATCH; before, PATCH is 405 code 23.
+    pub version: String,
+    /// Whether the key has the PATCH permission (8.0+); without it PATCH is 405 code 25.
+    pub patch_permission: bool,
 }
 
 impl Default for PrestaSimOptions {
@@ -44,6 +50,8 @@ impl Default for PrestaSimOptions {
             shop_id: 1,
             utc_offset: FixedOffset::east_opt(0).expect("UTC"),
             seed: 1,
+            version: "8.1.2".into(),
+            patch_permission: true,
         }
     }
 }
@@ -53,6 +61,8 @@ impl Default for PrestaSimOptions {
 pub(crate) struct Shared {
     shop: Mutex<Shop>,
     key: String,
+    version: String,
+    patch_permission: bool,
     enabled: AtomicBool,
     faults: Faults,
     requests: AtomicU64,
@@ -99,6 +109,8 @@ impl PrestaSim {
         let shared = Arc::new(Shared {
             shop: Mutex::new(shop),
             key: options.key,
+            version: options.version,
+            patch_permission: options.patch_permission,
             enabled: AtomicBool::new(true),
             faults: Faults::seeded(options.seed),
             requests: AtomicU64::new(0),
@@ -189,7 +201,7 @@ impl PrestaSim {
         self.shared.faults.set(plan);
     }
 
-    /// PUTs per stock row id (every write counted, none merged).
+    /// PUTs and PATCHes per stock row id (every write counted, none merged).
     pub fn writes_per_row(&self) -> BTreeMap<i64, u64> {
         self.shared.shop().writes.clone()
     }

@@ -69,7 +69,7 @@ pub(crate) struct Shop {
     combinations: BTreeMap<i64, Combination>,
     pub rows: BTreeMap<i64, Row>,
     orders: BTreeMap<i64, Order>,
-    /// Writes per row id, each PUT counted.
+    /// Writes per row id, each PUT and PATCH counted.
     pub writes: BTreeMap<i64, u64>,
 }
 
@@ -361,16 +361,27 @@ pub(crate) fn row_record(id: i64, row: &Row) -> Record {
     }
 }
 
-/// Why a PUT of a row is refused: (HTTP status, Webservice code, message).
+/// Why a write of a row is refused: (HTTP status, Webservice code, message).
 pub(crate) type Refusal = (u16, i64, String);
 
+/// How a write treats the fields its body leaves out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// PUT: the whole row replaced, absent optional fields reset, absent required ones refused.
+    Replace,
+    /// PATCH (8.0+): absent fields keep their values.
+    Merge,
+}
+
 impl Shop {
-    /// A PUT of row `id` with these fields, as PrestaShop does it: the whole row replaced,
-    /// required fields checked, absent optional ones reset, then the product's sum recomputed.
-    pub fn put_row(
+    /// A PUT or PATCH of row `id` with these fields, as PrestaShop does it: the body's id
+    /// checked, the fields validated (a required one sent empty, or left out of a PUT, is
+    /// refused), then the product's sum recomputed.
+    pub fn write_row(
         &mut self,
         id: i64,
         fields: &BTreeMap<String, String>,
+        write: Write,
     ) -> Result<Record, Refusal> {
         let Some(body_id) = fields.get("id") else {
             return Err((400, 90, "id is required when modifying a resource".into()));
@@ -378,11 +389,12 @@ impl Shop {
         if body_id.trim() != id.to_string() {
             return Err((400, 89, "id is invalid".into()));
         }
-        if !self.rows.contains_key(&id) {
+        let Some(current) = self.rows.get(&id).cloned() else {
             return Err((404, 92, format!("Invalid ID {id}")));
-        }
-        let int = |name: &str, required: bool| -> Result<i64, Refusal> {
+        };
+        let int = |name: &str, required: bool, kept: i64| -> Result<i64, Refusal> {
             match fields.get(name).map(|v| v.trim()) {
+                None if write == Write::Merge => Ok(kept),
                 None | Some("") if required => {
                     Err((400, 41, format!("parameter \"{name}\" required")))
                 }
@@ -396,15 +408,20 @@ impl Shop {
                 }),
             }
         };
+        let location = match (fields.get("location"), write) {
+            (Some(location), _) => location.clone(),
+            (None, Write::Merge) => current.location.clone(),
+            (None, Write::Replace) => String::new(),
+        };
         let row = Row {
-            id_product: int("id_product", true)?,
-            id_product_attribute: int("id_product_attribute", true)?,
-            quantity: int("quantity", true)?,
-            depends_on_stock: int("depends_on_stock", true)?,
-            out_of_stock: int("out_of_stock", true)?,
-            id_shop: int("id_shop", false)?,
-            id_shop_group: int("id_shop_group", false)?,
-            location: fields.get("location").cloned().unwrap_or_default(),
+            id_product: int("id_product", true, current.id_product)?,
+            id_product_attribute: int("id_product_attribute", true, current.id_product_attribute)?,
+            quantity: int("quantity", true, current.quantity)?,
+            depends_on_stock: int("depends_on_stock", true, current.depends_on_stock)?,
+            out_of_stock: int("out_of_stock", true, current.out_of_stock)?,
+            id_shop: int("id_shop", false, current.id_shop)?,
+            id_shop_group: int("id_shop_group", false, current.id_shop_group)?,
+            location,
         };
         let product = row.id_product;
         self.rows.insert(id, row);

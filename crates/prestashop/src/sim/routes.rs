@@ -1,10 +1,12 @@
 //! The simulated Webservice over HTTP (shop-apis.md §3.1–3.3, §3.6): `/api/{resource}` and
 //! `/api/{resource}/{id}`, the key as Basic user or `ws_key`, `id_shop`, JSON or XML out, XML
 //! in, `filter[…]`, `display`, `sort`, `limit` (no totals) and `date=1` with their 400 codes,
-//! `stock_availables` PUT only (POST/DELETE 405 code 101), and the fault plan's failures as a
-//! PHP host shows them (HTML 500, dropped connections, a proxy's page).
+//! `stock_availables` written by PUT, and by PATCH from 8.0 when the key has the permission
+//! (POST/DELETE 405 code 101; PATCH before 8.0 405 code 23, without the permission 405 code
+//! 25), the version in `PSWS-Version` to authenticated callers, and the fault plan's failures
+//! as a PHP host shows them (HTML 500, dropped connections, a proxy's page).
 
-use super::model::Record;
+use super::model::{Record, Shop, Write};
 use super::{Shared, xml};
 use axum::Router;
 use axum::body::Bytes;
@@ -188,9 +190,11 @@ async fn handle(
     if fault == Fault::LoseAnswer {
         drop_connection();
     }
-    if response.status() != StatusCode::UNAUTHORIZED {
-        // Only an authenticated caller learns the version (§3.1); 1.7: no PATCH.
-        let version = "1.7.8.11".parse().expect("a header value");
+    // Only an authenticated caller learns the version (§3.1).
+    if response.status() != StatusCode::UNAUTHORIZED
+        && !shared.version.is_empty()
+        && let Ok(version) = shared.version.parse()
+    {
         response.headers_mut().insert("psws-version", version);
     }
     response
@@ -277,32 +281,56 @@ fn serve(
                 None => answer.error(404, 87, &format!("Id(s) not exists: {id}")),
             }
         }
-        ("PUT", "stock_availables", id) => {
-            let fields = match xml::read_object(&String::from_utf8_lossy(body), "stock_available") {
-                Ok(fields) => fields,
-                Err(err) => return answer.error(500, 127, &err),
-            };
-            // The id is the path's, or (a PUT on the resource itself) the body's.
-            let Some(id) = id.or(fields.get("id").map(String::as_str)) else {
-                return answer.error(400, 90, "id is required when modifying a resource");
-            };
-            let Ok(id) = id.trim().parse::<i64>() else {
-                return answer.error(404, 92, "Invalid ID");
-            };
-            match shop.put_row(id, &fields) {
-                Ok(record) => answer.object(resource, &record),
-                Err((status, code, message)) => answer.error(status, code, &message),
+        ("PUT", "stock_availables", id) => write(&mut shop, answer, id, body, Write::Replace),
+        ("PATCH", "stock_availables", id) if takes_patch(&shared.version) => {
+            if !shared.patch_permission {
+                return answer.error(
+                    405,
+                    25,
+                    "Method PATCH is not allowed for the resource stock_availables with this authentication key",
+                );
             }
+            write(&mut shop, answer, id, body, Write::Merge)
         }
         (_, "stock_availables", _) if *method == Method::POST || *method == Method::DELETE => {
             answer.error(405, 101, "Method is forbidden for this resource")
         }
-        ("PATCH", _, _) => answer.error(405, 23, "Method PATCH is not valid"),
+        ("PATCH", _, _) if !takes_patch(&shared.version) => {
+            answer.error(405, 23, "Method PATCH is not valid")
+        }
         _ => answer.error(
             405,
             25,
             &format!("Method {method} is not allowed for this key on {resource}"),
         ),
+    }
+}
+
+/// Whether PrestaShop `version` has PATCH (8.0 and later: its first number is 8 or more).
+fn takes_patch(version: &str) -> bool {
+    version
+        .split('.')
+        .next()
+        .and_then(|major| major.trim().parse::<u32>().ok())
+        .is_some_and(|major| major >= 8)
+}
+
+/// A PUT or PATCH of a `stock_availables` row: the id is the path's, or (a write on the
+/// resource itself) the body's.
+fn write(shop: &mut Shop, answer: &Answer, id: Option<&str>, body: &[u8], how: Write) -> Response {
+    let fields = match xml::read_object(&String::from_utf8_lossy(body), "stock_available") {
+        Ok(fields) => fields,
+        Err(err) => return answer.error(500, 127, &err),
+    };
+    let Some(id) = id.or(fields.get("id").map(String::as_str)) else {
+        return answer.error(400, 90, "id is required when modifying a resource");
+    };
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return answer.error(404, 92, "Invalid ID");
+    };
+    match shop.write_row(id, &fields, how) {
+        Ok(record) => answer.object("stock_availables", &record),
+        Err((status, code, message)) => answer.error(status, code, &message),
     }
 }
 

@@ -2,11 +2,12 @@
 //! connections, each turned into the right `ShopError` (retried when transient), never
 //! showing the key.
 
-use crate::{Setup, client_of, products};
+use crate::{Setup, V1_7, V8, client_of, products};
 use stocksync_domain::shop::{LevelWrite, WriteOutcome};
 use stocksync_domain::{ShopConnector, ShopError};
 use stocksync_pos::CallLog;
 use stocksync_pos::simkit::FaultPlan;
+use stocksync_prestashop::PrestaSimOptions;
 
 #[tokio::test]
 async fn a_wrong_key_is_unauthorized_and_not_shown() {
@@ -57,28 +58,35 @@ async fn html_errors_and_dropped_connections_are_retried() {
 }
 
 #[tokio::test]
-async fn a_put_whose_answer_is_lost_is_sent_again_and_lands_once_per_attempt() {
-    let setup = Setup::new(products(1)).await;
-    // The bulk read and the row's GET go through; the PUT is carried out, its answer lost.
-    setup.sim.set_faults(FaultPlan {
-        pass_next: 2,
-        lose_answer_next: 1,
-        ..FaultPlan::default()
-    });
-    let outcomes = setup
-        .client
-        .set_quantities(&[LevelWrite {
-            item: crate::item("1"),
-            quantity: 30,
-            expected: None,
-        }])
+async fn a_write_whose_answer_is_lost_is_sent_again_and_lands_once_per_attempt() {
+    // The bulk read (and on 1.7 the row's GET) go through; the PUT or PATCH is carried out,
+    // its answer lost.
+    for (version, reads) in [(V1_7, 2), (V8, 1)] {
+        let setup = Setup::new(PrestaSimOptions {
+            version: version.into(),
+            ..products(1)
+        })
         .await;
-    assert_eq!(outcomes, [WriteOutcome::Written { quantity: 30 }]);
-    assert_eq!(setup.sim.stock(1, 0), Some(30));
-    let row = setup.sim.row_id(1, 0).unwrap();
-    assert_eq!(
-        setup.sim.writes_per_row()[&row],
-        2,
-        "every PUT counted, never merged"
-    );
+        setup.sim.set_faults(FaultPlan {
+            pass_next: reads,
+            lose_answer_next: 1,
+            ..FaultPlan::default()
+        });
+        let outcomes = setup
+            .client
+            .set_quantities(&[LevelWrite {
+                item: crate::item("1"),
+                quantity: 30,
+                expected: None,
+            }])
+            .await;
+        assert_eq!(outcomes, [WriteOutcome::Written { quantity: 30 }]);
+        assert_eq!(setup.sim.stock(1, 0), Some(30));
+        let row = setup.sim.row_id(1, 0).unwrap();
+        assert_eq!(
+            setup.sim.writes_per_row()[&row],
+            2,
+            "{version}: every write counted, never merged"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 mod errors;
 mod items;
 mod orders;
+mod patch;
 mod python;
 mod stock;
 
@@ -11,7 +12,7 @@ use secrecy::SecretString;
 use std::sync::Once;
 use std::time::Duration;
 use stocksync_domain::EcommerceId;
-use stocksync_domain::shop::ItemRef;
+use stocksync_domain::shop::{ItemRef, LevelWrite};
 use stocksync_pos::backoff::Backoff;
 use stocksync_pos::simkit::DroppedConnection;
 use stocksync_pos::{CallLog, PosHttp};
@@ -26,6 +27,7 @@ pub mod endpoint {
     pub const STOCK_AVAILABLES: &str = "GET /stock_availables";
     pub const STOCK_AVAILABLE: &str = "GET /stock_availables/{id}";
     pub const PUT_STOCK_AVAILABLE: &str = "PUT /stock_availables/{id}";
+    pub const PATCH_STOCK_AVAILABLE: &str = "PATCH /stock_availables/{id}";
     pub const ORDERS: &str = "GET /orders";
     pub const ORDER: &str = "GET /orders/{id}";
 }
@@ -83,10 +85,32 @@ pub fn item(id: &str) -> ItemRef {
     }
 }
 
+/// A write of `quantity` to item `id`; `expected` set, as the engine does, and ignored.
+pub fn write(id: &str, quantity: i64) -> LevelWrite {
+    LevelWrite {
+        item: item(id),
+        quantity,
+        expected: Some(-1),
+    }
+}
+
 /// `count` products without combinations.
 pub fn products(count: usize) -> PrestaSimOptions {
     PrestaSimOptions {
         products: stocksync_pos::simkit::catalog(count, 7),
+        ..PrestaSimOptions::default()
+    }
+}
+
+/// PrestaShop 1.7: no PATCH, stock is written by read and PUT.
+pub const V1_7: &str = "1.7.8.11";
+/// PrestaShop 8: stock is written by PATCH.
+pub const V8: &str = "8.1.2";
+
+/// An empty shop of this version.
+pub fn on(version: &str) -> PrestaSimOptions {
+    PrestaSimOptions {
+        version: version.into(),
         ..PrestaSimOptions::default()
     }
 }

@@ -1,83 +1,128 @@
-//! Writing stock: each row read whole and PUT back whole (the simulator resets what a PUT
-//! leaves out), one PUT per row, nothing written where nothing changes, and the product-level
-//! sum of a product with combinations never written.
+//! Writing stock: on 8.0+ one PATCH per row, on 1.7 (and while the version is unknown) each
+//! row read whole and PUT back whole (the simulator resets what a PUT leaves out); every other
+//! field kept either way, nothing written where nothing changes, and the product-level sum of
+//! a product with combinations never written. (A refused PATCH, the simulator's PATCH:
+//! `patch.rs`.)
 
-use crate::{Setup, endpoint, item};
+use crate::{Setup, V1_7, V8, endpoint, on, write};
 use stocksync_domain::ShopConnector;
-use stocksync_domain::shop::{LevelWrite, WriteOutcome};
+use stocksync_domain::shop::WriteOutcome;
 use stocksync_prestashop::PrestaSimOptions;
 
-fn write(id: &str, quantity: i64) -> LevelWrite {
-    LevelWrite {
-        item: item(id),
-        quantity,
-        expected: Some(-1),
-    }
+/// How the client wrote on a version: calls per endpoint (`GET /stock_availables/{id}`, PUT,
+/// PATCH) for the two writes of the test below.
+struct Calls {
+    reads: u64,
+    puts: u64,
+    patches: u64,
 }
 
 #[tokio::test]
-async fn a_write_puts_the_whole_row_back_with_the_new_quantity() {
-    let setup = Setup::new(PrestaSimOptions::default()).await;
-    let mug = setup.sim.add_product("Mug", "MUG", "", 3);
-    let (scarf, combinations) = setup
-        .sim
-        .add_combinations("Scarf", &[("SC-RED", "", 4), ("SC-BLU", "", 6)]);
-    let red = format!("{scarf}-{}", combinations[0]);
-    let mug_row = setup.sim.row_id(mug, 0).unwrap();
-    let before = setup.sim.row(mug_row).unwrap();
-    let outcomes = setup
-        .client
-        .set_quantities(&[write(&mug.to_string(), 9), write(&red, 1)])
-        .await;
-    assert_eq!(
-        outcomes,
-        [
-            WriteOutcome::Written { quantity: 9 },
-            WriteOutcome::Written { quantity: 1 }
-        ],
-        "expected is ignored: no compare-and-set"
-    );
-    assert_eq!(setup.sim.stock(mug, 0), Some(9));
-    assert_eq!(setup.sim.stock(scarf, combinations[0]), Some(1));
-    assert_eq!(
-        setup.sim.stock(scarf, 0),
-        Some(7),
-        "PrestaShop recomputed the sum"
-    );
-    let after = setup.sim.row(mug_row).unwrap();
-    for (field, value) in &before {
-        if field != "quantity" {
-            assert_eq!(after.get(field), Some(value), "{field} kept");
+async fn a_write_changes_the_quantity_and_keeps_every_other_field() {
+    for (version, calls) in [
+        (
+            V1_7,
+            Calls {
+                reads: 2,
+                puts: 2,
+                patches: 0,
+            },
+        ),
+        (
+            V8,
+            Calls {
+                reads: 0,
+                puts: 0,
+                patches: 2,
+            },
+        ),
+        // No PSWS-Version header (a proxy strips it): read and PUT.
+        (
+            "",
+            Calls {
+                reads: 2,
+                puts: 2,
+                patches: 0,
+            },
+        ),
+    ] {
+        let setup = Setup::new(on(version)).await;
+        let mug = setup.sim.add_product("Mug", "MUG", "", 3);
+        let (scarf, combinations) = setup
+            .sim
+            .add_combinations("Scarf", &[("SC-RED", "", 4), ("SC-BLU", "", 6)]);
+        let red = format!("{scarf}-{}", combinations[0]);
+        let mug_row = setup.sim.row_id(mug, 0).unwrap();
+        let before = setup.sim.row(mug_row).unwrap();
+        let outcomes = setup
+            .client
+            .set_quantities(&[write(&mug.to_string(), 9), write(&red, 1)])
+            .await;
+        assert_eq!(
+            outcomes,
+            [
+                WriteOutcome::Written { quantity: 9 },
+                WriteOutcome::Written { quantity: 1 }
+            ],
+            "{version}: expected is ignored: no compare-and-set"
+        );
+        assert_eq!(setup.sim.stock(mug, 0), Some(9));
+        assert_eq!(setup.sim.stock(scarf, combinations[0]), Some(1));
+        assert_eq!(
+            setup.sim.stock(scarf, 0),
+            Some(7),
+            "PrestaShop recomputed the sum"
+        );
+        let after = setup.sim.row(mug_row).unwrap();
+        for (field, value) in &before {
+            if field != "quantity" {
+                assert_eq!(after.get(field), Some(value), "{version}: {field} kept");
+            }
         }
+        assert_eq!(after["id_shop"], "1");
+        assert!(after["location"].starts_with("Aisle"));
+        let red_row = setup.sim.row_id(scarf, combinations[0]).unwrap();
+        assert_eq!(
+            setup.sim.writes_per_row().into_iter().collect::<Vec<_>>(),
+            [(mug_row, 1), (red_row, 1)]
+        );
+        assert_eq!(
+            setup.calls_to(endpoint::STOCK_AVAILABLES),
+            1,
+            "rows found in bulk"
+        );
+        assert_eq!(setup.calls_to(endpoint::STOCK_AVAILABLE), calls.reads);
+        assert_eq!(setup.calls_to(endpoint::PUT_STOCK_AVAILABLE), calls.puts);
+        assert_eq!(
+            setup.calls_to(endpoint::PATCH_STOCK_AVAILABLE),
+            calls.patches
+        );
+        assert_eq!(
+            setup.sim.requests(),
+            1 + calls.reads + calls.puts + calls.patches,
+            "{version}: the simulator saw the same calls"
+        );
+        assert_eq!(
+            setup.client.version().map(|v| v.to_string()),
+            version.get(..3).map(str::to_owned),
+            "{version}: learnt from PSWS-Version"
+        );
     }
-    assert_eq!(after["id_shop"], "1");
-    assert!(after["location"].starts_with("Aisle"));
-    let red_row = setup.sim.row_id(scarf, combinations[0]).unwrap();
-    assert_eq!(
-        setup.sim.writes_per_row().into_iter().collect::<Vec<_>>(),
-        [(mug_row, 1), (red_row, 1)]
-    );
-    assert_eq!(
-        setup.calls_to(endpoint::STOCK_AVAILABLES),
-        1,
-        "rows found in bulk"
-    );
-    assert_eq!(setup.calls_to(endpoint::STOCK_AVAILABLE), 2);
-    assert_eq!(setup.calls_to(endpoint::PUT_STOCK_AVAILABLE), 2);
-    assert_eq!(setup.total_calls(), 5);
 }
 
 #[tokio::test]
 async fn the_same_quantity_is_not_written_again() {
-    let setup = Setup::new(PrestaSimOptions::default()).await;
-    let mug = setup.sim.add_product("Mug", "MUG", "", 3);
-    let outcomes = setup
-        .client
-        .set_quantities(&[write(&mug.to_string(), 3)])
-        .await;
-    assert_eq!(outcomes, [WriteOutcome::Written { quantity: 3 }]);
-    assert!(setup.sim.writes_per_row().is_empty());
-    assert_eq!(setup.calls_to(endpoint::PUT_STOCK_AVAILABLE), 0);
+    for version in [V1_7, V8] {
+        let setup = Setup::new(on(version)).await;
+        let mug = setup.sim.add_product("Mug", "MUG", "", 3);
+        let outcomes = setup
+            .client
+            .set_quantities(&[write(&mug.to_string(), 3)])
+            .await;
+        assert_eq!(outcomes, [WriteOutcome::Written { quantity: 3 }]);
+        assert!(setup.sim.writes_per_row().is_empty());
+        assert_eq!(setup.total_calls(), 1, "{version}: the bulk read only");
+    }
 }
 
 #[tokio::test]
@@ -117,7 +162,7 @@ async fn sums_unknown_items_and_managed_rows_are_never_written() {
 
 #[tokio::test]
 async fn the_simulator_resets_what_a_put_leaves_out_as_prestashop_does() {
-    let setup = Setup::new(PrestaSimOptions::default()).await;
+    let setup = Setup::new(on(V1_7)).await;
     let mug = setup.sim.add_product("Mug", "MUG", "", 3);
     let row = setup.sim.row_id(mug, 0).unwrap();
     let http = reqwest::Client::new();

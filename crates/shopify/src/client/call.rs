@@ -11,21 +11,12 @@ use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::time::Duration;
 use stocksync_domain::ShopError;
+use stocksync_pos::retry::{Retried, with_retries};
 use tokio::time::Instant;
 
 /// A failed attempt, and how long Shopify's bucket says to wait, when it says.
-struct Failure {
-    error: ShopError,
-    wait: Option<Duration>,
-}
-
-impl From<ShopError> for Failure {
-    fn from(error: ShopError) -> Self {
-        Self { error, wait: None }
-    }
-}
+type Failure = stocksync_pos::retry::Failure<ShopError>;
 
 impl ShopifyClient {
     /// Runs `query` (whose root field is `operation`) with `variables`; its `data` as `T`.
@@ -37,30 +28,13 @@ impl ShopifyClient {
         variables: Value,
     ) -> Result<T, ShopError> {
         let body = json!({ "query": query, "variables": variables });
-        let mut retry = 0;
-        loop {
+        let call = Retried::on("Shopify", &self.http, operation);
+        with_retries(&self.backoff, call, || async {
             let reserved = self.pace(operation).await;
-            let failure = match self.attempt(operation, &body, reserved).await {
-                Ok(data) => return Ok(data),
-                Err(failure) => failure,
-            };
-            if !failure.error.is_transient() || retry >= self.backoff.retries {
-                return Err(failure.error);
-            }
-            let wait = failure
-                .wait
-                .unwrap_or_else(|| self.backoff.delay(retry))
-                .min(self.backoff.max);
-            tracing::warn!(
-                account = self.http.account(),
-                operation,
-                error = %failure.error,
-                wait_ms = wait.as_millis() as u64,
-                "retrying a Shopify call"
-            );
-            tokio::time::sleep(wait).await;
-            retry += 1;
-        }
+            self.attempt(operation, &body, reserved).await
+        })
+        .await
+        .map_err(|failure| failure.error)
     }
 
     /// Waits until the bucket holds what `operation` cost last time; what it reserved.
@@ -102,9 +76,12 @@ impl ShopifyClient {
         };
         drop(bucket);
         result.map_err(|error| match error {
+            // The bucket's refill is our own estimate, and `pace` holds the next attempt for
+            // whatever is left of it: never longer than the backoff's ceiling, so never a
+            // reason to give up.
             ShopError::RateLimited { .. } => Failure {
                 error: ShopError::RateLimited { retry_after: wait },
-                wait,
+                retry_after: wait.map(|wait| wait.min(self.backoff.max)),
             },
             error => error.into(),
         })

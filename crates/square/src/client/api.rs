@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use stocksync_domain::PosError;
 use stocksync_pos::PosHttp;
 use stocksync_pos::backoff::Backoff;
+use stocksync_pos::retry::{Retried, Retryable, with_retries};
 
 /// The API release this client is written against.
 pub const SQUARE_VERSION: &str = "2025-08-20";
@@ -86,6 +87,22 @@ enum Attempt {
     Final(CallError),
 }
 
+impl std::fmt::Display for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transient(err) => err.fmt(f),
+            Self::Final(err) => err.fmt(f),
+        }
+    }
+}
+
+/// Square's 429 says no `Retry-After` we read: every retry waits the backoff's delay.
+impl Retryable for Attempt {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
 /// Square access for one account. `Debug` shows the token as `[REDACTED]`.
 #[derive(Debug)]
 pub struct Api {
@@ -105,26 +122,15 @@ impl Api {
         body: Option<&impl Serialize>,
     ) -> Result<Answer<T>, CallError> {
         let body = body.map(|b| serde_json::to_vec(b).expect("request bodies serialise"));
-        let mut retry = 0;
-        loop {
-            match self.attempt(endpoint, body.as_deref()).await {
-                Ok(answer) => return Ok(answer),
-                Err(Attempt::Final(err)) => return Err(err),
-                Err(Attempt::Transient(err)) if retry < self.backoff.retries => {
-                    let wait = self.backoff.delay(retry);
-                    tracing::warn!(
-                        account = self.http.account(),
-                        endpoint = endpoint.name,
-                        error = %err,
-                        wait_ms = wait.as_millis() as u64,
-                        "retrying a Square call"
-                    );
-                    tokio::time::sleep(wait).await;
-                    retry += 1;
-                }
-                Err(Attempt::Transient(err)) => return Err(err.into()),
-            }
-        }
+        let call = Retried::on("Square", &self.http, endpoint.name);
+        with_retries(&self.backoff, call, || {
+            self.attempt(endpoint, body.as_deref())
+        })
+        .await
+        .map_err(|attempt| match attempt {
+            Attempt::Transient(err) => err.into(),
+            Attempt::Final(err) => err,
+        })
     }
 
     async fn attempt<T: DeserializeOwned>(

@@ -15,6 +15,7 @@ use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
+use stocksync_pos::retry::{Retried, with_retries};
 
 /// Rows per page: WooCommerce's maximum.
 pub(super) const PAGE_SIZE: usize = 100;
@@ -27,19 +28,7 @@ pub const MAX_IN_FLIGHT: usize = 4;
 pub(super) type Params = Vec<(String, String)>;
 
 /// A failed attempt: why, and how long the shop asked us to wait, if it said.
-struct Failure {
-    error: WooError,
-    retry_after: Option<Duration>,
-}
-
-impl From<WooError> for Failure {
-    fn from(error: WooError) -> Self {
-        Self {
-            error,
-            retry_after: None,
-        }
-    }
-}
+type Failure = stocksync_pos::retry::Failure<WooError>;
 
 impl WooClient {
     /// A GET of one object.
@@ -102,7 +91,8 @@ impl WooClient {
     /// One call, tried again while it fails for a transient reason and attempts remain: after
     /// the host's `Retry-After` when it gave one (unless longer than the backoff's ceiling:
     /// then the caller is told, and waits as it sees fit), otherwise after a jittered,
-    /// doubling pause. The answer read as `T`, and `X-WP-TotalPages` on lists.
+    /// doubling pause (`stocksync_pos::retry`). The answer read as `T`, and `X-WP-TotalPages`
+    /// on lists.
     #[tracing::instrument(skip_all, fields(account = self.http.account(), endpoint))]
     async fn call<T: DeserializeOwned>(
         &self,
@@ -112,38 +102,15 @@ impl WooClient {
         params: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<(T, Option<u32>), WooError> {
-        let mut retry = 0;
-        loop {
-            let attempt = {
-                let _permit = self.gate.acquire().await.expect("the gate is never closed");
-                self.attempt(method.clone(), endpoint, segments, params, body)
-                    .await
-            };
-            let failure = match attempt {
-                Ok(answer) => return Ok(answer),
-                Err(failure) => failure,
-            };
-            let wait = match failure.retry_after {
-                _ if !failure.error.is_transient() || retry >= self.backoff.retries => None,
-                Some(asked) if asked > self.backoff.max => None,
-                Some(asked) => Some(asked),
-                None => Some(self.backoff.delay(retry)),
-            };
-            let Some(wait) = wait else {
-                return Err(failure.error);
-            };
-            tracing::warn!(
-                account = self.http.account(),
-                endpoint,
-                error = %failure.error,
-                wait_ms = wait.as_millis() as u64,
-                "retrying a WooCommerce call"
-            );
-            tokio::time::sleep(wait).await;
-            retry += 1;
-        }
+        let call = Retried::on("WooCommerce", &self.http, endpoint);
+        with_retries(&self.backoff, call, || {
+            self.attempt(method.clone(), endpoint, segments, params, body)
+        })
+        .await
+        .map_err(|failure| failure.error)
     }
 
+    /// One request, holding one of the client's [`MAX_IN_FLIGHT`] permits while it lasts.
     async fn attempt<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -152,6 +119,7 @@ impl WooClient {
         params: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<(T, Option<u32>), Failure> {
+        let _permit = self.gate.acquire().await.expect("the gate is never closed");
         let mut url: Url = self.api.clone();
         url.path_segments_mut()
             .expect("checked to be a base in new()")

@@ -4,6 +4,7 @@
 //! (`shop.rs`).
 
 use std::time::Duration;
+use stocksync_pos::retry::Retryable;
 use thiserror::Error;
 
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -31,5 +32,18 @@ pub enum WooError {
 impl WooError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::RateLimited { .. })
+    }
+}
+
+impl Retryable for WooError {
+    fn is_transient(&self) -> bool {
+        WooError::is_transient(self)
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 }
