@@ -1,43 +1,190 @@
-//! The shop side's calls and delays (issue 12), against the WooCommerce simulator over real
-//! HTTP, with the in-process POS catalog and SQLite: 10 000 shop items linked by SKU, the first
-//! adoption (read, then write), an idle cron poll, 10 000 changed quantities pushed, till
-//! changes reaching the shop's product, and web orders reaching the POS through the order
-//! webhook. Run with `cargo bench -p stocksync --bench shop` (`STOCKSYNC_BENCH_SHOP_ITEMS`,
-//! 10 000 by default; `STOCKSYNC_BENCH_SHOP_SAMPLES`, 200 by default).
+//! The shop side's calls and delays (issues 12 and 13), per shop platform, against its
+//! simulator over real HTTP (WooCommerce, Shopify, PrestaShop), with the in-process POS catalog
+//! and SQLite: 10 000 shop items linked by SKU, the first adoption (read, then write), an idle
+//! poll, 10 000 changed quantities pushed, till changes reaching the shop's item, and web
+//! orders reaching the POS (through the order webhook; PrestaShop has none: its order poll);
+//! on Shopify also the query cost its bucket charged and the THROTTLED answers. Run with
+//! `cargo bench -p stocksync --bench shop` (`STOCKSYNC_BENCH_SHOP_KIND`: `woocommerce`,
+//! `shopify` or `prestashop`, all three by default; `STOCKSYNC_BENCH_SHOP_ITEMS`, 10 000 by
+//! default; `STOCKSYNC_BENCH_SHOP_SAMPLES`, 200 by default; `STOCKSYNC_BENCH_SHOP_POLL_SAMPLES`,
+//! the web orders timed on a platform without webhooks, 12 by default, one every 5 s).
 
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use stocksync_pos::simkit::catalog;
+use stocksync::simulate::shops::SimShop;
+use stocksync_domain::ShopKind;
+use stocksync_pos::simkit::{SimProduct, catalog};
+use stocksync_prestashop::{PrestaSim, PrestaSimOptions};
+use stocksync_shopify::{ShopifySim, ShopifySimOptions};
 use stocksync_testkit::{ACCOUNT, Backend, Options, SHOP_WEBHOOK_SECRET, TestApp};
-use stocksync_woocommerce::sim::WebhookTarget;
 use stocksync_woocommerce::{WooSim, WooSimOptions};
 
-/// The simulator's routes the shop side calls.
-const ROUTES: [&str; 3] = ["GET /orders", "GET /products", "POST /products/batch"];
+/// The simulator of one platform, for what only it can say (its routes, webhook, cost).
+enum Sim {
+    Woo(Arc<WooSim>),
+    Shopify(Arc<ShopifySim>),
+    Presta(Arc<PrestaSim>),
+}
+
+impl Sim {
+    async fn start(kind: ShopKind, products: Vec<SimProduct>) -> Self {
+        match kind {
+            ShopKind::WooCommerce => Self::Woo(Arc::new(
+                WooSim::start(WooSimOptions {
+                    products,
+                    ..WooSimOptions::default()
+                })
+                .await
+                .unwrap(),
+            )),
+            ShopKind::Shopify => Self::Shopify(Arc::new(
+                ShopifySim::start(ShopifySimOptions {
+                    products,
+                    ..ShopifySimOptions::default()
+                })
+                .await
+                .unwrap(),
+            )),
+            ShopKind::PrestaShop => Self::Presta(Arc::new(
+                PrestaSim::start(PrestaSimOptions {
+                    products,
+                    ..PrestaSimOptions::default()
+                })
+                .await
+                .unwrap(),
+            )),
+        }
+    }
+
+    fn shop(&self) -> Arc<dyn SimShop> {
+        match self {
+            Self::Woo(sim) => sim.clone(),
+            Self::Shopify(sim) => sim.clone(),
+            Self::Presta(sim) => sim.clone(),
+        }
+    }
+
+    /// The routes (Shopify: GraphQL root fields) the shop side calls; the first is the
+    /// order poll's.
+    fn routes(&self) -> &'static [&'static str] {
+        match self {
+            Self::Woo(_) => &["GET /orders", "GET /products", "POST /products/batch"],
+            Self::Shopify(_) => &[
+                "orders",
+                "order",
+                "location",
+                "productVariants",
+                "nodes",
+                "inventorySetQuantities",
+            ],
+            Self::Presta(_) => &[
+                "GET /orders",
+                "GET /products",
+                "GET /combinations",
+                "GET /stock_availables",
+                "GET /stock_availables/{id}",
+                "PUT /stock_availables/{id}",
+                "PATCH /stock_availables/{id}",
+            ],
+        }
+    }
+
+    fn requests_to(&self, route: &str) -> u64 {
+        match self {
+            Self::Woo(sim) => sim.requests_to(route),
+            Self::Shopify(sim) => sim.requests_to(route),
+            Self::Presta(sim) => sim.requests_to(route),
+        }
+    }
+
+    /// Points the platform's order webhook at `url` (delivered at once); `false` for a
+    /// platform without webhooks.
+    async fn connect_webhook(&self, url: String) -> bool {
+        match self {
+            Self::Woo(sim) => {
+                let (_, ping) = sim
+                    .create_webhook(stocksync_woocommerce::sim::WebhookTarget {
+                        delivery_url: url,
+                        secret: SHOP_WEBHOOK_SECRET.to_owned(),
+                        delay: Duration::ZERO,
+                    })
+                    .await;
+                assert_eq!(ping, Some(200));
+                true
+            }
+            Self::Shopify(sim) => {
+                sim.set_webhook(Some(stocksync_shopify::sim::WebhookTarget {
+                    url,
+                    secret: SHOP_WEBHOOK_SECRET.to_owned(),
+                }));
+                true
+            }
+            Self::Presta(_) => false,
+        }
+    }
+
+    /// Shopify's bucket so far: query cost requested and actual, THROTTLED answers.
+    fn cost(&self) -> Option<(f64, f64, u64)> {
+        match self {
+            Self::Shopify(sim) => {
+                let (requested, actual) = sim.query_cost();
+                Some((requested, actual, sim.throttled()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What the simulator had counted at one moment.
+struct Counts {
+    calls: Vec<u64>,
+    cost: Option<(f64, f64, u64)>,
+}
+
+impl Counts {
+    fn now(sim: &Sim) -> Self {
+        Self {
+            calls: sim.routes().iter().map(|r| sim.requests_to(r)).collect(),
+            cost: sim.cost(),
+        }
+    }
+
+    /// Calls since `self`: their total, then per route (routes not called left out); the
+    /// query cost and THROTTLED answers since, where the platform has a bucket.
+    fn since(&self, sim: &Sim) -> String {
+        let now = Self::now(sim);
+        let deltas: Vec<(u64, &str)> = now
+            .calls
+            .iter()
+            .zip(&self.calls)
+            .map(|(now, before)| now - before)
+            .zip(sim.routes().iter().copied())
+            .collect();
+        let total: u64 = deltas.iter().map(|(n, _)| n).sum();
+        let parts: Vec<String> = deltas
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, route)| format!("{n} {route}"))
+            .collect();
+        let cost = match (now.cost, self.cost) {
+            (Some((requested, actual, throttled)), Some((r0, a0, t0))) => format!(
+                "{:.0} / {:.0} | {}",
+                requested - r0,
+                actual - a0,
+                throttled - t0
+            ),
+            _ => "— | —".to_owned(),
+        };
+        format!("{total} ({}) | {cost}", parts.join(", "))
+    }
+}
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(default)
-}
-
-/// Requests per route so far.
-fn calls(sim: &WooSim) -> [u64; 3] {
-    ROUTES.map(|route| sim.requests_to(route))
-}
-
-/// Requests per route since `before`, as text, and their total.
-fn since(sim: &WooSim, before: [u64; 3]) -> (String, u64) {
-    let now = calls(sim);
-    let parts: Vec<String> = ROUTES
-        .iter()
-        .zip(now.iter().zip(before))
-        .map(|(route, (now, before))| format!("{} {route}", now - before))
-        .collect();
-    let total = now.iter().sum::<u64>() - before.iter().sum::<u64>();
-    (parts.join(", "), total)
 }
 
 /// Waits (up to `within`) until `done`.
@@ -54,47 +201,46 @@ fn percentile(sorted: &[Duration], p: usize) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-#[tokio::main]
-async fn main() {
-    let items = env_number("STOCKSYNC_BENCH_SHOP_ITEMS", 10_000);
-    let samples = env_number("STOCKSYNC_BENCH_SHOP_SAMPLES", 200);
+/// One timed path: its name and its samples, sorted.
+type Path = (String, Vec<Duration>);
+
+/// Benches one platform: prints its table of steps, answers its timed paths.
+async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize) -> Vec<Path> {
+    let name = kind.display_name();
     // The shop shows other quantities than the POS counts: adoption writes every item.
     let products = catalog(items, 21);
-    let sim = Arc::new(
-        WooSim::start(WooSimOptions {
-            products: products.clone(),
-            ..WooSimOptions::default()
-        })
-        .await
-        .unwrap(),
-    );
+    let sim = Sim::start(kind, products.clone()).await;
+    let shop = sim.shop();
     // Linking 10 000 items in one request takes longer than the default 30 s.
     let options = Options {
-        shop: Some(sim.clone()),
-        config: Some(json!({ "RequestTimeoutSeconds": 900 })),
+        config: Some(json!({
+            "RequestTimeoutSeconds": 900,
+            "Shop": shop.settings(Some(SHOP_WEBHOOK_SECRET)),
+        })),
         ..Options::default()
     };
     let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
-    let ids = sim.item_ids();
+    let ids = shop.item_ids();
     let pos_refs: Vec<String> = (0..items).map(|n| format!("P{n}")).collect();
+    let pos_quantity = |n: usize| 1000 + n as i64 % 50;
     for (n, product) in products.iter().enumerate() {
         app.catalog.put(
             &pos_refs[n],
             &product.name,
             Some(&product.sku),
-            1000 + n as i64 % 50,
+            pos_quantity(n),
         );
     }
-    let pos_quantity = |n: usize| 1000 + n as i64 % 50;
     let shop_shows_pos = |offset: i64| {
         ids.iter()
             .enumerate()
-            .all(|(n, &id)| sim.stock(id) == Some(pos_quantity(n) + offset))
+            .all(|(n, id)| shop.quantity(id) == Some(pos_quantity(n) + offset))
     };
 
-    println!("\n| step | items | calls to WooCommerce | took |");
-    println!("|------|-------|---------------------|------|");
-    let before = calls(&sim);
+    println!("\n{name}:\n");
+    println!("| step | items | calls to {name} | query cost requested / actual | THROTTLED | took |");
+    println!("|------|-------|----------|------|------|------|");
+    let before = Counts::now(&sim);
     let started = Instant::now();
     let (status, answer) = app
         .post(
@@ -109,26 +255,27 @@ async fn main() {
         shop_shows_pos(0)
     })
     .await;
-    let (routes, total) = since(&sim, before);
     println!(
-        "| link by SKU (1 catalogue read) and first adoption (read, then write) | {items} | {total} ({routes}) | {:.1} s (linking {:.1} s) |",
+        "| link by SKU (1 catalogue read) and first adoption (read, then write) | {items} | {} | {:.1} s (linking {:.1} s) |",
+        before.since(&sim),
         started.elapsed().as_secs_f64(),
         linked.as_secs_f64()
     );
 
-    // (a) Idle: the next poll on `Shop.Cron` (every minute), and nothing else.
+    // (a) Idle: the next order poll (every minute), and nothing else.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = calls(&sim);
-    let polls = sim.requests_to(ROUTES[0]);
+    let before = Counts::now(&sim);
+    let poll_route = sim.routes()[0];
+    let polls = sim.requests_to(poll_route);
     let started = Instant::now();
-    until("a cron poll", Duration::from_secs(70), || {
-        sim.requests_to(ROUTES[0]) > polls
+    until("an order poll", Duration::from_secs(70), || {
+        sim.requests_to(poll_route) > polls
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (routes, total) = since(&sim, before);
     println!(
-        "| idle: one cron poll, nothing new | {items} | {total} ({routes}) | {:.1} s watched |",
+        "| idle: one order poll, nothing new | {items} | {} | {:.1} s watched |",
+        before.since(&sim),
         started.elapsed().as_secs_f64()
     );
 
@@ -136,7 +283,7 @@ async fn main() {
     for (n, pos_ref) in pos_refs.iter().enumerate() {
         app.catalog.set_quantity(pos_ref, pos_quantity(n) - 1);
     }
-    let before = calls(&sim);
+    let before = Counts::now(&sim);
     let started = Instant::now();
     let (_, task) = app.post_empty("/api/synchronizer/forceUpdate").await;
     app.wait_task(task["location"].as_str().unwrap()).await;
@@ -144,14 +291,15 @@ async fn main() {
         shop_shows_pos(-1)
     })
     .await;
-    let (routes, total) = since(&sim, before);
     println!(
-        "| {items} changed quantities pushed (shop's quantities known) | {items} | {total} ({routes}) | {:.1} s |",
+        "| {items} changed quantities pushed (shop's quantities known) | {items} | {} | {:.1} s |",
+        before.since(&sim),
         started.elapsed().as_secs_f64()
     );
 
     // (c) A till sale: the POS count changes and a sync runs; until the shop shows it.
-    let (id, pos_ref, mut left) = (ids[0], pos_refs[0].clone(), pos_quantity(0) - 1);
+    let (id, pos_ref, mut left) = (&ids[0], pos_refs[0].clone(), pos_quantity(0) - 1);
+    let before = Counts::now(&sim);
     let mut till = Vec::new();
     for _ in 0..samples {
         left -= 1;
@@ -160,45 +308,92 @@ async fn main() {
         let (status, _) = app.post_empty("/api/synchronizer/forceUpdate").await;
         assert_eq!(status, 202);
         until("the till sale on the shop", Duration::from_secs(60), || {
-            sim.stock(id) == Some(left)
+            shop.quantity(id) == Some(left)
         })
         .await;
         till.push(started.elapsed());
     }
     till.sort();
+    println!(
+        "| {samples} till sales, each a forced sync and one item pushed | {items} | {} | — |",
+        before.since(&sim)
+    );
 
-    // (d) A web order: WooCommerce's order webhook (no queue delay) until the POS has it.
-    let (_, ping) = sim
-        .create_webhook(WebhookTarget {
-            delivery_url: app.url("/webhooks/shop"),
-            secret: SHOP_WEBHOOK_SECRET.to_owned(),
-            delay: Duration::ZERO,
-        })
-        .await;
-    assert_eq!(ping, Some(200));
-    let id = ids[1];
+    // (d) Web orders: the order webhook (delivered at once) until the POS has each, one after
+    // the other; without webhooks, one placed every 5 s (whatever the poll's phase) and each
+    // timed until the poll brought it to the POS.
+    let webhook = sim.connect_webhook(app.url("/webhooks/shop")).await;
+    let (orders, gap) = if webhook {
+        (samples, None)
+    } else {
+        (poll_samples, Some(Duration::from_secs(5)))
+    };
+    let id = ids[1].as_str();
+    let before = Counts::now(&sim);
+    let base = app.catalog.recorded_sales().len();
+    let mut placed: Vec<Instant> = Vec::new();
     let mut web = Vec::new();
-    for _ in 0..samples {
-        let sales = app.catalog.recorded_sales().len();
-        let started = Instant::now();
-        sim.place_order(&[(id, 1)], "processing").unwrap();
-        until("the web order on the POS", Duration::from_secs(60), || {
-            app.catalog.recorded_sales().len() > sales
-        })
-        .await;
-        web.push(started.elapsed());
+    let deadline = Instant::now() + Duration::from_secs(60) * orders as u32;
+    while web.len() < orders {
+        assert!(Instant::now() < deadline, "the web orders on the POS");
+        let arrived = app.catalog.recorded_sales().len() - base;
+        while web.len() < arrived.min(placed.len()) {
+            web.push(placed[web.len()].elapsed());
+        }
+        let due = match (gap, placed.last()) {
+            (_, None) => true,
+            (None, Some(_)) => web.len() == placed.len(),
+            (Some(gap), Some(last)) => last.elapsed() >= gap,
+        };
+        if placed.len() < orders && due {
+            placed.push(Instant::now());
+            shop.place_order(&[(id, 1)]).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     web.sort();
+    let how = if webhook {
+        "order webhook"
+    } else {
+        "order poll, every minute (Shop.Cron)"
+    };
+    println!(
+        "| {orders} web orders ({how}) | {items} | {} | — |",
+        before.since(&sim)
+    );
+    vec![
+        (
+            format!("{name}: till (POS count change + forced sync of the account) → shop quantity"),
+            till,
+        ),
+        (format!("{name}: web order → POS ({how})"), web),
+    ]
+}
 
+#[tokio::main]
+async fn main() {
+    let items = env_number("STOCKSYNC_BENCH_SHOP_ITEMS", 10_000);
+    let samples = env_number("STOCKSYNC_BENCH_SHOP_SAMPLES", 200);
+    let poll_samples = env_number("STOCKSYNC_BENCH_SHOP_POLL_SAMPLES", 12);
+    let kinds: Vec<ShopKind> = match std::env::var("STOCKSYNC_BENCH_SHOP_KIND") {
+        Ok(kind) => vec![ShopKind::parse(&kind.to_ascii_lowercase()).unwrap_or_else(|| {
+            panic!("STOCKSYNC_BENCH_SHOP_KIND={kind}: one of {:?}", ShopKind::NAMES)
+        })],
+        Err(_) => vec![ShopKind::WooCommerce, ShopKind::Shopify, ShopKind::PrestaShop],
+    };
+    let mut paths = Vec::new();
+    for kind in kinds {
+        let started = Instant::now();
+        paths.extend(bench(kind, items, samples, poll_samples).await);
+        println!(
+            "\n({} benched in {:.0} s)",
+            kind.display_name(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     println!("\n| path | samples | p50 | p99 | max |");
     println!("|------|---------|-----|-----|-----|");
-    for (path, times) in [
-        (
-            "till (POS count change + forced sync of the account) → WooCommerce quantity",
-            &till,
-        ),
-        ("web order → POS (order webhook)", &web),
-    ] {
+    for (path, times) in &paths {
         println!(
             "| {path} | {} | {:.0} ms | {:.0} ms | {:.0} ms |",
             times.len(),

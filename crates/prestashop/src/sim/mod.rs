@@ -183,6 +183,11 @@ impl PrestaSim {
         self.shared.shop().set_order_state(order, state)
     }
 
+    /// The ids of an order's rows (`order_detail`), in order (empty for an unknown order).
+    pub fn order_rows(&self, order: i64) -> Vec<i64> {
+        self.shared.shop().order_rows(order)
+    }
+
     /// The shop's clock (each save moves it a second).
     pub fn now(&self) -> DateTime<Utc> {
         self.shared.shop().now()

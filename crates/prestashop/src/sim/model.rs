@@ -260,6 +260,14 @@ impl Shop {
         id
     }
 
+    /// The ids of an order's rows, in order (empty for an unknown order).
+    pub fn order_rows(&self, id: i64) -> Vec<i64> {
+        self.orders
+            .get(&id)
+            .map(|order| order.rows.iter().map(|row| row.id).collect())
+            .unwrap_or_default()
+    }
+
     /// Moves an order to `state`, its units back to stock on entering a cancel/error state
     /// and taken again on leaving one. `false` for an unknown order.
     pub fn set_order_state(&mut self, id: i64, state: i64) -> bool {

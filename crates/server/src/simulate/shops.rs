@@ -48,6 +48,9 @@ pub trait SimShop: Send + Sync {
     /// A shopper's paid order of `lines` (item, units); its id, announced by webhook where the
     /// platform has them. `Err` says why the shop refused it.
     fn place_order(&self, lines: &[(&str, i64)]) -> Result<String, String>;
+    /// The ids of the order's lines, in order, as stocksync sees them (empty for an unknown
+    /// order).
+    fn order_lines(&self, order: &str) -> Vec<String>;
     /// The merchant cancels the order, its units back on the shelf; `false` for an unknown
     /// order.
     fn cancel_order(&self, order: &str) -> bool;
@@ -149,6 +152,12 @@ impl SimShop for WooSim {
             .map(|id| id.to_string())
             .map_err(|refusal| format!("{refusal:?}"))
     }
+    fn order_lines(&self, order: &str) -> Vec<String> {
+        WooSim::order_lines(self, number(order))
+            .iter()
+            .map(i64::to_string)
+            .collect()
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_status(number(order), "cancelled").is_ok()
     }
@@ -207,6 +216,12 @@ impl SimShop for ShopifySim {
     fn place_order(&self, lines: &[(&str, i64)]) -> Result<String, String> {
         let lines: Vec<(u64, i64)> = lines.iter().map(|(id, n)| (number(id), *n)).collect();
         Ok(ShopifySim::place_order(self, &lines).to_string())
+    }
+    fn order_lines(&self, order: &str) -> Vec<String> {
+        self.order_line_ids(number(order))
+            .iter()
+            .map(u64::to_string)
+            .collect()
     }
     fn cancel_order(&self, order: &str) -> bool {
         ShopifySim::cancel_order(self, number(order))
@@ -280,6 +295,12 @@ impl SimShop for PrestaSim {
             .collect::<Result<Vec<_>, String>>()?;
         // 2: payment accepted.
         Ok(PrestaSim::place_order(self, &lines, 2).to_string())
+    }
+    fn order_lines(&self, order: &str) -> Vec<String> {
+        self.order_rows(number(order))
+            .iter()
+            .map(i64::to_string)
+            .collect()
     }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_state(number(order), 6)

@@ -24,9 +24,12 @@
 //! Timeouts are played by dropped connections and lost answers (plus some latency): a real
 //! timeout would take the POS clients' 30 s.
 //!
-//! The shop items are the products of a simulated WooCommerce shop configured as `Shop`
-//! (`shop.rs`): its orders, cancellations and refunds run amid the rest, and at the end every
-//! counted line is on its POS once, every return once, and the shop shows what stocksync sells.
+//! The shop items are the items of a simulated shop configured as `Shop` (`shop.rs`): its
+//! orders, cancellations and refunds run amid the rest, and at the end every counted line is
+//! on its POS once, every return once, and the shop shows what stocksync sells. The shop is
+//! WooCommerce in `chaos_converges`; `chaos_shopify` (its webhooks, some lost, some replayed)
+//! and `chaos_prestashop` (no webhooks: its orders polled) run the same world with fewer
+//! sales by default (`STOCKSYNC_CHAOS_SALES` sets all three).
 
 mod shop;
 
@@ -38,9 +41,16 @@ use stocksync_hiboutik::{HiboutikSim, HiboutikSimOptions, SaleStep};
 use stocksync_lightspeed::{LightspeedSim, LightspeedSimOptions, RateLimit};
 use stocksync_pos::simkit::{DroppedConnection, FaultPlan, Faults, Rng, catalog};
 use stocksync_square::{SquareSim, SquareSimOptions};
+use stocksync_domain::ShopKind;
 use stocksync_testkit::{Backend, TestDb, on_every_backend};
 
-on_every_backend!(chaos_converges);
+on_every_backend!(chaos_converges, chaos_shopify, chaos_prestashop);
+
+/// New web sales of a run with a WooCommerce shop, unless `STOCKSYNC_CHAOS_SALES` says.
+const SALES: u64 = 400;
+/// New web sales of a run with another platform's shop: the POS side is the same world, the
+/// shop's part is what differs (CI time).
+const SALES_OTHER_SHOP: u64 = 150;
 
 /// Products in each simulator.
 const PRODUCTS: usize = 40;
@@ -284,7 +294,7 @@ struct World {
     outage: Option<(Vendor, Instant)>,
     /// Broken invariants seen along the way (and at the end).
     mismatches: Vec<String>,
-    /// The WooCommerce shop whose products are `items`, and its orders.
+    /// The shop whose items are `items`, and its orders.
     shop: shop::Shop,
 }
 
@@ -470,12 +480,26 @@ fn quiet_dropped_connections() {
 /// A free port on 127.0.0.1 (bound, read, released) for stocksync, so that the simulators'
 /// webhooks can name it before it starts.
 async fn chaos_converges(backend: Backend) {
+    chaos(backend, ShopKind::WooCommerce, SALES).await;
+}
+
+async fn chaos_shopify(backend: Backend) {
+    chaos(backend, ShopKind::Shopify, SALES_OTHER_SHOP).await;
+}
+
+async fn chaos_prestashop(backend: Backend) {
+    chaos(backend, ShopKind::PrestaShop, SALES_OTHER_SHOP).await;
+}
+
+/// One chaos run with a `platform` shop and `sales` new web sales unless the environment says.
+async fn chaos(backend: Backend, platform: ShopKind, sales: u64) {
     let seed = env_number("STOCKSYNC_CHAOS_SEED", 7);
-    let sales = env_number("STOCKSYNC_CHAOS_SALES", 400).max(10);
+    let sales = env_number("STOCKSYNC_CHAOS_SALES", sales).max(10);
     let kills = env_number("STOCKSYNC_CHAOS_KILLS", (sales / 130).max(3));
     println!(
-        "chaos ({backend:?}): seed {seed}, {sales} web sales, {kills} kills \
-         (replay: STOCKSYNC_CHAOS_SEED={seed} STOCKSYNC_CHAOS_SALES={sales} STOCKSYNC_CHAOS_KILLS={kills})"
+        "chaos ({backend:?}, {}): seed {seed}, {sales} web sales, {kills} kills \
+         (replay: STOCKSYNC_CHAOS_SEED={seed} STOCKSYNC_CHAOS_SALES={sales} STOCKSYNC_CHAOS_KILLS={kills})",
+        platform.display_name()
     );
     let Some(db) = TestDb::create(backend).await else {
         return;
@@ -504,7 +528,7 @@ async fn chaos_converges(backend: Backend) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let sims = Sims::start(seed, &base).await;
-    let shop = shop::Shop::start(seed).await;
+    let shop = shop::Shop::start(platform, seed).await;
 
     let mut square = sims.square.account_settings();
     square["WebhookSignatureKey"] = json!(SQUARE_KEY);

@@ -27,6 +27,9 @@ pub(super) struct Bucket {
     spec: BucketSpec,
     available: f64,
     at: Instant,
+    /// Points charged so far: requested up front, and what stayed charged after refunds.
+    requested_total: f64,
+    actual_total: f64,
 }
 
 impl Bucket {
@@ -35,6 +38,8 @@ impl Bucket {
             spec,
             available: spec.maximum,
             at: Instant::now(),
+            requested_total: 0.0,
+            actual_total: 0.0,
         }
     }
 
@@ -56,12 +61,21 @@ impl Bucket {
             return false;
         }
         self.available -= requested;
+        self.requested_total += requested;
+        self.actual_total += requested;
         true
     }
 
     /// Gives back what a query did not use.
     pub fn refund(&mut self, points: f64) {
+        self.actual_total -= points;
         self.available = (self.available + points).min(self.spec.maximum);
+    }
+
+    /// Points charged so far (throttled queries charge none): requested, and actual (what
+    /// stayed charged once each answer refunded the unused part).
+    pub fn charged(&self) -> (f64, f64) {
+        (self.requested_total, self.actual_total)
     }
 
     /// `extensions.cost` of an answer.

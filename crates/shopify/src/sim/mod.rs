@@ -7,7 +7,7 @@
 //!
 //! Tests drive it as a merchant and shoppers would (`add_variant`, `place_order`,
 //! `cancel_order`, `refund`) and read what it saw (`available`, `writes`, `writes_per_item`,
-//! `requests_to`, `throttled`, `replays`, `sent_deliveries`).
+//! `requests_to`, `throttled`, `query_cost`, `replays`, `sent_deliveries`).
 
 mod cost;
 mod graphql;
@@ -276,6 +276,15 @@ impl ShopifySim {
             .unwrap_or_default()
     }
 
+    /// The ids of an order's lines, in order (empty for an unknown order).
+    pub fn order_line_ids(&self, order: u64) -> Vec<u64> {
+        self.shared
+            .shop()
+            .order(order)
+            .map(|order| order.lines.iter().map(|line| line.id).collect())
+            .unwrap_or_default()
+    }
+
     /// Every `inventorySetQuantities` write, in order.
     pub fn writes(&self) -> Vec<WriteSeen> {
         self.shared.shop().writes.clone()
@@ -302,6 +311,12 @@ impl ShopifySim {
     /// THROTTLED answers given (the fault plan's included).
     pub fn throttled(&self) -> u64 {
         self.shared.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Query cost charged by the bucket so far: (requested, actual) points, summed over every
+    /// answer that was not throttled.
+    pub fn query_cost(&self) -> (f64, f64) {
+        self.shared.bucket().charged()
     }
 
     /// Mutations answered from an idempotency key already seen, without writing.

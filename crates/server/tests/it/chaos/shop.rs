@@ -1,32 +1,50 @@
-//! The chaos test's web shop (issue 12): a simulated WooCommerce shop whose products are the
-//! chaos test's shop items, configured as stocksync's `Shop` with its webhook pointed at the
-//! service. Shoppers place orders (processing, on-hold, completed, or pending and paid later),
-//! the merchant cancels and refunds them (with and without restock), some announced by the
-//! webhook and some not (paused, or disabled by deliveries that failed during a kill), while
-//! the shop itself answers 429s, 5xx, drops connections and loses answers. This module keeps
-//! the model of those orders (what each line must owe the POS in the end) and checks it:
-//! every counted line is on its POS once (the sales keyed `shop:woocommerce:{order}:{line}:n`
-//! add up to what WooCommerce holds taken for the line), every return once, and the shop's
-//! quantity of every item equals stocksync's sellable sum.
+//! The chaos test's web shop (issues 12 and 13): a simulated shop of the platform the run
+//! names (WooCommerce, Shopify or PrestaShop) whose items are the chaos test's shop items,
+//! configured as stocksync's `Shop` with its webhook, where the platform has one, pointed at
+//! the service. Shoppers place orders (on WooCommerce processing, on-hold, completed, or
+//! pending and paid later), the merchant cancels and refunds them (WooCommerce: some units of
+//! a line, restocked or not; Shopify: some units of a line, restocked as a return, as a cancel
+//! or not at all; PrestaShop: the whole order, its state), some announced by the webhook and
+//! some not (WooCommerce's paused or disabled by deliveries that failed during a kill;
+//! Shopify's lost, and earlier ones replayed; PrestaShop has none: its orders are polled),
+//! while the shop itself answers 429s (Shopify: THROTTLED), 5xx, drops connections and loses
+//! answers. This module keeps the model of those orders (what each line must owe the POS in
+//! the end) and checks it: every counted line is on its POS once (the sales keyed
+//! `shop:{platform}:{order}:{line}:n` add up to what the shop holds taken for the line), every
+//! return once, and the shop's quantity of every item equals stocksync's sellable sum.
 
 use super::signed_delta;
 use crate::process::{Stocksync, exchange};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use stocksync::simulate::shops::SimShop;
+use stocksync_domain::ShopKind;
 use stocksync_pos::simkit::{FaultPlan, Rng};
+use stocksync_prestashop::{PrestaSim, PrestaSimOptions};
+use stocksync_shopify::sim::RestockType;
+use stocksync_shopify::{ShopifySim, ShopifySimOptions};
 use stocksync_testkit::{SHOP_WEBHOOK_SECRET, shop_signature};
 use stocksync_woocommerce::sim::{WebhookStatus, WebhookTarget};
 use stocksync_woocommerce::{WooSim, WooSimOptions};
 
-/// The statuses in which WooCommerce holds an order's units taken from stock.
-const COUNTED: [&str; 3] = ["processing", "on-hold", "completed"];
-/// The prefix of the idempotency keys of the sales stocksync makes of WooCommerce lines.
-const KEY_PREFIX: &str = "shop:woocommerce:";
+/// The statuses in which the shop holds an order's units taken from stock: WooCommerce's, and
+/// `paid`, an order of Shopify or PrestaShop neither cancelled nor refunded.
+const COUNTED: [&str; 4] = ["processing", "on-hold", "completed", "paid"];
+
+/// The simulator of the run's platform, for what only that platform does.
+enum Platform {
+    /// With its webhook's id once created.
+    Woo(Arc<WooSim>, Option<i64>),
+    /// With the webhook's target once connected.
+    Shopify(Arc<ShopifySim>, Option<stocksync_shopify::sim::WebhookTarget>),
+    Presta(Arc<PrestaSim>),
+}
 
 /// One line of a web order, as the test placed and refunded it.
 struct Line {
-    id: i64,
+    id: String,
     /// An index into the chaos test's shop items.
     item: usize,
     quantity: i64,
@@ -35,18 +53,18 @@ struct Line {
 }
 
 struct WebOrder {
-    id: i64,
+    id: String,
     status: String,
     lines: Vec<Line>,
 }
 
 impl WebOrder {
-    /// WooCommerce holds the units taken (counted, or refunded after being counted).
+    /// The shop holds the units taken (counted, or refunded after being counted).
     fn holds_stock(&self) -> bool {
         COUNTED.contains(&self.status.as_str()) || self.status == "refunded"
     }
 
-    /// What line `line` owes the POS now: what WooCommerce holds taken from stock for it.
+    /// What line `line` owes the POS now: what the shop holds taken from stock for it.
     fn target(&self, line: &Line) -> i64 {
         if self.holds_stock() {
             line.quantity - line.restocked
@@ -65,6 +83,7 @@ pub struct Figures {
     refunds: u64,
     restocking_refunds: u64,
     unannounced: u64,
+    replayed: u64,
     fault_plans: u64,
     nudges: u64,
     sales: usize,
@@ -73,63 +92,134 @@ pub struct Figures {
 
 /// The shop, its webhook and the orders placed on it.
 pub struct Shop {
-    pub sim: WooSim,
-    /// The webhook's id once created.
-    hook: Option<i64>,
+    kind: ShopKind,
+    sim: Arc<dyn SimShop>,
+    platform: Platform,
     orders: Vec<WebOrder>,
-    /// The shop items' WooCommerce ids (the chaos test's `ShopItem::id`), by index.
+    /// The shop items' ids (the chaos test's `ShopItem::id`), by index.
     items: Vec<String>,
     pub figures: Figures,
 }
 
 impl Shop {
-    pub async fn start(seed: u64) -> Self {
-        let sim = WooSim::start(WooSimOptions {
-            seed,
-            ..WooSimOptions::default()
-        })
-        .await
-        .expect("the WooCommerce simulator");
+    pub async fn start(kind: ShopKind, seed: u64) -> Self {
+        let (sim, platform): (Arc<dyn SimShop>, Platform) = match kind {
+            ShopKind::WooCommerce => {
+                let sim = Arc::new(
+                    WooSim::start(WooSimOptions {
+                        seed,
+                        ..WooSimOptions::default()
+                    })
+                    .await
+                    .expect("the WooCommerce simulator"),
+                );
+                (sim.clone(), Platform::Woo(sim, None))
+            }
+            ShopKind::Shopify => {
+                let sim = Arc::new(
+                    ShopifySim::start(ShopifySimOptions {
+                        seed,
+                        ..ShopifySimOptions::default()
+                    })
+                    .await
+                    .expect("the Shopify simulator"),
+                );
+                (sim.clone(), Platform::Shopify(sim, None))
+            }
+            ShopKind::PrestaShop => {
+                let sim = Arc::new(
+                    PrestaSim::start(PrestaSimOptions {
+                        seed,
+                        ..PrestaSimOptions::default()
+                    })
+                    .await
+                    .expect("the PrestaShop simulator"),
+                );
+                (sim.clone(), Platform::Presta(sim))
+            }
+        };
         Self {
+            kind,
             sim,
-            hook: None,
+            platform,
             orders: Vec::new(),
             items: Vec::new(),
             figures: Figures::default(),
         }
     }
 
-    /// A new product showing `quantity` before stocksync adopts it; its id (the shop item's
+    /// A new item showing `quantity` before stocksync adopts it; its id (the shop item's
     /// `item_ecommerce_id`).
     pub fn add_item(&mut self, sku: &str, quantity: i64) -> String {
-        let id = self.sim.add_simple(sku, Some(quantity)).to_string();
+        let id = self.sim.add_item(sku, Some(quantity));
         self.items.push(id.clone());
         id
     }
 
     /// The `Shop` section of stocksync's configuration.
     pub fn config(&self) -> Value {
-        json!({
-            "Type": "WooCommerce",
-            "BaseUrl": self.sim.base_url(),
-            "ConsumerKey": self.sim.consumer_key(),
-            "ConsumerSecret": self.sim.consumer_secret(),
-            "WebhookSecret": SHOP_WEBHOOK_SECRET,
-        })
+        self.sim.settings(Some(SHOP_WEBHOOK_SECRET))
     }
 
-    /// The merchant adds the order webhook (stocksync answers its ping).
+    /// The merchant adds the order webhook where the platform has one (WooCommerce's ping
+    /// answered by stocksync).
     pub async fn connect_webhook(&mut self, base: &str) {
-        let (id, ping) = self
-            .sim
-            .create_webhook(WebhookTarget {
-                delivery_url: format!("{base}/webhooks/shop"),
-                secret: SHOP_WEBHOOK_SECRET.to_owned(),
-                delay: Duration::from_millis(30),
-            })
-            .await;
-        assert_eq!(ping, Some(200), "the webhook's ping");
-        self.hook = Some(id);
+        let url = format!("{base}/webhooks/shop");
+        match &mut self.platform {
+            Platform::Woo(sim, hook) => {
+                let (id, ping) = sim
+                    .create_webhook(WebhookTarget {
+                        delivery_url: url,
+                        secret: SHOP_WEBHOOK_SECRET.to_owned(),
+                        delay: Duration::from_millis(30),
+                    })
+                    .await;
+                assert_eq!(ping, Some(200), "the webhook's ping");
+                *hook = Some(id);
+            }
+            Platform::Shopify(sim, hook) => {
+                let target = stocksync_shopify::sim::WebhookTarget {
+                    url,
+                    secret: SHOP_WEBHOOK_SECRET.to_owned(),
+                };
+                sim.set_webhook(Some(target.clone()));
+                *hook = Some(target);
+            }
+            Platform::Presta(_) => {}
+        }
+    }
+
+    /// The webhook announces the next move (`true`) or loses it.
+    fn announce(&mut self, announce: bool) {
+        if !announce {
+            self.figures.unannounced += 1;
+        }
+        match &self.platform {
+            Platform::Woo(sim, Some(hook)) => {
+                let status = if announce {
+                    WebhookStatus::Active
+                } else {
+                    WebhookStatus::Paused
+                };
+                sim.set_webhook_status(*hook, status);
+            }
+            Platform::Shopify(sim, Some(target)) => {
+                sim.set_webhook(announce.then(|| target.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Shopify retrying: an earlier delivery sent again, same webhook id, now and then.
+    fn replay(&mut self, rng: &mut Rng) {
+        if let Platform::Shopify(sim, Some(_)) = &self.platform {
+            let sent = sim.sent_deliveries();
+            if !sent.is_empty() && rng.unit() < 0.2 {
+                let at = rng.between(0, sent.len() as i64 - 1) as usize;
+                sim.redeliver(sent[at].clone());
+                self.figures.replayed += 1;
+            }
+        }
     }
 
     /// Units the shop's orders hold or may come to hold of `item` (pending ones included): a
@@ -146,15 +236,8 @@ impl Shop {
     /// One shopper's or merchant's move, announced by the webhook or not; its name.
     pub fn step(&mut self, rng: &mut Rng) -> &'static str {
         let announce = rng.unit() < 0.7;
-        if let Some(hook) = self.hook {
-            let status = if announce {
-                WebhookStatus::Active
-            } else {
-                self.figures.unannounced += 1;
-                WebhookStatus::Paused
-            };
-            self.sim.set_webhook_status(hook, status);
-        }
+        self.announce(announce);
+        self.replay(rng);
         let roll = rng.unit();
         if roll < 0.45 {
             self.place(rng);
@@ -182,19 +265,32 @@ impl Shop {
                 lines.push((item, rng.between(1, 2)));
             }
         }
-        let status = match rng.between(0, 9) {
-            0..=4 => "processing",
-            5 => "on-hold",
-            6 => "completed",
-            _ => "pending",
-        };
-        let wanted: Vec<(i64, i64)> = lines
+        let wanted: Vec<(&str, i64)> = lines
             .iter()
-            .map(|&(item, units)| (self.items[item].parse().expect("an id"), units))
+            .map(|&(item, units)| (self.items[item].as_str(), units))
             .collect();
-        match self.sim.place_order(&wanted, status) {
-            Ok(id) => {
-                let ids = self.sim.order_lines(id);
+        let placed = match &self.platform {
+            Platform::Woo(sim, _) => {
+                let status = match rng.between(0, 9) {
+                    0..=4 => "processing",
+                    5 => "on-hold",
+                    6 => "completed",
+                    _ => "pending",
+                };
+                let wanted: Vec<(i64, i64)> = wanted
+                    .iter()
+                    .map(|&(id, units)| (id.parse().expect("an id"), units))
+                    .collect();
+                sim.place_order(&wanted, status)
+                    .map(|id| (id.to_string(), status))
+                    .map_err(|refusal| format!("{refusal:?}"))
+            }
+            // Paid at once (PrestaShop: payment accepted).
+            _ => self.sim.place_order(&wanted).map(|id| (id, "paid")),
+        };
+        match placed {
+            Ok((id, status)) => {
+                let ids = self.sim.order_lines(&id);
                 let lines = ids
                     .into_iter()
                     .zip(lines)
@@ -225,17 +321,16 @@ impl Shop {
         (!fitting.is_empty()).then(|| fitting[rng.between(0, fitting.len() as i64 - 1) as usize])
     }
 
-    fn set_status(&mut self, order: usize, status: &str) {
-        let id = self.orders[order].id;
-        self.sim
-            .set_order_status(id, status)
-            .expect("a status change");
-        self.orders[order].status = status.to_owned();
-    }
-
+    /// A pending WooCommerce order paid (the other platforms' orders are paid when placed).
     fn pay_pending(&mut self, rng: &mut Rng) {
+        let Platform::Woo(sim, _) = &self.platform else {
+            return;
+        };
+        let sim = sim.clone();
         if let Some(order) = self.pick(rng, |o| o.status == "pending") {
-            self.set_status(order, "processing");
+            sim.set_order_status(self.orders[order].id.parse().expect("an id"), "processing")
+                .expect("a status change");
+            self.orders[order].status = "processing".to_owned();
             self.figures.paid_later += 1;
         }
     }
@@ -247,13 +342,14 @@ impl Shop {
                 && o.lines.iter().all(|l| l.refunded == 0)
         };
         if let Some(order) = self.pick(rng, fit) {
-            self.set_status(order, "cancelled");
+            assert!(self.sim.cancel_order(&self.orders[order].id), "a cancel");
+            self.orders[order].status = "cancelled".to_owned();
             self.figures.cancelled += 1;
         }
     }
 
-    /// Some units of a counted line refunded, restocked or not; every unit refunded turns the
-    /// order `refunded`.
+    /// Some units of a counted line refunded, restocked or not (PrestaShop: the whole order,
+    /// its units taken as restocked); every unit refunded turns the order `refunded`.
     fn refund(&mut self, rng: &mut Rng) {
         let fit = |o: &WebOrder| {
             COUNTED.contains(&o.status.as_str()) && o.lines.iter().any(|l| l.refunded < l.quantity)
@@ -261,6 +357,17 @@ impl Shop {
         let Some(order) = self.pick(rng, fit) else {
             return;
         };
+        if let Platform::Presta(_) = self.platform {
+            assert!(self.sim.refund_order(&self.orders[order].id), "a refund");
+            for line in &mut self.orders[order].lines {
+                line.refunded = line.quantity;
+                line.restocked = line.quantity;
+            }
+            self.orders[order].status = "refunded".to_owned();
+            self.figures.refunds += 1;
+            self.figures.restocking_refunds += 1;
+            return;
+        }
         let open: Vec<usize> = (0..self.orders[order].lines.len())
             .filter(|&l| {
                 let line = &self.orders[order].lines[l];
@@ -269,12 +376,27 @@ impl Shop {
             .collect();
         let l = open[rng.between(0, open.len() as i64 - 1) as usize];
         let restock = rng.unit() < 0.6;
-        let id = self.orders[order].id;
+        let id = self.orders[order].id.clone();
         let line = &mut self.orders[order].lines[l];
         let units = rng.between(1, line.quantity - line.refunded);
-        self.sim
-            .refund(id, &[(line.id, units)], restock)
-            .expect("a refund");
+        match &self.platform {
+            Platform::Woo(sim, _) => {
+                let line_id = line.id.parse().expect("a line id");
+                sim.refund(id.parse().expect("an id"), &[(line_id, units)], restock)
+                    .expect("a refund");
+            }
+            Platform::Shopify(sim, _) => {
+                // Restocked as a return (back to available) or as a cancel (out of committed).
+                let how = match (restock, rng.unit() < 0.5) {
+                    (false, _) => RestockType::NoRestock,
+                    (true, true) => RestockType::Return,
+                    (true, false) => RestockType::Cancel,
+                };
+                sim.refund(id.parse().expect("an id"), &[(l, units, how)])
+                    .expect("a refund");
+            }
+            Platform::Presta(_) => unreachable!("refunded whole above"),
+        }
         line.refunded += units;
         if restock {
             line.restocked += units;
@@ -290,14 +412,23 @@ impl Shop {
         }
     }
 
-    /// The shop's host in trouble: 429s, 5xx, dropped connections, lost answers (or cleared).
+    fn set_faults(&self, plan: FaultPlan) {
+        match &self.platform {
+            Platform::Woo(sim, _) => sim.faults().set(plan),
+            Platform::Shopify(sim, _) => sim.faults().set(plan),
+            Platform::Presta(sim) => sim.set_faults(plan),
+        }
+    }
+
+    /// The shop's host in trouble: 429s (Shopify: THROTTLED), 5xx, dropped connections, lost
+    /// answers (or cleared).
     fn faults(&mut self, rng: &mut Rng) {
         self.figures.fault_plans += 1;
         if rng.unit() < 0.3 {
-            self.sim.faults().set(FaultPlan::default());
+            self.set_faults(FaultPlan::default());
             return;
         }
-        self.sim.faults().set(FaultPlan {
+        self.set_faults(FaultPlan {
             error_rate: [0.0, 0.05, 0.1][rng.between(0, 2) as usize],
             rate_limit_next: rng.between(0, 3) as u32,
             fail_next: rng.between(0, 3) as u32,
@@ -308,24 +439,47 @@ impl Shop {
     }
 
     /// Quiet: no faults, the webhook active.
-    pub fn clear_faults(&self) {
-        self.sim.faults().set(FaultPlan::default());
-        if let Some(hook) = self.hook {
-            self.sim.set_webhook_status(hook, WebhookStatus::Active);
-        }
+    pub fn clear_faults(&mut self) {
+        self.set_faults(FaultPlan::default());
+        self.announce(true);
     }
 
-    /// A `product.updated` delivery, as WooCommerce sends when a product changes: a hint that
-    /// has the orders polled now (a poll otherwise comes with a push or on `Shop.Cron`).
+    /// An item delivery, as the platform sends when an item's quantity changes (WooCommerce's
+    /// `product.updated`, Shopify's `inventory_levels/update` with a quantity stocksync never
+    /// wrote): a hint that has the orders polled now (a poll otherwise comes with a push or on
+    /// `Shop.Cron`). PrestaShop sends none: its orders wait for the poll.
     async fn nudge(&mut self, ss: &Stocksync) {
-        let body = json!({ "id": self.items[0] }).to_string();
         let request = ss
             .http
             .post(ss.url("/webhooks/shop"))
-            .header("Content-Type", "application/json")
-            .header("X-WC-Webhook-Topic", "product.updated")
-            .header("X-WC-Webhook-Signature", shop_signature(body.as_bytes()))
-            .body(body);
+            .header("Content-Type", "application/json");
+        let request = match &self.platform {
+            Platform::Woo(..) => {
+                let body = json!({ "id": self.items[0] }).to_string();
+                request
+                    .header("X-WC-Webhook-Topic", "product.updated")
+                    .header("X-WC-Webhook-Signature", shop_signature(body.as_bytes()))
+                    .body(body)
+            }
+            Platform::Shopify(sim, _) => {
+                let item = sim
+                    .inventory_item(self.items[0].parse().expect("an id"))
+                    .expect("an inventory item");
+                let body = json!({
+                    "inventory_item_id": item,
+                    "location_id": 1,
+                    "available": -1_000_000 - self.figures.nudges as i64,
+                })
+                .to_string();
+                request
+                    .header("X-Shopify-Topic", "inventory_levels/update")
+                    .header("X-Shopify-Hmac-Sha256", shop_signature(body.as_bytes()))
+                    .header("X-Shopify-Webhook-Id", format!("chaos-nudge-{}", self.figures.nudges))
+                    .header("X-Shopify-Shop-Domain", "simulated.myshopify.com")
+                    .body(body)
+            }
+            Platform::Presta(_) => return,
+        };
         let _ = exchange(request).await;
         self.figures.nudges += 1;
     }
@@ -337,7 +491,7 @@ impl Shop {
             .flat_map(|o| {
                 o.lines
                     .iter()
-                    .map(move |l| ((o.id.to_string(), l.id.to_string()), o.target(l)))
+                    .map(move |l| ((o.id.clone(), l.id.clone()), o.target(l)))
             })
             .collect()
     }
@@ -351,16 +505,18 @@ impl Shop {
         mismatches: &mut Vec<String>,
     ) -> BTreeMap<String, Value> {
         let targets = self.targets();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let prefix = format!("shop:{}:", self.kind.as_str());
+        // Orders polled every minute only, on a platform without webhooks.
+        let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             self.nudge(ss).await;
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let sales = shop_sales(ss).await;
+            let sales = shop_sales(ss, &prefix).await;
             let mut applied: BTreeMap<(String, String), i64> = BTreeMap::new();
             let mut strays = Vec::new();
             for sale in sales.values() {
                 let key = sale["idempotency_key"].as_str().unwrap_or_default();
-                let mut parts = key.trim_start_matches(KEY_PREFIX).split(':');
+                let mut parts = key.trim_start_matches(&prefix).split(':');
                 let (Some(order), Some(line)) = (parts.next(), parts.next()) else {
                     strays.push(key.to_owned());
                     continue;
@@ -423,7 +579,7 @@ impl Shop {
                 .items
                 .iter()
                 .filter_map(|item| {
-                    let shop = self.sim.stock(item.parse().expect("an id"));
+                    let shop = self.sim.quantity(item);
                     let wanted = sellable.get(item).copied().unwrap_or(0);
                     (shop != Some(wanted)).then(|| {
                         format!(
@@ -442,12 +598,26 @@ impl Shop {
 
     pub fn summary(&self) -> String {
         let f = &self.figures;
-        let (deliveries, merged) = self.sim.deliveries();
+        let deliveries = match &self.platform {
+            Platform::Woo(sim, _) => {
+                let (deliveries, merged) = sim.deliveries();
+                format!("{deliveries} webhook deliveries ({merged} merged)")
+            }
+            Platform::Shopify(sim, _) => format!(
+                "{} webhook deliveries ({} answered 2xx, {} replayed), {} THROTTLED answers",
+                sim.sent_deliveries().len(),
+                sim.delivered(),
+                f.replayed,
+                sim.throttled()
+            ),
+            Platform::Presta(_) => "no webhooks (orders polled)".to_owned(),
+        };
         format!(
-            "{} orders placed ({} refused for stock), {} paid later, {} cancelled, {} refunds \
-             ({} restocking); {} moves unannounced, {} webhook deliveries ({} merged), {} nudges; \
-             {} fault plans; {} WooCommerce requests, {} stock writes; stocksync made {} sales \
+            "{}: {} orders placed ({} refused for stock), {} paid later, {} cancelled, {} refunds \
+             ({} restocking); {} moves unannounced, {deliveries}, {} nudges; \
+             {} fault plans; {} requests, {} stock writes; stocksync made {} sales \
              and {} returns of its lines",
+            self.kind.display_name(),
             f.placed,
             f.refused,
             f.paid_later,
@@ -455,20 +625,18 @@ impl Shop {
             f.refunds,
             f.restocking_refunds,
             f.unannounced,
-            deliveries,
-            merged,
             f.nudges,
             f.fault_plans,
             self.sim.requests(),
-            self.sim.stock_writes().len(),
+            self.sim.writes(),
             f.sales,
             f.returns,
         )
     }
 }
 
-/// Every sale stocksync made of a shop line, by location.
-async fn shop_sales(ss: &Stocksync) -> BTreeMap<String, Value> {
+/// Every sale stocksync made of a shop line (its key starting with `prefix`), by location.
+async fn shop_sales(ss: &Stocksync, prefix: &str) -> BTreeMap<String, Value> {
     let mut found = BTreeMap::new();
     for page in 1.. {
         let (status, answer) = ss
@@ -479,7 +647,7 @@ async fn shop_sales(ss: &Stocksync) -> BTreeMap<String, Value> {
         let last = rows.len() < 1000;
         for sale in rows {
             let key = sale["idempotency_key"].as_str().unwrap_or_default();
-            if key.starts_with(KEY_PREFIX) {
+            if key.starts_with(prefix) {
                 let id = sale["id"].as_str().expect("a sale id");
                 found.insert(format!("/api/sales/{id}"), sale);
             }
