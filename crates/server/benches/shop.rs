@@ -238,7 +238,9 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
     };
 
     println!("\n{name}:\n");
-    println!("| step | items | calls to {name} | query cost requested / actual | THROTTLED | took |");
+    println!(
+        "| step | items | calls to {name} | query cost requested / actual | THROTTLED | took |"
+    );
     println!("|------|-------|----------|------|------|------|");
     let before = Counts::now(&sim);
     let started = Instant::now();
@@ -376,10 +378,19 @@ async fn main() {
     let samples = env_number("STOCKSYNC_BENCH_SHOP_SAMPLES", 200);
     let poll_samples = env_number("STOCKSYNC_BENCH_SHOP_POLL_SAMPLES", 12);
     let kinds: Vec<ShopKind> = match std::env::var("STOCKSYNC_BENCH_SHOP_KIND") {
-        Ok(kind) => vec![ShopKind::parse(&kind.to_ascii_lowercase()).unwrap_or_else(|| {
-            panic!("STOCKSYNC_BENCH_SHOP_KIND={kind}: one of {:?}", ShopKind::NAMES)
-        })],
-        Err(_) => vec![ShopKind::WooCommerce, ShopKind::Shopify, ShopKind::PrestaShop],
+        Ok(kind) => vec![
+            ShopKind::parse(&kind.to_ascii_lowercase()).unwrap_or_else(|| {
+                panic!(
+                    "STOCKSYNC_BENCH_SHOP_KIND={kind}: one of {:?}",
+                    ShopKind::NAMES
+                )
+            }),
+        ],
+        Err(_) => vec![
+            ShopKind::WooCommerce,
+            ShopKind::Shopify,
+            ShopKind::PrestaShop,
+        ],
     };
     let mut paths = Vec::new();
     for kind in kinds {

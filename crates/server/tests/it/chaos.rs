@@ -37,11 +37,11 @@ use crate::process::{Stocksync, exchange, free_port};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
+use stocksync_domain::ShopKind;
 use stocksync_hiboutik::{HiboutikSim, HiboutikSimOptions, SaleStep};
 use stocksync_lightspeed::{LightspeedSim, LightspeedSimOptions, RateLimit};
 use stocksync_pos::simkit::{DroppedConnection, FaultPlan, Faults, Rng, catalog};
 use stocksync_square::{SquareSim, SquareSimOptions};
-use stocksync_domain::ShopKind;
 use stocksync_testkit::{Backend, TestDb, on_every_backend};
 
 on_every_backend!(chaos_converges, chaos_shopify, chaos_prestashop);

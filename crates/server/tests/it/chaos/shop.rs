@@ -38,7 +38,10 @@ enum Platform {
     /// With its webhook's id once created.
     Woo(Arc<WooSim>, Option<i64>),
     /// With the webhook's target once connected.
-    Shopify(Arc<ShopifySim>, Option<stocksync_shopify::sim::WebhookTarget>),
+    Shopify(
+        Arc<ShopifySim>,
+        Option<stocksync_shopify::sim::WebhookTarget>,
+    ),
     Presta(Arc<PrestaSim>),
 }
 
@@ -474,7 +477,10 @@ impl Shop {
                 request
                     .header("X-Shopify-Topic", "inventory_levels/update")
                     .header("X-Shopify-Hmac-Sha256", shop_signature(body.as_bytes()))
-                    .header("X-Shopify-Webhook-Id", format!("chaos-nudge-{}", self.figures.nudges))
+                    .header(
+                        "X-Shopify-Webhook-Id",
+                        format!("chaos-nudge-{}", self.figures.nudges),
+                    )
                     .header("X-Shopify-Shop-Domain", "simulated.myshopify.com")
                     .body(body)
             }
