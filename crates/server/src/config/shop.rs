@@ -16,7 +16,7 @@ pub const DEFAULT_SHOP_CRON: &str = "* * * * *";
 /// The Shopify Admin API version used unless `Shop.ApiVersion` says otherwise.
 pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2026-04";
 
-const COMMON_KEYS: &[&str] = &["Type", "BaseUrl", "WebhookSecret", "Cron"];
+const COMMON_KEYS: &[&str] = &["Type", "BaseUrl", "WebhookSecret", "Cron", "PollSeconds"];
 const WOOCOMMERCE_KEYS: &[&str] = &["ConsumerKey", "ConsumerSecret"];
 const SHOPIFY_KEYS: &[&str] = &["ShopDomain", "AccessToken", "ApiVersion", "LocationID"];
 const PRESTASHOP_KEYS: &[&str] = &["ApiKey", "ShopID", "TimeZone", "OrderStates"];
@@ -33,8 +33,12 @@ pub struct ShopConfig {
     /// Checks the signature of `POST /webhooks/shop` deliveries; without it, deliveries are
     /// refused and orders are only polled (PrestaShop has no webhooks: always `None`).
     pub webhook_secret: Option<SecretString>,
-    /// When orders are polled.
+    /// When orders are polled (unless `poll_every` says otherwise).
     pub cron: Schedule,
+    /// `PollSeconds`: orders are polled this often instead of on `Cron` (a shop without
+    /// webhooks, PrestaShop, whose web orders should reach the POS within seconds; an idle
+    /// poll is one call).
+    pub poll_every: Option<std::time::Duration>,
 }
 
 /// The platform's own settings.
@@ -129,12 +133,22 @@ pub fn parse_shop(
     )
     .map_err(|e| problems.error(&shop.path_of("Cron"), e))
     .ok();
+    let poll_every = shop
+        .seconds("PollSeconds", 1.0, 3600.0, problems)
+        .map(std::time::Duration::from_secs_f64);
+    if poll_every.is_some() && shop.get("Cron").is_some() {
+        problems.error(
+            &shop.path_of("PollSeconds"),
+            "and Shop.Cron both say when orders are polled; keep one",
+        );
+    }
     Some(ShopConfig {
         kind: kind?,
         base_url: base_url?,
         access: access?,
         webhook_secret,
         cron: cron?,
+        poll_every,
     })
 }
 
