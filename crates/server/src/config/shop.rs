@@ -18,7 +18,13 @@ pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2026-04";
 
 const COMMON_KEYS: &[&str] = &["Type", "BaseUrl", "WebhookSecret", "Cron", "PollSeconds"];
 const WOOCOMMERCE_KEYS: &[&str] = &["ConsumerKey", "ConsumerSecret"];
-const SHOPIFY_KEYS: &[&str] = &["ShopDomain", "AccessToken", "ApiVersion", "LocationID"];
+const SHOPIFY_KEYS: &[&str] = &[
+    "ShopDomain",
+    "AccessToken",
+    "ApiVersion",
+    "LocationID",
+    "ActivateAtLocation",
+];
 const PRESTASHOP_KEYS: &[&str] = &["ApiKey", "ShopID", "TimeZone", "OrderStates"];
 
 /// A configured shop platform. `Debug` shows secrets as `[REDACTED]`.
@@ -56,6 +62,9 @@ pub enum ShopAccess {
         /// The location whose `available` quantity is stocksync's (`None`: the shop's primary
         /// location).
         location_id: Option<String>,
+        /// `ActivateAtLocation`: a tracked variant the merchant has not stocked at the
+        /// location is stocked there by stocksync's first write (by default it is reported).
+        activate: bool,
     },
     PrestaShop {
         api_key: SecretString,
@@ -251,13 +260,25 @@ fn shopify(shop: &Section<'_>, problems: &mut Problems) -> (Option<String>, Opti
         }
         ok.then_some(gid)
     });
-    let access = match (domain, token) {
-        (Some(shop_domain), Some(access_token)) if is_api_version(&api_version) => {
+    let activate = match shop.get("ActivateAtLocation") {
+        None => Some(false),
+        Some(Value::Bool(on)) => Some(*on),
+        Some(other) => {
+            problems.error(
+                &shop.path_of("ActivateAtLocation"),
+                format!("must be true or false, not {}", kind(other)),
+            );
+            None
+        }
+    };
+    let access = match (domain, token, activate) {
+        (Some(shop_domain), Some(access_token), Some(activate)) if is_api_version(&api_version) => {
             Some(ShopAccess::Shopify {
                 shop_domain,
                 access_token,
                 api_version,
                 location_id,
+                activate,
             })
         }
         _ => None,
