@@ -18,7 +18,6 @@ use stocksync_domain::EcommerceId;
 use stocksync_domain::shop::{ShopOrder, ShopOrderLine};
 use stocksync_pos::lenient::cents;
 
-
 const ORDERS: &str = "GET /orders";
 const ORDER: &str = "GET /orders/{id}";
 const REFUNDS: &str = "GET /orders/{id}/refunds";
