@@ -7,7 +7,8 @@
 //! `cargo bench -p stocksync --bench shop` (`STOCKSYNC_BENCH_SHOP_KIND`: `woocommerce`,
 //! `shopify` or `prestashop`, all three by default; `STOCKSYNC_BENCH_SHOP_ITEMS`, 10 000 by
 //! default; `STOCKSYNC_BENCH_SHOP_SAMPLES`, 200 by default; `STOCKSYNC_BENCH_SHOP_POLL_SAMPLES`,
-//! the web orders timed on a platform without webhooks, 12 by default, one every 5 s).
+//! the web orders timed on a platform without webhooks, 100 by default, one every 300 ms,
+//! orders polled every second there: `Shop.PollSeconds` 1).
 
 use serde_json::json;
 use std::sync::Arc;
@@ -124,6 +125,15 @@ impl Sim {
         }
     }
 
+    /// `Shop.PollSeconds` where orders are polled every few seconds rather than every minute
+    /// (`Shop.Cron`): PrestaShop, which has no webhooks.
+    fn poll_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Presta(_) => Some(1),
+            _ => None,
+        }
+    }
+
     /// Shopify's bucket so far: query cost requested and actual, THROTTLED answers.
     fn cost(&self) -> Option<(f64, f64, u64)> {
         match self {
@@ -211,12 +221,13 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
     let products = catalog(items, 21);
     let sim = Sim::start(kind, products.clone()).await;
     let shop = sim.shop();
+    let mut settings = shop.settings(Some(SHOP_WEBHOOK_SECRET));
+    if let Some(seconds) = sim.poll_seconds() {
+        settings["PollSeconds"] = json!(seconds);
+    }
     // Linking 10 000 items in one request takes longer than the default 30 s.
     let options = Options {
-        config: Some(json!({
-            "RequestTimeoutSeconds": 900,
-            "Shop": shop.settings(Some(SHOP_WEBHOOK_SECRET)),
-        })),
+        config: Some(json!({ "RequestTimeoutSeconds": 900, "Shop": settings })),
         ..Options::default()
     };
     let app = TestApp::spawn_with(Backend::Sqlite, options).await.unwrap();
@@ -264,7 +275,7 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
         linked.as_secs_f64()
     );
 
-    // (a) Idle: the next order poll (every minute), and nothing else.
+    // (a) Idle: the next order poll (every minute, or every `PollSeconds`), and nothing else.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = Counts::now(&sim);
     let poll_route = sim.routes()[0];
@@ -274,9 +285,14 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
         sim.requests_to(poll_route) > polls
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Time for the calls a poll might bring, less than a poll period.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let period = match sim.poll_seconds() {
+        Some(seconds) => format!("PollSeconds {seconds}"),
+        None => "Shop.Cron, every minute".to_owned(),
+    };
     println!(
-        "| idle: one order poll, nothing new | {items} | {} | {:.1} s watched |",
+        "| idle: one order poll ({period}), nothing new | {items} | {} | {:.1} s watched |",
         before.since(&sim),
         started.elapsed().as_secs_f64()
     );
@@ -322,13 +338,13 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
     );
 
     // (d) Web orders: the order webhook (delivered at once) until the POS has each, one after
-    // the other; without webhooks, one placed every 5 s (whatever the poll's phase) and each
-    // timed until the poll brought it to the POS.
+    // the other; without webhooks, one placed every 300 ms (whatever the poll's phase) and
+    // each timed until a poll brought it to the POS.
     let webhook = sim.connect_webhook(app.url("/webhooks/shop")).await;
     let (orders, gap) = if webhook {
         (samples, None)
     } else {
-        (poll_samples, Some(Duration::from_secs(5)))
+        (poll_samples, Some(Duration::from_millis(300)))
     };
     let id = ids[1].as_str();
     let before = Counts::now(&sim);
@@ -355,9 +371,9 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
     }
     web.sort();
     let how = if webhook {
-        "order webhook"
+        "order webhook".to_owned()
     } else {
-        "order poll, every minute (Shop.Cron)"
+        format!("order poll, {period}")
     };
     println!(
         "| {orders} web orders ({how}) | {items} | {} | — |",
@@ -376,7 +392,7 @@ async fn bench(kind: ShopKind, items: usize, samples: usize, poll_samples: usize
 async fn main() {
     let items = env_number("STOCKSYNC_BENCH_SHOP_ITEMS", 10_000);
     let samples = env_number("STOCKSYNC_BENCH_SHOP_SAMPLES", 200);
-    let poll_samples = env_number("STOCKSYNC_BENCH_SHOP_POLL_SAMPLES", 12);
+    let poll_samples = env_number("STOCKSYNC_BENCH_SHOP_POLL_SAMPLES", 100);
     let kinds: Vec<ShopKind> = match std::env::var("STOCKSYNC_BENCH_SHOP_KIND") {
         Ok(kind) => vec![
             ShopKind::parse(&kind.to_ascii_lowercase()).unwrap_or_else(|| {

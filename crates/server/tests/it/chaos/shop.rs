@@ -159,9 +159,14 @@ impl Shop {
         id
     }
 
-    /// The `Shop` section of stocksync's configuration.
+    /// The `Shop` section of stocksync's configuration (PrestaShop's orders, without webhooks,
+    /// polled every 2 s).
     pub fn config(&self) -> Value {
-        self.sim.settings(Some(SHOP_WEBHOOK_SECRET))
+        let mut settings = self.sim.settings(Some(SHOP_WEBHOOK_SECRET));
+        if let Platform::Presta(_) = self.platform {
+            settings["PollSeconds"] = json!(2);
+        }
+        settings
     }
 
     /// The merchant adds the order webhook where the platform has one (WooCommerce's ping
@@ -512,8 +517,7 @@ impl Shop {
     ) -> BTreeMap<String, Value> {
         let targets = self.targets();
         let prefix = format!("shop:{}:", self.kind.as_str());
-        // Orders polled every minute only, on a platform without webhooks.
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             self.nudge(ss).await;
             tokio::time::sleep(Duration::from_millis(300)).await;
