@@ -8,7 +8,9 @@
 //! `shopify` or `prestashop`, all three by default; `STOCKSYNC_BENCH_SHOP_ITEMS`, 10 000 by
 //! default; `STOCKSYNC_BENCH_SHOP_SAMPLES`, 200 by default; `STOCKSYNC_BENCH_SHOP_POLL_SAMPLES`,
 //! the web orders timed on a platform without webhooks, 100 by default, one every 300 ms,
-//! orders polled every second there: `Shop.PollSeconds` 1).
+//! orders polled every second there: `Shop.PollSeconds` 1; `STOCKSYNC_BENCH_SHOPIFY_RESTORE`,
+//! the Shopify bucket's restore rate in points a second, 1 000 (the Plus plan's) by default:
+//! at the Standard plan's 100, reading 10 000 variants takes about ten minutes).
 
 use serde_json::json;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use stocksync::simulate::shops::SimShop;
 use stocksync_domain::ShopKind;
 use stocksync_pos::simkit::{SimProduct, catalog};
 use stocksync_prestashop::{PrestaSim, PrestaSimOptions};
+use stocksync_shopify::sim::BucketSpec;
 use stocksync_shopify::{ShopifySim, ShopifySimOptions};
 use stocksync_testkit::{ACCOUNT, Backend, Options, SHOP_WEBHOOK_SECRET, TestApp};
 use stocksync_woocommerce::{WooSim, WooSimOptions};
@@ -42,6 +45,10 @@ impl Sim {
             ShopKind::Shopify => Self::Shopify(Arc::new(
                 ShopifySim::start(ShopifySimOptions {
                     products,
+                    bucket: BucketSpec {
+                        maximum: 1000.0,
+                        restore_rate: env_number("STOCKSYNC_BENCH_SHOPIFY_RESTORE", 1000) as f64,
+                    },
                     ..ShopifySimOptions::default()
                 })
                 .await
