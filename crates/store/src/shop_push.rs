@@ -277,7 +277,6 @@ impl Store {
     }
 
     async fn shop_item_read_once(&self, item: &ShopItem, version: Option<i64>) -> Result<bool> {
-        let at = now();
         let id = item.item.id.as_str();
         dispatch!(self, pool => {
             let mut tx = begin_write!(pool).await?;
@@ -295,13 +294,18 @@ impl Store {
                 return Ok(false);
             }
             if let (false, Some(quantity)) = (adopted, item.quantity) {
-                let first: Option<LinkRow> = sqlx::query_as(select_links!(
-                    "WHERE idProductEcommerce = ? ORDER BY stock.id LIMIT 1"
-                ))
+                // Locked, and the line's time taken once it is: a sale of the link committing
+                // meanwhile is in the quantity read and comes first in the ledger.
+                let first: Option<LinkRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{}{}",
+                    select_links!("WHERE idProductEcommerce = ? ORDER BY stock.id LIMIT 1"),
+                    if crate::locks_rows(pool) { " FOR UPDATE" } else { "" }
+                )))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(link) = first.map(Link::from) {
+                    let at = now();
                     write_ledger!(tx, LedgerLine {
                         link_id: link.id,
                         at,
