@@ -48,6 +48,11 @@ pub trait SimShop: Send + Sync {
     /// A shopper's paid order of `lines` (item, units); its id, announced by webhook where the
     /// platform has them. `Err` says why the shop refused it.
     fn place_order(&self, lines: &[(&str, i64)]) -> Result<String, String>;
+    /// The shop tells of a placed order again, its lines unchanged (WooCommerce: the merchant
+    /// completes it, `order.updated`; Shopify: its `orders/create` delivery retried, as
+    /// Shopify's at-least-once deliveries are; PrestaShop: the merchant marks it shipped, its
+    /// `date_upd` moves for the next poll); `false` for an unknown order.
+    fn announce_again(&self, order: &str) -> bool;
     /// The merchant cancels the order, its units back on the shelf; `false` for an unknown
     /// order.
     fn cancel_order(&self, order: &str) -> bool;
@@ -60,6 +65,13 @@ pub trait SimShop: Send + Sync {
     fn writes(&self) -> u64;
     /// Every request the shop's API received, whatever its answer.
     fn requests(&self) -> u64;
+    /// Whether the platform sends webhooks (else stocksync only polls its orders).
+    fn sends_webhooks(&self) -> bool {
+        true
+    }
+    /// Webhook deliveries sent (answered, where the platform counts answers; 0 without
+    /// webhooks).
+    fn deliveries(&self) -> u64;
 }
 
 /// Starts a simulated `kind` shop on `port` (0: any free port) selling `products`, sending
@@ -149,6 +161,9 @@ impl SimShop for WooSim {
             .map(|id| id.to_string())
             .map_err(|refusal| format!("{refusal:?}"))
     }
+    fn announce_again(&self, order: &str) -> bool {
+        self.set_order_status(number(order), "completed").is_ok()
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_status(number(order), "cancelled").is_ok()
     }
@@ -168,6 +183,9 @@ impl SimShop for WooSim {
     }
     fn requests(&self) -> u64 {
         WooSim::requests(self)
+    }
+    fn deliveries(&self) -> u64 {
+        WooSim::deliveries(self).0
     }
 }
 
@@ -208,6 +226,14 @@ impl SimShop for ShopifySim {
         let lines: Vec<(u64, i64)> = lines.iter().map(|(id, n)| (number(id), *n)).collect();
         Ok(ShopifySim::place_order(self, &lines).to_string())
     }
+    fn announce_again(&self, order: &str) -> bool {
+        let created = self.sent_deliveries().into_iter().rev().find(|delivery| {
+            delivery.topic == "orders/create"
+                && serde_json::from_slice::<Value>(&delivery.body)
+                    .is_ok_and(|body| body["id"].to_string() == order)
+        });
+        created.map(|delivery| self.redeliver(delivery)).is_some()
+    }
     fn cancel_order(&self, order: &str) -> bool {
         ShopifySim::cancel_order(self, number(order))
     }
@@ -231,6 +257,9 @@ impl SimShop for ShopifySim {
     }
     fn requests(&self) -> u64 {
         ShopifySim::requests(self)
+    }
+    fn deliveries(&self) -> u64 {
+        self.delivered()
     }
 }
 
@@ -281,6 +310,10 @@ impl SimShop for PrestaSim {
         // 2: payment accepted.
         Ok(PrestaSim::place_order(self, &lines, 2).to_string())
     }
+    fn announce_again(&self, order: &str) -> bool {
+        // 4: shipped.
+        self.set_order_state(number(order), 4)
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_state(number(order), 6)
     }
@@ -298,5 +331,11 @@ impl SimShop for PrestaSim {
     }
     fn requests(&self) -> u64 {
         PrestaSim::requests(self)
+    }
+    fn sends_webhooks(&self) -> bool {
+        false
+    }
+    fn deliveries(&self) -> u64 {
+        0
     }
 }
