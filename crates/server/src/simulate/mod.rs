@@ -21,7 +21,11 @@ pub const DEFAULT_STOCKSYNC: &str = "http://127.0.0.1:5000";
 /// The secret the simulated shops sign their webhook deliveries with (`Shop.WebhookSecret`).
 pub const SHOP_WEBHOOK_SECRET: &str = "simulated-webhook-secret";
 /// The shop platforms, in the order of their ports (after the POS's four).
-pub const SHOP_KINDS: [ShopKind; 3] = [ShopKind::WooCommerce, ShopKind::Shopify, ShopKind::PrestaShop];
+pub const SHOP_KINDS: [ShopKind; 3] = [
+    ShopKind::WooCommerce,
+    ShopKind::Shopify,
+    ShopKind::PrestaShop,
+];
 
 /// Square, Hiboutik, Lightspeed, WooCommerce, Shopify and PrestaShop simulators, stopped when
 /// dropped.
@@ -94,7 +98,12 @@ impl Simulators {
         };
         // The same SKUs as the POS catalogs, with the numbers the shops showed before stocksync.
         let shop = |offset: u16, kind: ShopKind| {
-            start_shop(kind, port(offset), catalog(products, 4), Some(webhooks.clone()))
+            start_shop(
+                kind,
+                port(offset),
+                catalog(products, 4),
+                Some(webhooks.clone()),
+            )
         };
         Ok(Self {
             square,

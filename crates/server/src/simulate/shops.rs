@@ -230,7 +230,7 @@ impl SimShop for ShopifySim {
         let created = self.sent_deliveries().into_iter().rev().find(|delivery| {
             delivery.topic == "orders/create"
                 && serde_json::from_slice::<Value>(&delivery.body)
-                    .is_ok_and(|body| body["id"].to_string() == order)
+                    .is_ok_and(|body| body["id"].as_u64() == order.parse().ok())
         });
         created.map(|delivery| self.redeliver(delivery)).is_some()
     }
