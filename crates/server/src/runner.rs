@@ -164,7 +164,13 @@ impl Runner {
             return self.split(task).await;
         };
         if let Some(shop) = self.shop.as_ref().filter(|shop| shop.job_account() == *id) {
-            return crate::shop::reconcile::run_job(&self.store, shop, task.kind).await;
+            return crate::shop::reconcile::run_job(
+                &self.store,
+                shop,
+                task.kind,
+                &self.synchronizer.metrics,
+            )
+            .await;
         }
         let Some(account) = self.accounts.get(id) else {
             return failed(format!("account {id} is not configured"));

@@ -188,6 +188,12 @@ pub struct SetPayload {
     pub user_errors: Vec<UserError>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivateData {
+    pub inventory_activate: Option<SetPayload>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 pub struct UserError {
     pub code: Option<String>,

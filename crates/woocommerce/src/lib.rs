@@ -9,8 +9,6 @@ pub mod sim;
 pub mod webhook;
 pub mod wire;
 
-pub use client::{
-    AuthScheme, BATCH_LIMIT, DEFAULT_BACKOFF, DEFAULT_OVERLAP, MAX_IN_FLIGHT, WooClient,
-};
+pub use client::{AuthScheme, BATCH_LIMIT, DEFAULT_BACKOFF, MAX_IN_FLIGHT, WooClient};
 pub use sim::{WooSim, WooSimOptions};
 pub use webhook::{Delivery, DeliveryError, read_delivery, verify_signature};

@@ -9,6 +9,7 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, FlexId};
 use super::link_view::{self, LinkDetail};
+use super::shop_item::{ShopItemName, shop_item_name};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ use stocksync_domain::bounds::{LimitQuantity, PageNumber, PerPage};
 use stocksync_domain::link::{Link, NewLink};
 use stocksync_domain::pos::{PosProduct, ProductQuery};
 use stocksync_domain::shop::ItemRef;
-use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef};
+use stocksync_domain::{AccountId, EcommerceId, LinkId, PosRef, ShopKind};
 use stocksync_store::InsertedLink;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -100,12 +101,15 @@ async fn register(
         shop_locator: shop_item.locator.clone(),
     };
     match state.store.insert_link(&new).await? {
-        InsertedLink::Created(link) => Ok((StatusCode::CREATED, Json(LinkView::from(&link)))),
+        InsertedLink::Created(link) => Ok((
+            StatusCode::CREATED,
+            Json(LinkView::new(&link, state.shop_kind())),
+        )),
         InsertedLink::AlreadyLinked(existing) => Err(ApiError::conflict(format!(
             "POS product {} of account {} is already linked (link {})",
             existing.pos_ref, existing.account_id, existing.id
         ))
-        .with_details(json!({ "existing": LinkView::from(&existing) }))),
+        .with_details(json!({ "existing": LinkView::new(&existing, state.shop_kind()) }))),
     }
 }
 
@@ -260,7 +264,11 @@ async fn list(
 ) -> Result<Json<LinkPage>, ApiError> {
     let found = state.store.links(page.offset(), page.limit()).await?;
     Ok(Json(LinkPage {
-        items: found.links.iter().map(LinkView::from).collect(),
+        items: found
+            .links
+            .iter()
+            .map(|link| LinkView::new(link, state.shop_kind()))
+            .collect(),
         paging: page.paging(found.total),
     }))
 }
@@ -292,7 +300,10 @@ async fn show(
     let links = state.store.links_of_account(&account).await?;
     if !links.is_empty() || state.accounts.get(&account).is_some() {
         return Ok(Json(LinksOrLink::Account(
-            links.iter().map(LinkView::from).collect(),
+            links
+                .iter()
+                .map(|link| LinkView::new(link, state.shop_kind()))
+                .collect(),
         )));
     }
     if let Ok(id) = key.parse::<LinkId>()
@@ -346,7 +357,7 @@ async fn update(
             .await?
             .ok_or_else(|| no_link(id))?;
     }
-    Ok(Json(LinkView::from(&link)))
+    Ok(Json(LinkView::new(&link, state.shop_kind())))
 }
 
 #[utoipa::path(
@@ -391,10 +402,14 @@ pub struct LinkView {
     account_id: String,
     /// Web sales of the shop item go to this link first.
     primary: bool,
+    /// What `ecommerceID` names on the configured shop platform (absent without a `Shop`).
+    #[serde(rename = "shopItem", skip_serializing_if = "Option::is_none")]
+    shop_item: Option<ShopItemName>,
 }
 
-impl From<&Link> for LinkView {
-    fn from(link: &Link) -> Self {
+impl LinkView {
+    /// `link` as answered, its shop item spelled out for a `shop` platform.
+    pub fn new(link: &Link, shop: Option<ShopKind>) -> Self {
         Self {
             id: link.id.to_string(),
             pos_id: link.pos_ref.to_string(),
@@ -404,6 +419,7 @@ impl From<&Link> for LinkView {
             name: link.description.clone(),
             account_id: link.account_id.to_string(),
             primary: link.primary,
+            shop_item: shop.map(|kind| shop_item_name(kind, link.ecommerce_id.as_str())),
         }
     }
 }

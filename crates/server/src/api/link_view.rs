@@ -48,7 +48,7 @@ pub async fn detail(state: &AppState, link: Link) -> Result<LinkDetail, ApiError
         None => None,
     };
     Ok(LinkDetail {
-        link: LinkView::from(&link),
+        link: LinkView::new(&link, state.shop_kind()),
         pos_quantity: known.pos_quantity,
         observed_at: known.observed_at,
         pos_counted_at: known.counted_at,

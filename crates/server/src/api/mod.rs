@@ -17,6 +17,7 @@ mod link_view;
 mod metrics;
 mod sales;
 mod shop;
+mod shop_item;
 mod shop_webhook;
 mod synchronizer;
 mod tasks;
@@ -77,6 +78,13 @@ pub struct AppState {
     pub session_lifetime: chrono::Duration,
     /// The shop platform, when `Shop` is configured.
     pub shop: Option<crate::shop::ShopHandle>,
+}
+
+impl AppState {
+    /// The configured shop platform, if any.
+    pub fn shop_kind(&self) -> Option<stocksync_domain::ShopKind> {
+        self.shop.as_ref().map(|shop| shop.config.kind)
+    }
 }
 
 /// The whole API. The OpenAPI description is built from the same routes (utoipa), so that a

@@ -34,7 +34,7 @@ const BEHIND_AFTER: TimeDelta = TimeDelta::seconds(60);
 /// The shop platform's state.
 #[derive(Serialize, ToSchema)]
 pub struct ShopStatus {
-    /// The platform (`woocommerce`).
+    /// The platform (`woocommerce`, `shopify`, `prestashop`).
     kind: &'static str,
     /// The shop's address, without credentials.
     base_url: String,

@@ -420,10 +420,13 @@ impl Settings {
         if let Some(shop) = &self.shop {
             let _ = writeln!(
                 out,
-                "shop:        {} at {} (orders polled '{}', webhooks {})",
+                "shop:        {} at {} (orders polled {}, webhooks {})",
                 shop.kind.as_str(),
                 shop.base_url,
-                shop.cron.expression,
+                match shop.poll_every {
+                    Some(every) => format!("every {} s", every.as_secs_f64()),
+                    None => format!("'{}'", shop.cron.expression),
+                },
                 if shop.webhook_secret.is_some() {
                     "signed"
                 } else {

@@ -16,9 +16,15 @@ pub const DEFAULT_SHOP_CRON: &str = "* * * * *";
 /// The Shopify Admin API version used unless `Shop.ApiVersion` says otherwise.
 pub const DEFAULT_SHOPIFY_API_VERSION: &str = "2026-04";
 
-const COMMON_KEYS: &[&str] = &["Type", "BaseUrl", "WebhookSecret", "Cron"];
+const COMMON_KEYS: &[&str] = &["Type", "BaseUrl", "WebhookSecret", "Cron", "PollSeconds"];
 const WOOCOMMERCE_KEYS: &[&str] = &["ConsumerKey", "ConsumerSecret"];
-const SHOPIFY_KEYS: &[&str] = &["ShopDomain", "AccessToken", "ApiVersion", "LocationID"];
+const SHOPIFY_KEYS: &[&str] = &[
+    "ShopDomain",
+    "AccessToken",
+    "ApiVersion",
+    "LocationID",
+    "ActivateAtLocation",
+];
 const PRESTASHOP_KEYS: &[&str] = &["ApiKey", "ShopID", "TimeZone", "OrderStates"];
 
 /// A configured shop platform. `Debug` shows secrets as `[REDACTED]`.
@@ -33,8 +39,12 @@ pub struct ShopConfig {
     /// Checks the signature of `POST /webhooks/shop` deliveries; without it, deliveries are
     /// refused and orders are only polled (PrestaShop has no webhooks: always `None`).
     pub webhook_secret: Option<SecretString>,
-    /// When orders are polled.
+    /// When orders are polled (unless `poll_every` says otherwise).
     pub cron: Schedule,
+    /// `PollSeconds`: orders are polled this often instead of on `Cron` (a shop without
+    /// webhooks, PrestaShop, whose web orders should reach the POS within seconds; an idle
+    /// poll is one call).
+    pub poll_every: Option<std::time::Duration>,
 }
 
 /// The platform's own settings.
@@ -52,6 +62,9 @@ pub enum ShopAccess {
         /// The location whose `available` quantity is stocksync's (`None`: the shop's primary
         /// location).
         location_id: Option<String>,
+        /// `ActivateAtLocation`: a tracked variant the merchant has not stocked at the
+        /// location is stocked there by stocksync's first write (by default it is reported).
+        activate: bool,
     },
     PrestaShop {
         api_key: SecretString,
@@ -129,12 +142,22 @@ pub fn parse_shop(
     )
     .map_err(|e| problems.error(&shop.path_of("Cron"), e))
     .ok();
+    let poll_every = shop
+        .seconds("PollSeconds", 1.0, 3600.0, problems)
+        .map(std::time::Duration::from_secs_f64);
+    if poll_every.is_some() && shop.get("Cron").is_some() {
+        problems.error(
+            &shop.path_of("PollSeconds"),
+            "and Shop.Cron both say when orders are polled; keep one",
+        );
+    }
     Some(ShopConfig {
         kind: kind?,
         base_url: base_url?,
         access: access?,
         webhook_secret,
         cron: cron?,
+        poll_every,
     })
 }
 
@@ -237,13 +260,25 @@ fn shopify(shop: &Section<'_>, problems: &mut Problems) -> (Option<String>, Opti
         }
         ok.then_some(gid)
     });
-    let access = match (domain, token) {
-        (Some(shop_domain), Some(access_token)) if is_api_version(&api_version) => {
+    let activate = match shop.get("ActivateAtLocation") {
+        None => Some(false),
+        Some(Value::Bool(on)) => Some(*on),
+        Some(other) => {
+            problems.error(
+                &shop.path_of("ActivateAtLocation"),
+                format!("must be true or false, not {}", kind(other)),
+            );
+            None
+        }
+    };
+    let access = match (domain, token, activate) {
+        (Some(shop_domain), Some(access_token), Some(activate)) if is_api_version(&api_version) => {
             Some(ShopAccess::Shopify {
                 shop_domain,
                 access_token,
                 api_version,
                 location_id,
+                activate,
             })
         }
         _ => None,

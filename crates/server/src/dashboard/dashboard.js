@@ -24,7 +24,7 @@
     succeeded: ['Succeeded', 'ok'], failed: ['Failed', 'bad'], dead: ['Dead', 'bad'],
     cancelled: ['Cancelled', 'idle'],
   };
-  const SHOP = { woocommerce: 'WooCommerce' };
+  const SHOP = { woocommerce: 'WooCommerce', shopify: 'Shopify', prestashop: 'PrestaShop' };
   const SHOP_HEALTH = { ok: ['Healthy', 'ok'], behind: ['Behind', 'warn'], failing: ['Error', 'bad'] };
   const SHOP_EVENT = {
     oversold: 'Oversold', unlinked: 'Item not linked', unmanaged: 'Stock not tracked by the shop',

@@ -32,14 +32,18 @@ pub fn connect(config: &ShopConfig, calls: &CallLog) -> Result<Arc<dyn ShopConne
             access_token,
             api_version,
             location_id,
+            activate,
             ..
-        } => Arc::new(ShopifyClient::new(
-            &config.base_url,
-            access_token.clone(),
-            api_version,
-            location_id.clone(),
-            http,
-        )?),
+        } => Arc::new(
+            ShopifyClient::new(
+                &config.base_url,
+                access_token.clone(),
+                api_version,
+                location_id.clone(),
+                http,
+            )?
+            .with_activation(*activate),
+        ),
         ShopAccess::PrestaShop {
             api_key,
             shop_id,

@@ -14,11 +14,13 @@ use stocksync_domain::{EcommerceId, ShopKind};
 use stocksync_store::{LineSeen, SaleOutcome, Store, StoreError};
 
 /// How far back each poll reads before the watermark: orders modified within this much of the
-/// newest one read are read again (the shop's clock and its commits are not ordered).
-pub const OVERLAP: std::time::Duration = stocksync_woocommerce::DEFAULT_OVERLAP;
+/// newest one read are read again (the shop's clock and its commits are not ordered; shop-apis.md
+/// §4.3 asks for at least 2 minutes, more for WooCommerce's queued webhooks). The same on every
+/// platform: a line read again moves only by what it owes beyond what it took.
+pub const OVERLAP: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// Orders placed this long before stocksync was connected still count as placed after: the
-/// shop's clock is not ours, and WooCommerce's dates are whole seconds.
+/// shop's clock is not ours, and WooCommerce's and PrestaShop's dates are whole seconds.
 const CONNECTION_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
 
 /// What reading orders did.

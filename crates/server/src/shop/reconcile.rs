@@ -8,6 +8,7 @@
 //! the POS accounts' jobs: `POST /api/synchronizer/reconcile`, `ReconcileCron`.
 
 use super::ShopHandle;
+use crate::metrics::Metrics;
 use crate::runner::REPORT_LIST_LIMIT;
 use serde::Serialize;
 use serde_json::json;
@@ -182,8 +183,15 @@ pub async fn reconcile(
 }
 
 /// A reconciliation job of the shop (`kind`: reconcile or its dry run), as the runner records it:
-/// its report under `shop` in the result, in the shape a group of reconciliations merges.
-pub async fn run_job(store: &Store, shop: &ShopHandle, kind: TaskKind) -> TaskOutcome {
+/// its report under `shop` in the result, in the shape a group of reconciliations merges. A real
+/// run adds the items it found drifted to `stocksync_reconcile_drift_total`, under the shop's
+/// job account, as an account's reconciliation does.
+pub async fn run_job(
+    store: &Store,
+    shop: &ShopHandle,
+    kind: TaskKind,
+    metrics: &Metrics,
+) -> TaskOutcome {
     let dry_run = match kind {
         TaskKind::Reconcile => false,
         TaskKind::ReconcileDryRun => true,
@@ -197,11 +205,23 @@ pub async fn run_job(store: &Store, shop: &ShopHandle, kind: TaskKind) -> TaskOu
         }
     };
     match reconcile(store, shop, dry_run).await {
-        Ok(report) => TaskOutcome {
-            summary: report.describe(),
-            error: None,
-            result: Some(json!({ "dry_run": dry_run, "shop": report }).to_string()),
-        },
+        Ok(report) => {
+            if !dry_run {
+                metrics.add(
+                    "stocksync_reconcile_drift_total",
+                    &[
+                        ("account", shop.job_account().as_str()),
+                        ("kind", "reconcile"),
+                    ],
+                    report.drifted_total as f64,
+                );
+            }
+            TaskOutcome {
+                summary: report.describe(),
+                error: None,
+                result: Some(json!({ "dry_run": dry_run, "shop": report }).to_string()),
+            }
+        }
         Err(error) => {
             let error = format!("shop: {error}");
             TaskOutcome {

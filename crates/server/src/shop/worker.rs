@@ -1,6 +1,6 @@
 //! The shop's one background loop in the whole fleet, run by the process holding the database
 //! lease `shop` (renewed by a [`Held`], as the outbox's are). While held: orders are polled on
-//! `Shop.Cron` and when woken; whenever pushes are due, orders are read right before the batch
+//! `Shop.Cron` (or every `Shop.PollSeconds`) and when woken; whenever pushes are due, orders are read right before the batch
 //! (an order the shop took since the last read lowered its stock: the batch must not overwrite
 //! that) and again right after it (an order placed while writing). Due pushes are looked for
 //! every [`CHECK`], so a till sale reaches the shop well under two seconds.
@@ -72,7 +72,12 @@ impl ShopWorker {
     }
 
     fn next_poll(&self) -> Option<DateTime<Utc>> {
-        self.shop.config.cron.next_after(Utc::now(), self.time_zone)
+        match self.shop.config.poll_every {
+            Some(every) => chrono::Duration::from_std(every)
+                .ok()
+                .map(|every| Utc::now() + every),
+            None => self.shop.config.cron.next_after(Utc::now(), self.time_zone),
+        }
     }
 
     /// Polls and pushes until the lease is lost or stocksync stops; polls at once first.

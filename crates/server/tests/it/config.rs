@@ -413,8 +413,13 @@ fn a_shopify_shop_is_read_with_its_defaults_and_secrets_hidden() {
             shop_domain,
             api_version,
             location_id,
+            activate,
             ..
         } => {
+            assert!(
+                !activate,
+                "never stocked at the location behind the merchant's back"
+            );
             assert_eq!(shop_domain, "example.myshopify.com");
             assert_eq!(
                 api_version, "2026-04",
@@ -435,13 +440,14 @@ fn a_shopify_shop_is_read_with_its_defaults_and_secrets_hidden() {
 
     let problems = refusals(
         &json!({"Shop": {"Type": "Shopify", "ShopDomain": "no spaces allowed",
-        "ApiVersion": "latest", "LocationID": "gid://shopify/Product/1", "ConsumerKey": "ck"}}),
+        "ApiVersion": "latest", "LocationID": "gid://shopify/Product/1", "ConsumerKey": "ck", "ActivateAtLocation": "yes"}}),
     );
     for expected in [
         "Shop.ShopDomain: 'no spaces allowed' is not a domain",
         "Shop.AccessToken: is missing",
         "Shop.ApiVersion: 'latest' is not a Shopify API version",
         "Shop.LocationID: 'gid://shopify/Product/1' is not a location id",
+        "Shop.ActivateAtLocation: must be true or false",
     ] {
         assert!(
             problems.iter().any(|p| p.starts_with(expected)),

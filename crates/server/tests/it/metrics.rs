@@ -4,7 +4,7 @@ use stocksync_testkit::{ACCOUNT, Backend, OTHER_ACCOUNT, TestApp, on_every_backe
 
 on_every_backend!(metrics_count_syncs_sales_calls_and_webhooks);
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let response = app
         .request(reqwest::Method::GET, "/metrics")
         .send()

@@ -119,6 +119,13 @@ async fn a_real_run_has_the_worker_push_the_fix_once(backend: Backend) {
     let shop = &result["shop"];
     assert_eq!(shop["drifted"][0]["why"], "changed_on_shop", "{result}");
     assert_eq!(shop["recorded"], 1, "{result}");
+    let text = crate::metrics::scrape(&app).await;
+    assert!(
+        text.contains(
+            "stocksync_reconcile_drift_total{account=\"shop:woocommerce\",kind=\"reconcile\"} 1\n"
+        ),
+        "the shop's drift is counted as an account's is:\n{text}"
+    );
     eventually("the worker puts 5 back on the shop", || async {
         sim.stock(id) == Some(5)
     })

@@ -44,6 +44,9 @@ pub struct ShopifyClient {
     /// shop's primary location, asked once.
     location: Arc<OnceCell<String>>,
     bucket: Arc<Mutex<pace::Bucket>>,
+    /// Stock tracked variants not stocked at the location on their first write
+    /// (`inventoryActivate`) instead of reporting them.
+    activate: bool,
 }
 
 impl ShopifyClient {
@@ -98,7 +101,16 @@ impl ShopifyClient {
             backoff: DEFAULT_BACKOFF,
             location: Arc::new(location),
             bucket: Arc::new(Mutex::new(pace::Bucket::default())),
+            activate: false,
         })
+    }
+
+    /// Whether a tracked variant the merchant has not stocked at the location is stocked there
+    /// by stocksync's first write (`inventoryActivate`); by default it is reported, never
+    /// activated behind the merchant's back.
+    pub fn with_activation(mut self, activate: bool) -> Self {
+        self.activate = activate;
+        self
     }
 
     /// Retries transient failures with `backoff` instead of [`DEFAULT_BACKOFF`].

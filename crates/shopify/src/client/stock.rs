@@ -3,10 +3,14 @@
 //! kept to exact matches), each with the `available` quantity at the client's location; and
 //! `inventorySetQuantities` on `available`, [`WRITE_LIMIT`] quantities a call, with
 //! `changeFromQuantity` (compare-and-set on what stocksync expects) and `@idempotent(key:)`.
+//! A tracked variant not stocked at the location is reported as untracked, unless the client
+//! activates such items (`with_activation`): then it reads as 0 and its first write is an
+//! `inventoryActivate` with the quantity.
 
 use super::ShopifyClient;
 use crate::wire::{
-    LocationData, NodesData, SetData, UserError, Variant, VariantsData, gid, numeric_id,
+    ActivateData, LocationData, NodesData, SetData, UserError, Variant, VariantsData, gid,
+    numeric_id,
 };
 use serde_json::{Value, json};
 use stocksync_domain::EcommerceId;
@@ -38,6 +42,13 @@ const SET: &str = "mutation SetAvailable($input: InventorySetQuantitiesInput!, $
     inventorySetQuantities(input: $input) @idempotent(key: $key) { \
     inventoryAdjustmentGroup { id changes { name delta quantityAfterChange } } \
     userErrors { code field message } } }";
+
+const ACTIVATE: &str = "mutation Activate($inventoryItemId: ID!, $locationId: ID!, $available: Int, $key: String!) { \
+    inventoryActivate(inventoryItemId: $inventoryItemId, locationId: $locationId, available: $available) @idempotent(key: $key) { \
+    inventoryLevel { id } userErrors { code field message } } }";
+
+/// The user error of a write to an item that is not stocked at the location.
+const NOT_STOCKED: &str = "ITEM_NOT_STOCKED_AT_LOCATION";
 
 fn with_fields(query: &str) -> String {
     format!("{query} {VARIANT_FIELDS}")
@@ -75,7 +86,12 @@ impl ShopifyClient {
             });
             let data: VariantsData = self.graphql("productVariants", &text, variables).await?;
             let connection = data.product_variants;
-            items.extend(connection.nodes.into_iter().filter_map(shop_item));
+            items.extend(
+                connection
+                    .nodes
+                    .into_iter()
+                    .filter_map(|variant| shop_item(variant, self.activate)),
+            );
             match connection.page_info {
                 Some(page) if page.has_next_page && page.end_cursor.is_some() => {
                     after = page.end_cursor;
@@ -106,7 +122,12 @@ impl ShopifyClient {
                     json!({ "ids": chunk, "location": location }),
                 )
                 .await?;
-            found.extend(data.nodes.into_iter().flatten().filter_map(shop_item));
+            found.extend(
+                data.nodes
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|variant| shop_item(variant, self.activate)),
+            );
         }
         Ok(found)
     }
@@ -266,11 +287,15 @@ impl ShopifyClient {
                 .collect();
             let actual = self.actual_levels(writes, &stale).await;
             for (at, error) in &refused {
-                let i = round[*at].0;
+                let &(i, ref item) = round[*at];
                 outcomes[i] = Some(match actual.get(&i) {
                     Some(Ok(Some(quantity))) => WriteOutcome::Changed { actual: *quantity },
                     Some(Ok(None)) => WriteOutcome::Unmanaged,
                     Some(Err(err)) => WriteOutcome::Failed(err.clone()),
+                    None if error.code.as_deref() == Some(NOT_STOCKED) && self.activate => {
+                        self.activate_at(item, location, writes[i].quantity).await
+                    }
+                    None if error.code.as_deref() == Some(NOT_STOCKED) => WriteOutcome::Unmanaged,
                     None => WriteOutcome::Refused(describe(&[error])),
                 });
             }
@@ -283,6 +308,34 @@ impl ShopifyClient {
                     "still refused after several rounds",
                 ),
             )));
+        }
+    }
+
+    /// Stocks `item` (an inventory item) at `location` with `quantity` available: the write
+    /// of an item the merchant tracks but has not stocked there, when the client activates.
+    async fn activate_at(&self, item: &str, location: &str, quantity: i64) -> WriteOutcome {
+        let variables = json!({
+            "inventoryItemId": item,
+            "locationId": location,
+            "available": quantity,
+            "key": uuid::Uuid::new_v4().to_string(),
+        });
+        match self
+            .graphql::<ActivateData>("inventoryActivate", ACTIVATE, variables)
+            .await
+        {
+            Ok(data) => {
+                let errors = data
+                    .inventory_activate
+                    .map(|payload| payload.user_errors)
+                    .unwrap_or_default();
+                if errors.is_empty() {
+                    WriteOutcome::Written { quantity }
+                } else {
+                    WriteOutcome::Refused(describe(&errors.iter().collect::<Vec<_>>()))
+                }
+            }
+            Err(err) => WriteOutcome::Failed(err),
         }
     }
 
@@ -335,20 +388,20 @@ fn describe(errors: &[&UserError]) -> String {
 }
 
 /// A variant as a shop item: its numeric id, its inventory item as the locator, and its
-/// `available` quantity when the item is tracked and stocked at the location.
-fn shop_item(variant: Variant) -> Option<ShopItem> {
+/// `available` quantity when the item is tracked and stocked at the location (0 when tracked
+/// but not stocked there, if the client `activate`s such items).
+fn shop_item(variant: Variant, activate: bool) -> Option<ShopItem> {
     let id = numeric_id(&variant.id)?.to_owned();
     let item = variant.inventory_item;
-    let quantity = item
-        .inventory_level
-        .filter(|_| item.tracked)
-        .and_then(|level| {
-            level
-                .quantities
-                .into_iter()
-                .find(|quantity| quantity.name == "available")
-                .map(|quantity| quantity.quantity)
-        });
+    let quantity = match item.inventory_level {
+        _ if !item.tracked => None,
+        None => activate.then_some(0),
+        Some(level) => level
+            .quantities
+            .into_iter()
+            .find(|quantity| quantity.name == "available")
+            .map(|quantity| quantity.quantity),
+    };
     Some(ShopItem {
         item: ItemRef {
             id: EcommerceId::new(id),

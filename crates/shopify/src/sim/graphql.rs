@@ -326,6 +326,17 @@ impl Shared {
             (true, "inventorySetQuantities") => self
                 .set_quantities(operation, variables, mandatory)
                 .map(|data| (data, 10.0)),
+            (true, "inventoryActivate") => {
+                let errors = self.shop().activate(
+                    gid_number(var("inventoryItemId"), "InventoryItem"),
+                    gid_number(var("locationId"), "Location"),
+                    var("available").and_then(Value::as_i64).unwrap_or(0),
+                );
+                Ok((
+                    json!({ "inventoryLevel": null, "userErrors": errors }),
+                    10.0,
+                ))
+            }
             _ => unreachable!("requested_cost knows only these"),
         }
     }
@@ -393,7 +404,7 @@ fn requested_cost(operation: &Operation, variables: &Value) -> Option<f64> {
         }
         (false, "orders") => 2.0 + 6.0 * first(),
         (false, "order") => 6.0,
-        (true, "inventorySetQuantities") => 10.0,
+        (true, "inventorySetQuantities" | "inventoryActivate") => 10.0,
         _ => return None,
     })
 }

@@ -267,6 +267,11 @@ impl ShopifySim {
 
     // What it saw.
 
+    /// The merchant stops stocking a (tracked) variant at the primary location.
+    pub fn unstock(&self, variant: u64) {
+        self.shared.shop().unstock(variant);
+    }
+
     /// The units of each line of an order, in order (empty for an unknown order).
     pub fn order_line_quantities(&self, order: u64) -> Vec<i64> {
         self.shared

@@ -127,6 +127,43 @@ impl Shop {
         id
     }
 
+    /// `inventoryActivate`: the item stocked at `location` with `available` units (an item
+    /// already stocked there keeps its level). Its `userErrors`.
+    pub fn activate(
+        &mut self,
+        item: Option<u64>,
+        location: Option<u64>,
+        available: i64,
+    ) -> Vec<Value> {
+        let Some(item) = item.filter(|item| self.variants.iter().any(|v| v.item == *item)) else {
+            return vec![user_error(
+                "NOT_FOUND",
+                &["inventoryItemId"],
+                "The specified inventory item could not be found.",
+            )];
+        };
+        let Some(location) = location.filter(|l| [PRIMARY_LOCATION, OTHER_LOCATION].contains(l))
+        else {
+            return vec![user_error(
+                "NOT_FOUND",
+                &["locationId"],
+                "The specified location could not be found.",
+            )];
+        };
+        self.levels.entry((item, location)).or_insert(Level {
+            available,
+            committed: 0,
+        });
+        Vec::new()
+    }
+
+    /// The merchant stops stocking a variant at the primary location (its level removed).
+    pub fn unstock(&mut self, variant: u64) {
+        if let Some(item) = self.variant(variant).map(|v| v.item) {
+            self.levels.remove(&(item, PRIMARY_LOCATION));
+        }
+    }
+
     pub fn variant(&self, id: u64) -> Option<&Variant> {
         self.variants.iter().find(|variant| variant.id == id)
     }

@@ -96,9 +96,10 @@ async fn refusals_come_back_per_item_and_unlocated_writes_are_looked_up() {
     ];
     let outcomes = setup.client.set_quantities(&writes).await;
     assert_eq!(outcomes[0], WriteOutcome::Written { quantity: 9 });
-    assert!(
-        matches!(&outcomes[1], WriteOutcome::Refused(what) if what.contains("ITEM_NOT_STOCKED_AT_LOCATION")),
-        "{outcomes:?}"
+    assert_eq!(
+        outcomes[1],
+        WriteOutcome::Unmanaged,
+        "not stocked at the location: reported as untracked, not refused"
     );
     assert!(matches!(&outcomes[2], WriteOutcome::Refused(what) if what.contains("999999")));
     assert_eq!(setup.sim.available(stocked), Some(9));
@@ -168,4 +169,53 @@ async fn a_transient_failure_is_retried_and_a_permanent_refusal_is_not() {
         "{outcomes:?}"
     );
     assert_eq!(setup.sim.available(id), Some(5));
+}
+
+#[tokio::test]
+async fn a_tracked_variant_not_stocked_at_the_location_is_activated_only_when_asked() {
+    let setup = Setup::new(ShopifySimOptions::default()).await;
+    let moved = setup.sim.add_variant("Scarf", "SCARF", None, Some(5));
+    setup.sim.unstock(moved);
+    let read = |client: &stocksync_shopify::ShopifyClient| {
+        let client = client.clone();
+        async move {
+            client
+                .items_by_ref(&[variant(moved)])
+                .await
+                .unwrap()
+                .pop()
+                .expect("the variant")
+        }
+    };
+    // By default: reported as untracked, and a write is not stocked behind the merchant's back.
+    assert_eq!(read(&setup.client).await.quantity, None);
+    let item = read(&setup.client).await.item;
+    let outcomes = setup
+        .client
+        .set_quantities(&[write(item.clone(), 4, Some(0))])
+        .await;
+    assert_eq!(outcomes, [WriteOutcome::Unmanaged]);
+    assert_eq!(setup.sim.available(moved), None, "still not stocked");
+    assert_eq!(setup.calls_to("inventoryActivate"), 0);
+
+    let activating = setup.client.clone().with_activation(true);
+    assert_eq!(
+        read(&activating).await.quantity,
+        Some(0),
+        "stockable: 0 until written"
+    );
+    let outcomes = activating.set_quantities(&[write(item, 4, Some(0))]).await;
+    assert_eq!(outcomes, [WriteOutcome::Written { quantity: 4 }]);
+    assert_eq!(setup.sim.available(moved), Some(4));
+    assert_eq!(setup.calls_to("inventoryActivate"), 1);
+    let untracked = setup.sim.add_variant("Gift card", "GIFT", None, None);
+    assert_eq!(
+        activating
+            .items_by_ref(&[variant(untracked)])
+            .await
+            .unwrap()[0]
+            .quantity,
+        None,
+        "tracking is the merchant's choice: never turned on"
+    );
 }

@@ -16,7 +16,6 @@ mod stock;
 
 pub use call::MAX_IN_FLIGHT;
 pub use error::WooError;
-pub use orders::DEFAULT_OVERLAP;
 pub use stock::BATCH_LIMIT;
 
 use reqwest::Url;

@@ -14,14 +14,9 @@ use super::{WooClient, WooError};
 use crate::wire::{LineItem, Order, Refund};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::collections::HashMap;
-use std::time::Duration;
 use stocksync_domain::EcommerceId;
 use stocksync_domain::shop::{ShopOrder, ShopOrderLine};
 use stocksync_pos::lenient::cents;
-
-/// How far before its last watermark the engine should start reading orders again
-/// (shop-apis.md §4.3: at least 2 minutes, more for WooCommerce's queued webhooks).
-pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(5 * 60);
 
 const ORDERS: &str = "GET /orders";
 const ORDER: &str = "GET /orders/{id}";
