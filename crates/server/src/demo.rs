@@ -7,7 +7,7 @@
 //! however often it is announced, its cancellation giving the units back on both sides, and a
 //! reconciliation that finds and fixes a drift. The story is the same on every platform (told
 //! through [`SimShop`]); where a platform differs (PrestaShop sends no webhooks: its orders are
-//! polled), the story says so. Every step waits for what it announces (with a deadline), never
+//! polled, every second in the demo), the story says so. Every step waits for what it announces (with a deadline), never
 //! for a set time. It then keeps running (or ends, with `--once`).
 //! The service's own log lines go to a file in the demo's folder (kept when it ends), unless
 //! `RUST_LOG` is set: the story tells what happens, an outage's warnings do not interrupt it.
@@ -26,6 +26,9 @@ use std::time::Duration;
 use stocksync_domain::ShopKind;
 use stocksync_pos::simkit::FaultPlan;
 use tokio_util::sync::CancellationToken;
+
+/// How often the orders of a shop without webhooks are polled in the demo (`Shop.PollSeconds`).
+const POLL_SECONDS: u64 = 1;
 
 /// How long the demo waits for one step before it gives up.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -138,20 +141,15 @@ impl Client {
         .await
     }
 
-    /// Has the shop's orders read now rather than at the next `Shop.Cron`: a match of the
-    /// shop's items (`POST /api/items/match`, nothing new to link) wakes the order poll; waits
-    /// for a poll to end after it.
-    async fn poll_orders_now(&self) -> anyhow::Result<()> {
-        let before = self.get("/api/shop").await?["orders"]["last_poll_at"].clone();
-        let (status, answer) = self
-            .post("/api/items/match", json!({ "account_id": ACCOUNTS[0].0 }))
-            .await?;
-        if status != 200 {
-            bail!("matching again: {status} {answer}");
+    /// Waits until a poll of the shop's orders has ended, then another: the second began after
+    /// this call (a poll in progress may have read the orders just before; polls never overlap).
+    async fn two_polls(&self) -> anyhow::Result<()> {
+        for _ in 0..2 {
+            let before = self.get("/api/shop").await?["orders"]["last_poll_at"].clone();
+            self.wait_for("/api/shop", |shop| shop["orders"]["last_poll_at"] != before)
+                .await?;
         }
-        self.wait_for("/api/shop", |shop| shop["orders"]["last_poll_at"] != before)
-            .await
-            .map(drop)
+        Ok(())
     }
 
     /// Waits until no web sale is waiting for its POS.
@@ -273,6 +271,11 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
     config["SaleRetrySeconds"] = json!(0.5);
     config["SaleRetryMaxSeconds"] = json!(2);
     config["SaleMaxAttempts"] = json!(30);
+    if !shop.sends_webhooks() {
+        // Its web orders reach stocksync by the poll alone: every second rather than every
+        // minute, so that the story does not wait.
+        config["Shop"]["PollSeconds"] = json!(POLL_SECONDS);
+    }
     let settings = Settings::from_json(&config, &|_| None).map_err(|e| anyhow!("{e}"))?;
     detail(&format!("Square at {}", sims.square.base_url()));
     detail(&format!("Hiboutik at {}", sims.hiboutik.base_url()));
@@ -283,9 +286,11 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
         shop.base_url(),
         shop.item_ids().len(),
         if shop.sends_webhooks() {
-            "its order webhooks go to stocksync"
+            "its order webhooks go to stocksync".to_owned()
         } else {
-            "no webhooks: stocksync polls its orders"
+            format!(
+                "no webhooks: stocksync polls its orders every {POLL_SECONDS} s here (Shop.PollSeconds)"
+            )
         }
     ));
     detail(&format!(
@@ -588,9 +593,8 @@ fn news(kind: ShopKind) -> News {
             cancelled: "Shopify tells stocksync (orders/cancelled)",
         },
         ShopKind::PrestaShop => News {
-            placed: "and tells no one: PrestaShop has no webhooks, stocksync polls its orders \
-                     (Shop.Cron, every minute); the demo does not wait a minute, it wakes the poll \
-                     (POST /api/items/match reads the shop again)",
+            placed: "and tells no one: PrestaShop has no webhooks; stocksync reads the order at \
+                     its next poll of the orders (Shop.PollSeconds: every second here)",
             again: "the merchant marks the order shipped: the next poll reads it again",
             cancelled: "the next poll reads the cancellation",
         },
@@ -599,8 +603,7 @@ fn news(kind: ShopKind) -> News {
 
 /// Waits until stocksync has taken in what the shop said of an order since it had sent
 /// `delivered` webhook deliveries: one more delivery answered (stocksync answers once it has
-/// counted the order); without webhooks, a poll of the orders begun after the news (a poll in
-/// progress may have read them just before: the second one cannot have).
+/// counted the order); without webhooks, a poll of the orders begun after the news.
 async fn told(client: &Client, shop: &dyn SimShop, delivered: u64) -> anyhow::Result<()> {
     if shop.sends_webhooks() {
         return until("a webhook delivery", || async {
@@ -608,8 +611,7 @@ async fn told(client: &Client, shop: &dyn SimShop, delivered: u64) -> anyhow::Re
         })
         .await;
     }
-    client.poll_orders_now().await?;
-    client.poll_orders_now().await
+    client.two_polls().await
 }
 
 /// A web order placed on the shop reaches the POS once, however often the shop announces it;
