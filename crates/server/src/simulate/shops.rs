@@ -48,6 +48,10 @@ pub trait SimShop: Send + Sync {
     /// A shopper's paid order of `lines` (item, units); its id, announced by webhook where the
     /// platform has them. `Err` says why the shop refused it.
     fn place_order(&self, lines: &[(&str, i64)]) -> Result<String, String>;
+    /// [`SimShop::place_order`] dated `age` ago (an order placed before stocksync was
+    /// connected, say).
+    fn place_past_order(&self, lines: &[(&str, i64)], age: chrono::Duration)
+    -> Result<String, String>;
     /// The merchant cancels the order, its units back on the shelf; `false` for an unknown
     /// order.
     fn cancel_order(&self, order: &str) -> bool;
@@ -149,6 +153,15 @@ impl SimShop for WooSim {
             .map(|id| id.to_string())
             .map_err(|refusal| format!("{refusal:?}"))
     }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        let order = SimShop::place_order(self, lines)?;
+        self.backdate_order(number(&order), chrono::Utc::now() - age);
+        Ok(order)
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_status(number(order), "cancelled").is_ok()
     }
@@ -207,6 +220,15 @@ impl SimShop for ShopifySim {
     fn place_order(&self, lines: &[(&str, i64)]) -> Result<String, String> {
         let lines: Vec<(u64, i64)> = lines.iter().map(|(id, n)| (number(id), *n)).collect();
         Ok(ShopifySim::place_order(self, &lines).to_string())
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        let order = SimShop::place_order(self, lines)?;
+        self.backdate_order(number(&order), self.now() - age);
+        Ok(order)
     }
     fn cancel_order(&self, order: &str) -> bool {
         ShopifySim::cancel_order(self, number(order))
@@ -280,6 +302,17 @@ impl SimShop for PrestaSim {
             .collect::<Result<Vec<_>, String>>()?;
         // 2: payment accepted.
         Ok(PrestaSim::place_order(self, &lines, 2).to_string())
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        // The shop's clock dates its saves: turned back for this one, then forward again.
+        self.advance(-age);
+        let order = SimShop::place_order(self, lines);
+        self.advance(age);
+        order
     }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_state(number(order), 6)

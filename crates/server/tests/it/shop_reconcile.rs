@@ -5,7 +5,7 @@
 //! never moves the POS, not even when the order is cancelled after the link.
 
 use crate::scheduler::eventually;
-use crate::shop::{shop_app, wait_read, writes_of};
+use crate::shop::{wait_read, woo_app, writes_of};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -55,7 +55,7 @@ async fn reconcile(app: &TestApp, dry_run: bool) -> Value {
 }
 
 async fn a_merchant_edit_is_drift_and_a_dry_run_changes_nothing(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = edited_mug(&app, &sim).await;
@@ -110,7 +110,7 @@ async fn the_dry_run_command_lists_the_shops_drift() {
 }
 
 async fn a_real_run_has_the_worker_push_the_fix_once(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = edited_mug(&app, &sim).await;
@@ -136,7 +136,7 @@ async fn a_real_run_has_the_worker_push_the_fix_once(backend: Backend) {
 }
 
 async fn a_read_is_not_recorded_over_what_was_learnt_since(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = edited_mug(&app, &sim).await;
@@ -213,7 +213,7 @@ async fn the_nightly_reconciliation_covers_the_shop(backend: Backend) {
 }
 
 async fn a_variation_linked_by_its_bare_id_is_located_and_pushed(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let (parent, variations) = sim.add_variable("Tee", &[("TEE-M", Some(4)), ("TEE-L", Some(1))]);
@@ -255,7 +255,7 @@ async fn a_variation_linked_by_its_bare_id_is_located_and_pushed(backend: Backen
 }
 
 async fn an_order_line_read_before_its_item_was_linked_never_moves_the_pos(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = sim.add_simple("MUG", Some(5));
