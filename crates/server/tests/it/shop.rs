@@ -283,10 +283,13 @@ async fn a_cancelled_order_and_a_restocking_refund_return_their_units_once(
     assert!(app.catalog.writes_per_key().values().all(|&n| n == 1));
     wait_read(&app, &id, 10).await;
     assert_eq!(sim.quantity(&id), Some(10));
+    // WooCommerce and Shopify restock both themselves; PrestaShop's Refunded state does not
+    // restock, so the two units the POS got back are written to the shop once.
+    let restocks_refunds = kind != ShopKind::PrestaShop;
     assert_eq!(
         sim.writes_of(&id),
-        0,
-        "the shop restocked itself each time"
+        u64::from(!restocks_refunds),
+        "the shop restocked itself, or stocksync gave it the refunded units once"
     );
 }
 
