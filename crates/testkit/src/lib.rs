@@ -373,7 +373,12 @@ impl TestApp {
     /// Posts a Shopify delivery of `topic` (`orders/create`, `refunds/create`,
     /// `inventory_levels/update`…) with its REST-shaped `body`, webhook id `webhook_id`, signed
     /// with [`SHOP_WEBHOOK_SECRET`], to `POST /webhooks/shop`.
-    pub async fn deliver_shopify(&self, topic: &str, webhook_id: &str, body: &Value) -> (u16, Value) {
+    pub async fn deliver_shopify(
+        &self,
+        topic: &str,
+        webhook_id: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         let body = body.to_string();
         send(
             self.client

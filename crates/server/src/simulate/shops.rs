@@ -50,8 +50,11 @@ pub trait SimShop: Send + Sync {
     fn place_order(&self, lines: &[(&str, i64)]) -> Result<String, String>;
     /// [`SimShop::place_order`] dated `age` ago (an order placed before stocksync was
     /// connected, say).
-    fn place_past_order(&self, lines: &[(&str, i64)], age: chrono::Duration)
-    -> Result<String, String>;
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String>;
     /// The merchant cancels the order, its units back on the shelf; `false` for an unknown
     /// order.
     fn cancel_order(&self, order: &str) -> bool;

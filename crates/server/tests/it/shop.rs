@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use stocksync::simulate::shops::SimShop;
 use stocksync_domain::ShopKind;
-use stocksync_testkit::{ACCOUNT, Backend, Options, TestApp, on_every_backend, send, sim_shop, woo_shop};
+use stocksync_testkit::{
+    ACCOUNT, Backend, Options, TestApp, on_every_backend, send, sim_shop, woo_shop,
+};
 use stocksync_woocommerce::WooSim;
 
 /// One test per platform and backend (`shop::shopify::mariadb::…`) of each named
