@@ -53,6 +53,13 @@ pub trait SimShop: Send + Sync {
     /// Shopify's at-least-once deliveries are; PrestaShop: the merchant marks it shipped, its
     /// `date_upd` moves for the next poll); `false` for an unknown order.
     fn announce_again(&self, order: &str) -> bool;
+    /// [`SimShop::place_order`] dated `age` ago (an order placed before stocksync was
+    /// connected, say).
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String>;
     /// The merchant cancels the order, its units back on the shelf; `false` for an unknown
     /// order.
     fn cancel_order(&self, order: &str) -> bool;
@@ -164,6 +171,15 @@ impl SimShop for WooSim {
     fn announce_again(&self, order: &str) -> bool {
         self.set_order_status(number(order), "completed").is_ok()
     }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        let order = SimShop::place_order(self, lines)?;
+        self.backdate_order(number(&order), chrono::Utc::now() - age);
+        Ok(order)
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_status(number(order), "cancelled").is_ok()
     }
@@ -233,6 +249,15 @@ impl SimShop for ShopifySim {
                     .is_ok_and(|body| body["id"].as_u64() == order.parse().ok())
         });
         created.map(|delivery| self.redeliver(delivery)).is_some()
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        let order = SimShop::place_order(self, lines)?;
+        self.backdate_order(number(&order), self.now() - age);
+        Ok(order)
     }
     fn cancel_order(&self, order: &str) -> bool {
         ShopifySim::cancel_order(self, number(order))
@@ -313,6 +338,17 @@ impl SimShop for PrestaSim {
     fn announce_again(&self, order: &str) -> bool {
         // 4: shipped.
         self.set_order_state(number(order), 4)
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        // The shop's clock dates its saves: turned back for this one, then forward again.
+        self.advance(-age);
+        let order = SimShop::place_order(self, lines);
+        self.advance(age);
+        order
     }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_state(number(order), 6)
