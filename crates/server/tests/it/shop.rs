@@ -50,6 +50,7 @@ on_every_platform!(
 on_every_backend!(
     a_badly_signed_webhook_is_refused_and_changes_nothing,
     a_ping_is_answered_and_a_product_delivery_has_the_orders_read,
+    a_product_delivery_echoing_our_write_is_ignored_and_the_merchants_edit_is_set_back,
     without_a_shop_its_webhook_is_a_clear_404,
 );
 
@@ -524,4 +525,54 @@ async fn without_a_shop_its_webhook_is_a_clear_404(backend: Backend) {
         stocksync_testkit::message(&answer).contains("no shop platform is configured"),
         "{answer}"
     );
+}
+
+/// A signed `product.updated` delivery saying the shop has `quantity` of product `id`.
+async fn product_updated(app: &TestApp, id: i64, quantity: i64) -> (u16, Value) {
+    let body =
+        serde_json::json!({ "id": id, "parent_id": 0, "manage_stock": true, "stock_quantity": quantity })
+            .to_string();
+    send(
+        stocksync_testkit::http_client()
+            .post(app.url("/webhooks/shop"))
+            .header("Content-Type", "application/json")
+            .header("X-WC-Webhook-Topic", "product.updated")
+            .header(
+                "X-WC-Webhook-Signature",
+                stocksync_testkit::shop_signature(body.as_bytes()),
+            )
+            .body(body),
+    )
+    .await
+}
+
+async fn a_product_delivery_echoing_our_write_is_ignored_and_the_merchants_edit_is_set_back(
+    backend: Backend,
+) {
+    let Some((app, sim)) = woo_app(backend).await else {
+        return;
+    };
+    let id = sim.add_simple("MUG", Some(5));
+    app.catalog.put("VAR-1", "Mug", None, 4);
+    app.link("VAR-1", &id.to_string()).await;
+    eventually("stocksync writes 4", || async { sim.stock(id) == Some(4) }).await;
+    // WooCommerce announces our own write back to us: nothing to read.
+    let (status, answer) = product_updated(&app, id, 4).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &Value::from("ignored")),
+        "{answer}"
+    );
+    // The merchant types 9 in the admin: read again and set back to 4, once.
+    sim.set_stock(id, 9);
+    let (status, answer) = product_updated(&app, id, 9).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &Value::from("accepted")),
+        "{answer}"
+    );
+    eventually("the merchant's edit is set back", || async {
+        sim.stock(id) == Some(4) && writes_of(&sim, id) == 2
+    })
+    .await;
 }

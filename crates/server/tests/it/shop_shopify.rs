@@ -3,7 +3,8 @@
 //! `inventory_levels/update` that echoes stocksync's own write is ignored without a read, the
 //! merchant's edit is read and set back; a write refused as stale (`changeFromQuantity`) is
 //! read again and retried, never applied; a web order's units move from available to committed
-//! and are never written back; a badly signed delivery is refused and changes nothing.
+//! and are never written back; a badly signed delivery is refused and changes nothing; a
+//! variant not stocked at the location is reported, or stocked there when the configuration asks.
 
 use crate::scheduler::eventually;
 use crate::shop::{poll_now, wait_read};
@@ -19,6 +20,7 @@ on_every_backend!(
     a_stale_write_is_refused_read_again_and_retried,
     a_web_orders_units_are_committed_by_shopify_and_never_written_back,
     a_badly_signed_delivery_is_refused_and_changes_nothing,
+    a_variant_not_stocked_at_the_location_is_reported_unless_activation_is_asked,
 );
 
 const SHOPIFY: ShopKind = ShopKind::Shopify;
@@ -243,4 +245,61 @@ async fn a_badly_signed_delivery_is_refused_and_changes_nothing(backend: Backend
         (200, &json!("ingested")),
         "{answer}"
     );
+}
+
+async fn a_variant_not_stocked_at_the_location_is_reported_unless_activation_is_asked(
+    backend: Backend,
+) {
+    for activate in [false, true] {
+        let sim = Arc::new(
+            ShopifySim::start(ShopifySimOptions::default())
+                .await
+                .expect("the Shopify simulator starts"),
+        );
+        let id = sim.add_variant("Scarf", "SCARF", None, Some(3));
+        sim.unstock(id);
+        let mut shop = stocksync_testkit::shop_config(sim.as_ref());
+        if activate {
+            shop["ActivateAtLocation"] = json!(true);
+        }
+        let options = Options {
+            config: Some(json!({ "Shop": shop })),
+            ..Options::default()
+        };
+        let Some(app) = TestApp::spawn_with(backend, options).await else {
+            return;
+        };
+        app.catalog.put("VAR-1", "Scarf", None, 4);
+        app.link("VAR-1", &id.to_string()).await;
+        let store = app.db.store().await;
+        if activate {
+            eventually("the variant is stocked at the location with 4", || async {
+                sim.available(id) == Some(4)
+            })
+            .await;
+            assert_eq!(sim.requests_to("inventoryActivate"), 1);
+        } else {
+            eventually("the variant is reported as not stocked", || async {
+                !store
+                    .shop_events(Some("unmanaged"), 10)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            })
+            .await;
+            let event = &store.shop_events(Some("unmanaged"), 10).await.unwrap()[0];
+            assert!(
+                event.detail.contains("not stocked at the location"),
+                "{}",
+                event.detail
+            );
+            assert_eq!(
+                sim.available(id),
+                None,
+                "never stocked behind the merchant's back"
+            );
+            assert_eq!(sim.requests_to("inventoryActivate"), 0);
+            assert_eq!(writes_of(&sim, id), 0);
+        }
+    }
 }
