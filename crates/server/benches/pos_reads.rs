@@ -40,8 +40,11 @@ async fn main() {
     let store = Store::connect(&url).await.expect("SQLite");
     store.migrate().await.expect("migrations");
     let sims = Simulators::start(products, 0).await.expect("simulators");
-    let settings =
-        Settings::from_json(&sims.appsettings(), &|_| None).expect("the simulators' settings");
+    let settings = Settings::from_json(
+        &sims.appsettings(stocksync_domain::ShopKind::WooCommerce),
+        &|_| None,
+    )
+    .expect("the simulators' settings");
     let calls = CallLog::default();
     let mut table = Vec::new();
     for config in &settings.accounts {

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use stocksync_domain::ShopKind;
 use stocksync_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -32,8 +33,8 @@ enum Command {
     CheckConfig(ConfigArg),
     /// Bring the database schema up to date, then exit.
     Migrate(ConfigArg),
-    /// Run Square, Hiboutik, Lightspeed and WooCommerce simulators with a generated catalog,
-    /// until Ctrl-C.
+    /// Run Square, Hiboutik, Lightspeed, WooCommerce, Shopify and PrestaShop simulators with a
+    /// generated catalog, until Ctrl-C.
     Simulate(SimulateArgs),
     /// Show the whole product working: simulators, database, service, and a short story.
     Demo(DemoArgs),
@@ -177,6 +178,15 @@ struct DemoArgs {
     /// End after the story instead of running until Ctrl-C.
     #[arg(long)]
     once: bool,
+    /// The shop platform the story is told on: woocommerce, shopify or prestashop.
+    #[arg(long, default_value = "woocommerce", value_parser = shop_kind)]
+    shop: ShopKind,
+}
+
+/// A `--shop` value: a platform's name, as `Shop.Type` takes it.
+fn shop_kind(name: &str) -> Result<ShopKind, String> {
+    ShopKind::parse(&name.to_ascii_lowercase())
+        .ok_or_else(|| format!("'{name}' is not woocommerce, shopify or prestashop"))
 }
 
 #[derive(clap::Args)]
@@ -184,10 +194,14 @@ struct SimulateArgs {
     /// Products in each simulator's catalog.
     #[arg(long, default_value_t = 100)]
     products: usize,
-    /// The first of five consecutive ports (Square, Hiboutik, Lightspeed, Lightspeed OAuth,
-    /// WooCommerce); 0 picks free ones.
+    /// The first of seven consecutive ports (Square, Hiboutik, Lightspeed, Lightspeed OAuth,
+    /// WooCommerce, Shopify, PrestaShop); 0 picks free ones.
     #[arg(long, default_value_t = 7001)]
     port: u16,
+    /// The shop of the printed (and written) appsettings.json: woocommerce, shopify or
+    /// prestashop (the others are shown as alternatives).
+    #[arg(long, default_value = "woocommerce", value_parser = shop_kind)]
+    shop: ShopKind,
     /// Also write an appsettings.json pointing at the simulators to this file.
     #[arg(long)]
     write_config: Option<PathBuf>,
@@ -230,6 +244,7 @@ pub fn main() -> ExitCode {
             port: args.port,
             products: args.products,
             once: args.once,
+            shop: args.shop,
             log_format: cli.log_format,
         })),
         Command::Items(command) => runtime().block_on(items(command)),
@@ -331,11 +346,11 @@ async fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
         .await
         .context("cannot start the simulators")?;
     if let Some(path) = &args.write_config {
-        let text = serde_json::to_string_pretty(&simulators.appsettings())?;
+        let text = serde_json::to_string_pretty(&simulators.appsettings(args.shop))?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {}", path.display());
     }
-    println!("{}", simulators.describe());
+    println!("{}", simulators.describe(args.shop));
     println!("Press Ctrl-C to stop.");
     wait_for_signal().await;
     Ok(())

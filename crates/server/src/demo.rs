@@ -1,12 +1,14 @@
 //! `stocksync demo`: the whole product on one machine with nothing installed but Rust. It
-//! starts the three POS simulators, a simulated WooCommerce shop, an SQLite database and the
-//! service (with the shop as its `Shop`), links the shop's products to each POS by SKU through
-//! the HTTP API, then tells a short story in the terminal: a till sale reaching the shop's
-//! product, a web sale sent twice reaching Square once, a Hiboutik outage the outbox rides out,
-//! a web order placed on the shop reaching the POS once however often it is announced, its
-//! cancellation giving the units back on both sides, and a reconciliation that finds and fixes
-//! a drift. Every step waits for what it announces (with a deadline), never for a set time. It
-//! then keeps running (or ends, with `--once`).
+//! starts the three POS simulators, the simulated shops, an SQLite database and the service
+//! (with the shop of `--shop` as its `Shop`: WooCommerce, Shopify or PrestaShop), links the
+//! shop's items to each POS by SKU through the HTTP API, then tells a short story in the
+//! terminal: a till sale reaching the shop's item, a web sale sent twice reaching Square once,
+//! a Hiboutik outage the outbox rides out, a web order placed on the shop reaching the POS once
+//! however often it is announced, its cancellation giving the units back on both sides, and a
+//! reconciliation that finds and fixes a drift. The story is the same on every platform (told
+//! through [`SimShop`]); where a platform differs (PrestaShop sends no webhooks: its orders are
+//! polled, every second in the demo), the story says so. Every step waits for what it announces (with a deadline), never
+//! for a set time. It then keeps running (or ends, with `--once`).
 //! The service's own log lines go to a file in the demo's folder (kept when it ends), unless
 //! `RUST_LOG` is set: the story tells what happens, an outage's warnings do not interrupt it.
 
@@ -14,14 +16,19 @@ use crate::app;
 use crate::config::Settings;
 use crate::logging::{self, LogFormat};
 use crate::simulate::Simulators;
+use crate::simulate::shops::SimShop;
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
+use stocksync_domain::ShopKind;
 use stocksync_pos::simkit::FaultPlan;
 use tokio_util::sync::CancellationToken;
+
+/// How often the orders of a shop without webhooks are polled in the demo (`Shop.PollSeconds`).
+const POLL_SECONDS: u64 = 1;
 
 /// How long the demo waits for one step before it gives up.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -32,6 +39,8 @@ pub struct DemoOptions {
     pub products: usize,
     /// End after the story instead of running until Ctrl-C.
     pub once: bool,
+    /// The shop platform the story is told on.
+    pub shop: ShopKind,
     pub log_format: LogFormat,
 }
 
@@ -112,24 +121,35 @@ impl Client {
 
     /// What stocksync wants each shop item to show: the sum over its links of
     /// max(0, quantity − limit).
-    async fn wanted(&self) -> anyhow::Result<BTreeMap<i64, i64>> {
+    async fn wanted(&self) -> anyhow::Result<BTreeMap<String, i64>> {
         let page = self.get("/api/items?per_page=1000").await?;
         let mut wanted = BTreeMap::new();
         for link in page["items"].as_array().into_iter().flatten() {
-            let item = text(&link["ecommerceID"]).parse::<i64>()?;
+            let item = text(&link["ecommerceID"]);
             let units = quantity(link) - link["limitQuantitySale"].as_i64().unwrap_or(0);
             *wanted.entry(item).or_insert(0) += units.max(0);
         }
         Ok(wanted)
     }
 
-    /// Waits until the shop's product `id` shows what stocksync wants of it; that quantity.
-    async fn shop_agrees(&self, sims: &Simulators, id: i64) -> anyhow::Result<i64> {
-        until(&format!("the shop's product {id}"), || async {
-            let wanted = self.wanted().await?.get(&id).copied();
-            Ok(wanted.filter(|wanted| sims.shop.stock(id) == Some(*wanted)))
+    /// Waits until the shop's item `id` shows what stocksync wants of it; that quantity.
+    async fn shop_agrees(&self, shop: &dyn SimShop, id: &str) -> anyhow::Result<i64> {
+        until(&format!("the shop's item {id}"), || async {
+            let wanted = self.wanted().await?.get(id).copied();
+            Ok(wanted.filter(|wanted| shop.quantity(id) == Some(*wanted)))
         })
         .await
+    }
+
+    /// Waits until a poll of the shop's orders has ended, then another: the second began after
+    /// this call (a poll in progress may have read the orders just before; polls never overlap).
+    async fn two_polls(&self) -> anyhow::Result<()> {
+        for _ in 0..2 {
+            let before = self.get("/api/shop").await?["orders"]["last_poll_at"].clone();
+            self.wait_for("/api/shop", |shop| shop["orders"]["last_poll_at"] != before)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Waits until no web sale is waiting for its POS.
@@ -236,25 +256,42 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
 
     say(
         "Starting",
-        "three POS simulators, a WooCommerce shop, an SQLite database and stocksync",
+        &format!(
+            "three POS simulators, a {} shop, an SQLite database and stocksync",
+            options.shop.display_name()
+        ),
     );
     let sims = Simulators::start_for(&format!("http://{address}"), options.products, 0)
         .await
         .context("cannot start the simulators")?;
-    let mut config = sims.appsettings();
+    let shop = sims.shop(options.shop);
+    let mut config = sims.appsettings(options.shop);
     config["ecommerceDatabaseConnectionString"] = json!(database);
     config["Listen"] = json!(address.to_string());
     config["SaleRetrySeconds"] = json!(0.5);
     config["SaleRetryMaxSeconds"] = json!(2);
     config["SaleMaxAttempts"] = json!(30);
+    if !shop.sends_webhooks() {
+        // Its web orders reach stocksync by the poll alone: every second rather than every
+        // minute, so that the story does not wait.
+        config["Shop"]["PollSeconds"] = json!(POLL_SECONDS);
+    }
     let settings = Settings::from_json(&config, &|_| None).map_err(|e| anyhow!("{e}"))?;
     detail(&format!("Square at {}", sims.square.base_url()));
     detail(&format!("Hiboutik at {}", sims.hiboutik.base_url()));
     detail(&format!("Lightspeed at {}", sims.lightspeed.base_url()));
     detail(&format!(
-        "WooCommerce at {} ({} products; its order webhooks go to stocksync)",
-        sims.shop.base_url(),
-        sims.shop.item_ids().len()
+        "{} at {} ({} products; {})",
+        options.shop.display_name(),
+        shop.base_url(),
+        shop.item_ids().len(),
+        if shop.sends_webhooks() {
+            "its order webhooks go to stocksync".to_owned()
+        } else {
+            format!(
+                "no webhooks: stocksync polls its orders every {POLL_SECONDS} s here (Shop.PollSeconds)"
+            )
+        }
     ));
     detail(&format!(
         "database {}",
@@ -278,7 +315,7 @@ async fn stage(options: &DemoOptions, dir: &Path, log: Option<&Path>) -> anyhow:
         "stocksync at http://{address} (dashboard: http://{address}/dashboard)"
     ));
 
-    let story = tell(&client, &sims).await;
+    let story = tell(&client, &sims, shop).await;
     if story.is_ok() {
         say("The end", "every step behaved as it should.");
     }
@@ -300,20 +337,23 @@ const ACCOUNTS: [(&str, &str); 3] = [
     ("83050", "Lightspeed"),
 ];
 
-async fn tell(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
-    link_by_sku(client, sims).await?;
-    till_sale(client, sims).await?;
+async fn tell(client: &Client, sims: &Simulators, shop: &dyn SimShop) -> anyhow::Result<()> {
+    link_by_sku(client, shop).await?;
+    till_sale(client, sims, shop).await?;
     let sq_link = web_sale_sent_twice(client, sims).await?;
     outage(client, sims).await?;
-    web_order(client, sims, &sq_link).await?;
+    web_order(client, sims, shop, &sq_link).await?;
     drift(client, sims).await
 }
 
-/// The shop's products linked to each POS by SKU, and the shop brought to stocksync's numbers.
-async fn link_by_sku(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
+/// The shop's items linked to each POS by SKU, and the shop brought to stocksync's numbers.
+async fn link_by_sku(client: &Client, shop: &dyn SimShop) -> anyhow::Result<()> {
     say(
         "Linking by SKU",
-        "every WooCommerce product to the POS product with its SKU, on each POS (POST /api/items/match)",
+        &format!(
+            "every {} item to the POS product with its SKU, on each POS (POST /api/items/match)",
+            shop.kind().display_name()
+        ),
     );
     let (status, dry) = client
         .post(
@@ -349,20 +389,20 @@ async fn link_by_sku(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     client.run_task("/api/synchronizer/forceUpdate").await?;
     let wanted = client.wanted().await?;
     for id in wanted.keys() {
-        client.shop_agrees(sims, *id).await?;
+        client.shop_agrees(shop, id).await?;
     }
     let (first, shows) = wanted
         .first_key_value()
         .ok_or_else(|| anyhow!("nothing was linked"))?;
     detail(&format!(
-        "the shop now shows what stocksync would sell of each of its {} linked products: product {first} shows {shows}, the sum of its links",
+        "the shop now shows what stocksync would sell of each of its {} linked products: item {first} shows {shows}, the sum of its links",
         wanted.len()
     ));
     Ok(())
 }
 
 /// A till sale on Lightspeed reaches its link and the shop's product.
-async fn till_sale(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
+async fn till_sale(client: &Client, sims: &Simulators, shop: &dyn SimShop) -> anyhow::Result<()> {
     let account = ACCOUNTS[2].0;
     let link = client
         .links_of(account)
@@ -370,13 +410,12 @@ async fn till_sale(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
         .into_iter()
         .find(|link| quantity(link) >= 2)
         .ok_or_else(|| anyhow!("no linked Lightspeed product has 2 units"))?;
-    let (ls_ref, item) = (text(&link["posID"]), text(&link["ecommerceID"]));
-    let id: i64 = item.parse()?;
-    let (before, shop_before) = (quantity(&link), sims.shop.stock(id).unwrap_or(0));
+    let (ls_ref, id) = (text(&link["posID"]), text(&link["ecommerceID"]));
+    let (before, shop_before) = (quantity(&link), shop.quantity(&id).unwrap_or(0));
     say(
         "A till sale on Lightspeed",
         &format!(
-            "a cashier sells 2 of item {ls_ref}; its link shows {before}, the shop's product {id} shows {shop_before}"
+            "a cashier sells 2 of item {ls_ref}; its link shows {before}, the shop's item {id} shows {shop_before}"
         ),
     );
     sims.lightspeed.till_sale(&ls_ref, 2);
@@ -396,9 +435,10 @@ async fn till_sale(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     if after != before - 2 {
         bail!("expected {} on the link, found {after}", before - 2);
     }
-    let shop_after = client.shop_agrees(sims, id).await?;
+    let shop_after = client.shop_agrees(shop, &id).await?;
     detail(&format!(
-        "WooCommerce's product {id} now shows {shop_after} (was {shop_before})"
+        "{}'s item {id} now shows {shop_after} (was {shop_before})",
+        shop.kind().display_name()
     ));
     if shop_after != shop_before - 2 {
         bail!(
@@ -530,41 +570,78 @@ async fn outage(client: &Client, sims: &Simulators) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until the shop has had `n` webhook deliveries answered (stocksync answers once it has
-/// counted the order).
-async fn deliveries(sims: &Simulators, n: u64) -> anyhow::Result<()> {
-    until(&format!("{n} webhook deliveries"), || async {
-        Ok((sims.shop.deliveries().0 >= n).then_some(()))
-    })
-    .await
+/// How the shop tells stocksync of an order, in the story's words.
+struct News {
+    /// Once the order is placed.
+    placed: &'static str,
+    /// When the shop tells of it again ([`SimShop::announce_again`]).
+    again: &'static str,
+    /// Once it is cancelled.
+    cancelled: &'static str,
 }
 
-/// A web order placed on the shop reaches the POS once, however often WooCommerce announces it;
+fn news(kind: ShopKind) -> News {
+    match kind {
+        ShopKind::WooCommerce => News {
+            placed: "and tells stocksync (order.created)",
+            again: "the merchant completes the order: WooCommerce announces it again (order.updated)",
+            cancelled: "WooCommerce tells stocksync (order.updated)",
+        },
+        ShopKind::Shopify => News {
+            placed: "and tells stocksync (orders/create)",
+            again: "Shopify delivers orders/create again (its webhooks come at least once)",
+            cancelled: "Shopify tells stocksync (orders/cancelled)",
+        },
+        ShopKind::PrestaShop => News {
+            placed: "and tells no one: PrestaShop has no webhooks; stocksync reads the order at \
+                     its next poll of the orders (Shop.PollSeconds: every second here)",
+            again: "the merchant marks the order shipped: the next poll reads it again",
+            cancelled: "the next poll reads the cancellation",
+        },
+    }
+}
+
+/// Waits until stocksync has taken in what the shop said of an order since it had sent
+/// `delivered` webhook deliveries: one more delivery answered (stocksync answers once it has
+/// counted the order); without webhooks, a poll of the orders begun after the news.
+async fn told(client: &Client, shop: &dyn SimShop, delivered: u64) -> anyhow::Result<()> {
+    if shop.sends_webhooks() {
+        return until("a webhook delivery", || async {
+            Ok((shop.deliveries() > delivered).then_some(()))
+        })
+        .await;
+    }
+    client.two_polls().await
+}
+
+/// A web order placed on the shop reaches the POS once, however often the shop announces it;
 /// its cancellation gives the units back on both sides. `link`: the Square link its item sells
 /// from first.
-async fn web_order(client: &Client, sims: &Simulators, link: &Value) -> anyhow::Result<()> {
-    let (pos_ref, id) = (
-        text(&link["posID"]),
-        text(&link["ecommerceID"]).parse::<i64>()?,
-    );
-    let shop_before = client.shop_agrees(sims, id).await?;
+async fn web_order(
+    client: &Client,
+    sims: &Simulators,
+    shop: &dyn SimShop,
+    link: &Value,
+) -> anyhow::Result<()> {
+    let (pos_ref, id) = (text(&link["posID"]), text(&link["ecommerceID"]));
+    let (name, news) = (shop.kind().display_name(), news(shop.kind()));
+    let shop_before = client.shop_agrees(shop, &id).await?;
     let square_before = sims.square.quantity(&pos_ref);
-    let (sales_before, hooks_before) = (sims.square.recorded_web_sales(), sims.shop.deliveries().0);
+    let sales_before = sims.square.recorded_web_sales();
     say(
-        "A web order on WooCommerce",
-        &format!(
-            "a shopper buys 2 of product {id}, which shows {shop_before}; the order is paid (processing)"
-        ),
+        &format!("A web order on {name}"),
+        &format!("a shopper buys 2 of item {id}, which shows {shop_before}; the order is paid"),
     );
-    let order = sims
-        .shop
-        .place_order(&[(id, 2)], "processing")
-        .map_err(|refusal| anyhow!("the shop refused the order: {refusal:?}"))?;
+    let delivered = shop.deliveries();
+    let order = shop
+        .place_order(&[(&id, 2)])
+        .map_err(|refusal| anyhow!("the shop refused the order: {refusal}"))?;
     detail(&format!(
-        "WooCommerce takes the 2 units from its own stock (now {}) and tells stocksync (order.created)",
-        shown(sims.shop.stock(id))
+        "{name} takes the 2 units from its own stock (now {}) {}",
+        shown(shop.quantity(&id)),
+        news.placed
     ));
-    deliveries(sims, hooks_before + 1).await?;
+    told(client, shop, delivered).await?;
     client.sales_settled().await?;
     let recorded = sims.square.recorded_web_sales();
     detail(&format!(
@@ -578,11 +655,12 @@ async fn web_order(client: &Client, sims: &Simulators, link: &Value) -> anyhow::
             sales_before + 1
         );
     }
-    sims.shop
-        .set_order_status(order, "completed")
-        .map_err(|refusal| anyhow!("the order cannot be completed: {refusal:?}"))?;
-    detail("the merchant completes the order: WooCommerce announces it again (order.updated)");
-    deliveries(sims, hooks_before + 2).await?;
+    let delivered = shop.deliveries();
+    if !shop.announce_again(&order) {
+        bail!("the shop cannot tell of order {order} again");
+    }
+    detail(news.again);
+    told(client, shop, delivered).await?;
     client.sales_settled().await?;
     let recorded = sims.square.recorded_web_sales();
     detail(&format!(
@@ -591,27 +669,28 @@ async fn web_order(client: &Client, sims: &Simulators, link: &Value) -> anyhow::
     if recorded != sales_before + 1 {
         bail!("the order reached Square twice: {recorded} sales");
     }
-    let shows = client.shop_agrees(sims, id).await?;
+    let shows = client.shop_agrees(shop, &id).await?;
     detail(&format!(
-        "the shop's product {id} shows {shows}, as stocksync wants"
+        "the shop's item {id} shows {shows}, as stocksync wants"
     ));
 
     say(
         "The order is cancelled",
-        &format!("the merchant cancels order {order}"),
+        &format!("the merchant cancels order {order}; {}", news.cancelled),
     );
-    sims.shop
-        .set_order_status(order, "cancelled")
-        .map_err(|refusal| anyhow!("the order cannot be cancelled: {refusal:?}"))?;
-    deliveries(sims, hooks_before + 3).await?;
+    let delivered = shop.deliveries();
+    if !shop.cancel_order(&order) {
+        bail!("the order {order} cannot be cancelled");
+    }
+    told(client, shop, delivered).await?;
     client.sales_settled().await?;
     until("Square's count back", || async {
         Ok((sims.square.quantity(&pos_ref) == square_before).then_some(()))
     })
     .await?;
-    let shows = client.shop_agrees(sims, id).await?;
+    let shows = client.shop_agrees(shop, &id).await?;
     detail(&format!(
-        "the units are back: Square counts {} again, the shop's product {id} shows {shows}",
+        "the units are back: Square counts {} again, the shop's item {id} shows {shows}",
         shown(sims.square.quantity(&pos_ref))
     ));
     if shows != shop_before {

@@ -1,7 +1,8 @@
 //! Test support: a fresh database per test (SQLite file, or MariaDB when
 //! `STOCKSYNC_TEST_MARIADB_URL` is set), the real service started on `127.0.0.1:0`, and an
-//! in-process POS catalog behind the connector trait; optionally a simulated WooCommerce shop
-//! (`Options::shop`, started by [`woo_shop`]) as the configured `Shop`.
+//! in-process POS catalog behind the connector trait; optionally a simulated shop of any
+//! platform (`Options::shop`, started by [`sim_shop`]) as the configured `Shop`, and its
+//! webhook deliveries signed as each platform signs them.
 
 mod catalog;
 mod database;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 use stocksync::accounts::Accounts;
 use stocksync::clock::{Clock, ManualClock, SystemClock};
 use stocksync::config::Settings;
+use stocksync::simulate::shops::{SimShop, start_shop};
+use stocksync_domain::ShopKind;
 use stocksync_woocommerce::{WooSim, WooSimOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +45,7 @@ pub const HIBOUTIK_WEBHOOK_SECRET: &str = "hb-hook-s3cret";
 pub const SHOP_WEBHOOK_SECRET: &str = "woo-hook-s3cret";
 
 /// A simulated WooCommerce shop on a loopback port (OAuth 1.0a over http, as a real http site),
-/// for [`Options::shop`].
+/// for [`Options::shop`] when a test needs WooCommerce's own controls.
 pub async fn woo_shop() -> Arc<WooSim> {
     Arc::new(
         WooSim::start(WooSimOptions::default())
@@ -51,19 +54,22 @@ pub async fn woo_shop() -> Arc<WooSim> {
     )
 }
 
-/// The `Shop` section that points stocksync at `sim`, polling every minute, with
-/// [`SHOP_WEBHOOK_SECRET`].
-pub fn shop_config(sim: &WooSim) -> Value {
-    json!({
-        "Type": "WooCommerce",
-        "BaseUrl": sim.base_url(),
-        "ConsumerKey": sim.consumer_key(),
-        "ConsumerSecret": sim.consumer_secret(),
-        "WebhookSecret": SHOP_WEBHOOK_SECRET,
-    })
+/// A simulated `kind` shop on a loopback port, empty and sending no webhooks (a test delivers
+/// them itself), for [`Options::shop`].
+pub async fn sim_shop(kind: ShopKind) -> Arc<dyn SimShop> {
+    start_shop(kind, 0, Vec::new(), None)
+        .await
+        .unwrap_or_else(|err| panic!("the {kind:?} simulator starts: {err}"))
 }
 
-/// `body` signed as WooCommerce signs a delivery with [`SHOP_WEBHOOK_SECRET`].
+/// The `Shop` section that points stocksync at `sim` (polling every minute), with
+/// [`SHOP_WEBHOOK_SECRET`] where the platform sends webhooks.
+pub fn shop_config(sim: &dyn SimShop) -> Value {
+    sim.settings(Some(SHOP_WEBHOOK_SECRET))
+}
+
+/// `body` signed with [`SHOP_WEBHOOK_SECRET`] as WooCommerce and Shopify both sign a delivery
+/// (base64 HMAC-SHA256 of the raw body).
 pub fn shop_signature(body: &[u8]) -> String {
     use base64::Engine;
     use hmac::Mac;
@@ -117,9 +123,9 @@ pub struct Options {
     pub listen_port: Option<u16>,
     /// The clock the schedules and jobs read (the system's when `None`).
     pub clock: Option<Arc<ManualClock>>,
-    /// A shop platform: this simulated WooCommerce shop as `Shop` ([`shop_config`]), unless
-    /// `config` has its own `Shop`. Kept across restarts.
-    pub shop: Option<Arc<WooSim>>,
+    /// A shop platform: this simulated shop as `Shop` ([`shop_config`]), unless `config` has
+    /// its own `Shop`. Kept across restarts.
+    pub shop: Option<Arc<dyn SimShop>>,
 }
 
 impl TestApp {
@@ -152,7 +158,7 @@ impl TestApp {
     ) -> Self {
         let mut config = test_config();
         if let Some(sim) = &options.shop {
-            config["Shop"] = shop_config(sim);
+            config["Shop"] = shop_config(sim.as_ref());
         }
         if let Some(Value::Object(extra)) = &options.config {
             for (key, value) in extra {
@@ -362,6 +368,47 @@ impl TestApp {
                 .body(body),
         )
         .await
+    }
+
+    /// Posts a Shopify delivery of `topic` (`orders/create`, `refunds/create`,
+    /// `inventory_levels/update`…) with its REST-shaped `body`, webhook id `webhook_id`, signed
+    /// with [`SHOP_WEBHOOK_SECRET`], to `POST /webhooks/shop`.
+    pub async fn deliver_shopify(
+        &self,
+        topic: &str,
+        webhook_id: &str,
+        body: &Value,
+    ) -> (u16, Value) {
+        let body = body.to_string();
+        send(
+            self.client
+                .post(self.url("/webhooks/shop"))
+                .header("Content-Type", "application/json")
+                .header("X-Shopify-Topic", topic)
+                .header("X-Shopify-Webhook-Id", webhook_id)
+                .header("X-Shopify-Shop-Domain", "simulated.myshopify.com")
+                .header("X-Shopify-Hmac-Sha256", shop_signature(body.as_bytes()))
+                .body(body),
+        )
+        .await
+    }
+
+    /// Tells stocksync, as the platform's webhook would, that shop order `order` changed (placed,
+    /// cancelled or refunded), under a new delivery id; `None` for a platform without webhooks
+    /// (PrestaShop: only the poll sees its orders).
+    pub async fn announce_order(&self, kind: ShopKind, order: &str) -> Option<(u16, Value)> {
+        let id: i64 = order.parse().expect("a numeric order id");
+        match kind {
+            ShopKind::WooCommerce => Some(self.deliver_shop("order.updated", id).await),
+            ShopKind::Shopify => {
+                let delivery = uuid::Uuid::new_v4().to_string();
+                Some(
+                    self.deliver_shopify("orders/updated", &delivery, &json!({ "id": id }))
+                        .await,
+                )
+            }
+            ShopKind::PrestaShop => None,
+        }
     }
 
     /// Polls a task until it has ended (succeeded, failed or dead); returns its final JSON.

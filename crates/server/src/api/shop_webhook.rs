@@ -187,7 +187,7 @@ async fn act(state: &AppState, shop: &ShopHandle, hint: Hint) -> Result<&'static
                     let read = state.store.shop_read_state(shop.state_name()).await?;
                     orders::ingest(
                         &state.store,
-                        shop.config.kind,
+                        shop,
                         read.connected_at,
                         &state.outbox_wake,
                         &order,

@@ -2,17 +2,17 @@
 //! (`connect`), orders in (`orders`), stock out (`push`), and the one loop that runs both
 //! (`worker`), and its reconciliation (`reconcile`: a job beside the POS accounts');
 //! `POST /webhooks/shop` (in `api::shop_webhook`) ingests through `orders` too, remembering
-//! the deliveries it handled (`deliveries`).
+//! the deliveries it handled (`recent`).
 
 pub mod connect;
-pub mod deliveries;
 pub mod orders;
 pub mod push;
+pub mod recent;
 pub mod reconcile;
 pub mod worker;
 
 use crate::config::ShopConfig;
-use deliveries::RecentDeliveries;
+use recent::RecentKeys;
 use std::sync::Arc;
 use stocksync_domain::{AccountId, ShopConnector, ShopKind};
 use tokio::sync::{Mutex, Notify};
@@ -29,7 +29,9 @@ pub struct ShopHandle {
     /// and its write.
     pub turn: Arc<Mutex<()>>,
     /// Webhook deliveries already handled here (by the platform's delivery id).
-    pub deliveries: Arc<std::sync::Mutex<RecentDeliveries>>,
+    pub deliveries: Arc<std::sync::Mutex<RecentKeys>>,
+    /// Versions (`{order}@{modified}`) of orders from before the connection already seen here.
+    pub old_orders: Arc<std::sync::Mutex<RecentKeys>>,
 }
 
 /// The "account" of the shop's jobs (`shop:woocommerce`): its reconciliations are jobs like the
@@ -56,6 +58,7 @@ impl ShopHandle {
             wake: Arc::new(Notify::new()),
             turn: Arc::new(Mutex::new(())),
             deliveries: Arc::default(),
+            old_orders: Arc::default(),
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn line_balance(total_cents: i64, quantity: i64, units: i64) -> i64 {
 /// its own stock with the order: it is read before the next write, never overwritten blind).
 pub async fn ingest(
     store: &Store,
-    kind: ShopKind,
+    shop: &ShopHandle,
     connected_at: Option<DateTime<Utc>>,
     outbox: &OutboxWake,
     order: &ShopOrder,
@@ -56,11 +56,21 @@ pub async fn ingest(
     let mut ingested = Ingested::default();
     if connected_at.is_some_and(|at| order.created_at < at - CONNECTION_MARGIN) {
         // Placed before stocksync was connected: not its to send to the POS. Its change may
-        // still have moved the shop's own stock: read again before the next write.
-        let items: Vec<EcommerceId> = order.lines.iter().map(|l| l.item.clone()).collect();
-        store.forget_shop_quantities(&items).await?;
+        // still have moved the shop's own stock: read again before the next write, once per
+        // change of the order (every poll's overlap reads it again).
+        let version = format!("{}@{}", order.id, order.modified_at.timestamp_micros());
+        let seen = |version: &str| shop.old_orders.lock().expect("not poisoned").seen(version);
+        if !seen(&version) {
+            let items: Vec<EcommerceId> = order.lines.iter().map(|l| l.item.clone()).collect();
+            store.forget_shop_quantities(&items).await?;
+            shop.old_orders
+                .lock()
+                .expect("not poisoned")
+                .handled(&version);
+        }
         return Ok(ingested);
     }
+    let kind = shop.config.kind;
     for line in &order.lines {
         if ingest_line(store, kind, outbox, order, line).await? {
             ingested.moves += 1;
@@ -202,7 +212,7 @@ pub async fn poll(
         ..Polled::default()
     };
     for order in &orders {
-        let ingested = ingest(store, shop.config.kind, state.connected_at, outbox, order).await?;
+        let ingested = ingest(store, shop, state.connected_at, outbox, order).await?;
         polled.ingested.moves += ingested.moves;
         polled.ingested.items.extend(ingested.items);
     }

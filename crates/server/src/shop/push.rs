@@ -1,7 +1,11 @@
 //! Stock out: one batch of the push queue brought to the shop. Items whose shop quantity is
 //! unknown are read first (in bulk; items without a locator that the read misses, in one
-//! listing of the shop, and their locator kept), and only items whose shop quantity differs from what
-//! stocksync wants are written, with what the shop was read to have as the expected value.
+//! listing of the shop, and their locator kept), and that batch ends there: the worker reads the
+//! orders before the next, so an order the read saw on the shop is counted before anything is
+//! written over it (and on a compare-and-set platform, an order placed after the read makes the
+//! write stale instead of being overwritten). A batch whose quantities are all known writes
+//! only the items whose shop quantity differs from what stocksync wants, with what the shop was
+//! read to have as the expected value.
 //! Each write's outcome is recorded on its own: written, not tracked by the shop (reported,
 //! never written), changed under us (read again), refused for good (a long wait and a
 //! `refused` event), or failed (retried with backoff).
@@ -31,6 +35,8 @@ pub const BACKOFF: Backoff = Backoff {
 pub struct Pushed {
     /// Rows the batch took from the queue.
     pub due: usize,
+    /// Shop quantities read (the batch then wrote nothing).
+    pub read: usize,
     /// Quantities written.
     pub written: usize,
 }
@@ -75,21 +81,27 @@ pub async fn push_batch(
     kind: ShopKind,
     connector: &dyn ShopConnector,
 ) -> Result<Pushed, StoreError> {
-    let mut due = store.due_shop_pushes(BATCH).await?;
+    let due = store.due_shop_pushes(BATCH).await?;
     let mut pushed = Pushed {
         due: due.len(),
-        written: 0,
+        ..Pushed::default()
     };
     if due.is_empty() {
         return Ok(pushed);
     }
-    let mut shop_has: HashMap<EcommerceId, i64> = due
+    let unknown = due
+        .iter()
+        .filter(|push| push.shop_quantity.is_none())
+        .count();
+    if unknown > 0 {
+        read_unknown(store, kind, connector, &due).await?;
+        pushed.read = unknown;
+        return Ok(pushed);
+    }
+    let shop_has: HashMap<EcommerceId, i64> = due
         .iter()
         .filter_map(|push| Some((push.item.id.clone(), push.shop_quantity?)))
         .collect();
-    if due.iter().any(|push| push.shop_quantity.is_none()) {
-        read_unknown(store, kind, connector, &mut due, &mut shop_has).await?;
-    }
     let writes = writes(&due, &shop_has);
     if writes.is_empty() {
         return Ok(pushed);
@@ -131,18 +143,16 @@ pub fn unlocated<'a>(asked: &'a [ItemRef], found: &[ShopItem]) -> Vec<&'a Ecomme
 }
 
 /// Reads the shop's quantity of the items of `due` whose quantity is unknown (one bulk read;
-/// those it misses for want of a locator, one listing of the shop) into `shop_has`, recording
-/// each with where it is (the first read of an item is its adoption; a located item keeps its
-/// locator for this batch's write and the next); an item the shop does not have is refused,
-/// one it does not track is reported.
+/// those it misses for want of a locator, one listing of the shop), recording each with where
+/// it is (the first read of an item is its adoption; a located item keeps its locator for its
+/// writes); an item the shop does not have is refused, one it does not track is reported.
 async fn read_unknown(
     store: &Store,
     kind: ShopKind,
     connector: &dyn ShopConnector,
-    due: &mut [ShopPush],
-    shop_has: &mut HashMap<EcommerceId, i64>,
+    due: &[ShopPush],
 ) -> Result<(), StoreError> {
-    let unknown = |push: &&mut ShopPush| push.shop_quantity.is_none();
+    let unknown = |push: &&ShopPush| push.shop_quantity.is_none();
     let refs: Vec<ItemRef> = due
         .iter()
         .filter(|push| push.shop_quantity.is_none())
@@ -152,7 +162,7 @@ async fn read_unknown(
         Ok(items) => items,
         Err(err) => {
             tracing::warn!(error = %err, items = refs.len(), "the shop's items could not be read before a push");
-            for push in due.iter_mut().filter(unknown) {
+            for push in due.iter().filter(unknown) {
                 failed(store, &push.item.id, &err, push.attempts).await?;
             }
             return Ok(());
@@ -178,18 +188,12 @@ async fn read_unknown(
     }
     let by_id: HashMap<&EcommerceId, &ShopItem> =
         items.iter().map(|item| (&item.item.id, item)).collect();
-    for push in due.iter_mut().filter(unknown) {
+    for push in due.iter().filter(unknown) {
         match by_id.get(&push.item.id) {
             Some(item) => {
                 store.shop_item_read(item).await?;
-                if item.item.locator.is_some() {
-                    push.item.locator.clone_from(&item.item.locator);
-                }
-                match item.quantity {
-                    Some(quantity) => {
-                        shop_has.insert(push.item.id.clone(), quantity);
-                    }
-                    None => unmanaged_event(store, kind, &push.item.id).await?,
+                if item.quantity.is_none() {
+                    unmanaged_event(store, kind, &push.item.id).await?;
                 }
             }
             None if unread.contains(&push.item.id) => {}

@@ -1,8 +1,9 @@
 //! The shop's one background loop in the whole fleet, run by the process holding the database
 //! lease `shop` (renewed by a [`Held`], as the outbox's are). While held: orders are polled on
-//! `Shop.Cron` (or every `Shop.PollSeconds`) and when woken; whenever pushes are due, orders are read right before the batch
-//! (an order the shop took since the last read lowered its stock: the batch must not overwrite
-//! that) and again right after it (an order placed while writing). Due pushes are looked for
+//! `Shop.Cron` (or every `Shop.PollSeconds`) and when woken; whenever pushes are due, orders are
+//! read right before each batch (an order the shop took since the last read lowered its stock:
+//! the batch must not overwrite that), between a batch that read shop quantities and the one
+//! that writes them, and right after a batch that wrote (an order placed while writing). Due pushes are looked for
 //! every [`CHECK`], so a till sale reaches the shop well under two seconds.
 
 use super::ShopHandle;
@@ -124,7 +125,7 @@ impl ShopWorker {
                 self.shop.connector.as_ref(),
             )
             .await?;
-            if pushed.written > 0 {
+            if pushed.written > 0 || pushed.read > 0 {
                 orders::poll(&self.store, &self.shop, &self.outbox).await?;
             }
             pushes_due = i64::try_from(pushed.due).unwrap_or(i64::MAX) >= BATCH

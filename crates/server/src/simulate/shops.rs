@@ -51,6 +51,18 @@ pub trait SimShop: Send + Sync {
     /// The ids of the order's lines, in order, as stocksync sees them (empty for an unknown
     /// order).
     fn order_lines(&self, order: &str) -> Vec<String>;
+    /// The shop tells of a placed order again, its lines unchanged (WooCommerce: the merchant
+    /// completes it, `order.updated`; Shopify: its `orders/create` delivery retried, as
+    /// Shopify's at-least-once deliveries are; PrestaShop: the merchant marks it shipped, its
+    /// `date_upd` moves for the next poll); `false` for an unknown order.
+    fn announce_again(&self, order: &str) -> bool;
+    /// [`SimShop::place_order`] dated `age` ago (an order placed before stocksync was
+    /// connected, say).
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String>;
     /// The merchant cancels the order, its units back on the shelf; `false` for an unknown
     /// order.
     fn cancel_order(&self, order: &str) -> bool;
@@ -63,6 +75,13 @@ pub trait SimShop: Send + Sync {
     fn writes(&self) -> u64;
     /// Every request the shop's API received, whatever its answer.
     fn requests(&self) -> u64;
+    /// Whether the platform sends webhooks (else stocksync only polls its orders).
+    fn sends_webhooks(&self) -> bool {
+        true
+    }
+    /// Webhook deliveries sent (answered, where the platform counts answers; 0 without
+    /// webhooks).
+    fn deliveries(&self) -> u64;
 }
 
 /// Starts a simulated `kind` shop on `port` (0: any free port) selling `products`, sending
@@ -158,6 +177,18 @@ impl SimShop for WooSim {
             .map(i64::to_string)
             .collect()
     }
+    fn announce_again(&self, order: &str) -> bool {
+        self.set_order_status(number(order), "completed").is_ok()
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        let order = SimShop::place_order(self, lines)?;
+        self.backdate_order(number(&order), chrono::Utc::now() - age);
+        Ok(order)
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_status(number(order), "cancelled").is_ok()
     }
@@ -177,6 +208,9 @@ impl SimShop for WooSim {
     }
     fn requests(&self) -> u64 {
         WooSim::requests(self)
+    }
+    fn deliveries(&self) -> u64 {
+        WooSim::deliveries(self).0
     }
 }
 
@@ -223,6 +257,23 @@ impl SimShop for ShopifySim {
             .map(u64::to_string)
             .collect()
     }
+    fn announce_again(&self, order: &str) -> bool {
+        let created = self.sent_deliveries().into_iter().rev().find(|delivery| {
+            delivery.topic == "orders/create"
+                && serde_json::from_slice::<Value>(&delivery.body)
+                    .is_ok_and(|body| body["id"].as_u64() == order.parse().ok())
+        });
+        created.map(|delivery| self.redeliver(delivery)).is_some()
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        let order = SimShop::place_order(self, lines)?;
+        self.backdate_order(number(&order), self.now() - age);
+        Ok(order)
+    }
     fn cancel_order(&self, order: &str) -> bool {
         ShopifySim::cancel_order(self, number(order))
     }
@@ -246,6 +297,9 @@ impl SimShop for ShopifySim {
     }
     fn requests(&self) -> u64 {
         ShopifySim::requests(self)
+    }
+    fn deliveries(&self) -> u64 {
+        self.delivered()
     }
 }
 
@@ -302,6 +356,21 @@ impl SimShop for PrestaSim {
             .map(i64::to_string)
             .collect()
     }
+    fn announce_again(&self, order: &str) -> bool {
+        // 4: shipped.
+        self.set_order_state(number(order), 4)
+    }
+    fn place_past_order(
+        &self,
+        lines: &[(&str, i64)],
+        age: chrono::Duration,
+    ) -> Result<String, String> {
+        // The shop's clock dates its saves: turned back for this one, then forward again.
+        self.advance(-age);
+        let order = SimShop::place_order(self, lines);
+        self.advance(age);
+        order
+    }
     fn cancel_order(&self, order: &str) -> bool {
         self.set_order_state(number(order), 6)
     }
@@ -319,5 +388,11 @@ impl SimShop for PrestaSim {
     }
     fn requests(&self) -> u64 {
         PrestaSim::requests(self)
+    }
+    fn sends_webhooks(&self) -> bool {
+        false
+    }
+    fn deliveries(&self) -> u64 {
+        0
     }
 }

@@ -229,23 +229,48 @@ fn unsafe_kill_term(pid: u32) {
 
 #[test]
 fn the_demo_tells_its_story_and_ends_with_once() {
+    demo_on(None, "WooCommerce", "order.updated");
+}
+
+#[test]
+fn the_demo_tells_its_story_on_shopify() {
+    demo_on(Some("shopify"), "Shopify", "orders/create again");
+}
+
+#[test]
+fn the_demo_tells_its_story_on_prestashop_whose_orders_are_polled() {
+    demo_on(
+        Some("prestashop"),
+        "PrestaShop",
+        "PrestaShop has no webhooks",
+    );
+}
+
+/// `stocksync demo --once` (with `--shop shop` when given) tells the whole story on the
+/// platform `name`, its way of telling of an order (`news`) included, and keeps its log apart.
+fn demo_on(shop: Option<&str>, name: &str, news: &str) {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().to_str().unwrap();
-    let output = stocksync(
-        &["demo", "--once", "--port", "0", "--products", "20"],
-        dir.path(),
-        &[("TMPDIR", tmp)],
-    );
+    let mut args = vec!["demo", "--once", "--port", "0", "--products", "20"];
+    args.extend(shop.iter().flat_map(|shop| ["--shop", shop]));
+    let output = stocksync(&args, dir.path(), &[("TMPDIR", tmp)]);
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
+    let (shop_line, order_line, item_line) = (
+        format!("a {name} shop"),
+        format!("▶ A web order on {name}"),
+        format!("{name}'s item"),
+    );
     for step in [
+        &shop_line,
         "Square (square-sim): 20 linked",
         "the shop now shows what stocksync would sell of each of its 20 linked products",
         "▶ A till sale on Lightspeed",
-        "WooCommerce's product",
+        &item_line,
         "Square recorded 1 web sale(s)",
         "the sale waits in the outbox",
-        "▶ A web order on WooCommerce",
+        &order_line,
+        news,
         "its line is a sale on Square: 2 web sale(s) recorded",
         "Square still recorded 2 web sale(s): each order line reaches the POS once",
         "▶ The order is cancelled",

@@ -1,9 +1,10 @@
 //! Every example of README.md, run against the code it describes: the HTTP API's `curl`
 //! commands in README order on one real stocksync with a simulated WooCommerce shop as its
 //! `Shop`, each answer checked against what the README shows; the configuration example through
-//! the config loader and `check-config`, and the `Shop` example of "Connecting WooCommerce"
-//! through the loader; every JSON block of the HTTP API section parsed; every command line
-//! through the CLI's own parser.
+//! the config loader and `check-config`, and the `Shop` examples of "Connecting WooCommerce",
+//! "Connecting Shopify" and "Connecting PrestaShop" through the loader; the `curl` commands of
+//! the last two on a stocksync with that platform's simulated shop; every JSON block of the
+//! HTTP API section parsed; every command line through the CLI's own parser.
 //!
 //! README.md is read when the tests run, so an example that drifts from the code fails here.
 //!
@@ -25,7 +26,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
 use stocksync::config::Settings;
+use stocksync::simulate::SHOP_WEBHOOK_SECRET;
+use stocksync::simulate::shops::{SimShop, start_shop};
+use stocksync_domain::ShopKind;
 use stocksync_pos::simkit::SimProduct;
+use stocksync_prestashop::{PrestaSim, PrestaSimOptions};
 use stocksync_testkit::{Backend, Options, TestApp};
 use stocksync_woocommerce::{WooSim, WooSimOptions};
 
@@ -796,7 +801,12 @@ fn read_comment(comment: &str) -> (Option<u16>, Vec<u16>, Option<Pat>, Option<Pa
 
 /// Every curl command of the HTTP API section, in order, with what the README says it answers.
 fn http_api_steps(readme: &str) -> Vec<Step> {
-    let parts = section(readme, "## HTTP API");
+    curl_steps(readme, "## HTTP API")
+}
+
+/// Every curl command of the section `heading`, in order, with what the README says it answers.
+fn curl_steps(readme: &str, heading: &str) -> Vec<Step> {
+    let parts = section(readme, heading);
     let mut steps = Vec::new();
     for (i, part) in parts.iter().enumerate() {
         let Part::Block { lang, text } = part else {
@@ -1323,4 +1333,125 @@ fn readme_woocommerce_examples_are_valid() {
         }
     }
     assert_eq!((shops, commands), (1, 3));
+}
+
+/// The `Shop` example of the section `heading` (its one JSON block): loaded as the
+/// configuration's `Shop`, of platform `kind`, with no warning. The example.
+fn shop_example(readme: &str, heading: &str, kind: ShopKind) -> Value {
+    let parts = section(readme, heading);
+    let mut blocks = parts.iter().filter_map(|part| match part {
+        Part::Block { lang, text } if lang == "json" => Some(text),
+        _ => None,
+    });
+    let text = blocks
+        .next()
+        .unwrap_or_else(|| panic!("no Shop example in {heading}"));
+    assert!(blocks.next().is_none(), "one JSON block in {heading}");
+    let shop: Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("the Shop example is not JSON ({e}):\n{text}"));
+    let settings = Settings::from_json(&json!({ "Shop": shop }), &|_| None)
+        .unwrap_or_else(|e| panic!("the README's {kind:?} Shop is refused: {:?}", e.0));
+    let loaded = settings.shop.expect("a Shop");
+    assert_eq!(loaded.kind, kind);
+    assert!(settings.warnings.is_empty(), "{:?}", settings.warnings);
+    shop
+}
+
+/// Runs the `curl` commands of the section `heading` on a stocksync whose `Shop` is `shop`
+/// (with the README's accounts, their catalog [`PRODUCTS`]), each answer checked against the
+/// README's.
+async fn run_shop_section(readme: &str, heading: &str, shop: Value) {
+    let (example, _) = configuration_example(readme);
+    let options = Options {
+        api_key: Some(example["ApiKey"].as_str().expect("an ApiKey").to_owned()),
+        config: Some(json!({ "PosAccess": example["PosAccess"], "Shop": shop })),
+        ..Options::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, options)
+        .await
+        .expect("SQLite");
+    for (pos_ref, name, sku, quantity) in PRODUCTS {
+        app.other_catalog.put(pos_ref, name, *sku, *quantity);
+    }
+    let steps = curl_steps(readme, heading);
+    assert!(steps.len() >= 2, "{heading}: {steps:?}");
+    let mut bindings = Bindings::new();
+    for step in &steps {
+        run(&app, step, &mut bindings, None).await;
+    }
+}
+
+/// "Connecting Shopify": its `Shop` example is accepted as a Shopify shop (the numeric
+/// `LocationID` form too), and its commands answer as shown on a stocksync with a simulated
+/// Shopify store whose first variant (1001) has the README's SKU.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_shopify_examples_are_valid_and_run() {
+    let readme = read_readme();
+    let mut example = shop_example(&readme, "## Connecting Shopify", ShopKind::Shopify);
+    example["LocationID"] = json!("1");
+    Settings::from_json(&json!({ "Shop": example }), &|_| None)
+        .unwrap_or_else(|e| panic!("a numeric LocationID is refused: {:?}", e.0));
+    let products = [("Tea cosy", "5410000000024", 6), ("Red mug", "RED-MUG", 3)]
+        .map(|(name, sku, quantity)| SimProduct {
+            name: name.to_owned(),
+            sku: sku.to_owned(),
+            quantity,
+        })
+        .to_vec();
+    let sim = start_shop(ShopKind::Shopify, 0, products, None)
+        .await
+        .expect("the Shopify simulator");
+    assert_eq!(sim.item_ids()[0], "1001", "the README's variant id");
+    run_shop_section(
+        &readme,
+        "## Connecting Shopify",
+        sim.settings(Some(SHOP_WEBHOOK_SECRET)),
+    )
+    .await;
+}
+
+/// "Connecting PrestaShop": its `Shop` example is accepted as a PrestaShop shop, and its
+/// commands answer as shown on a stocksync with a simulated PrestaShop whose combination 13 of
+/// product 7 has the README's SKU.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readme_prestashop_examples_are_valid_and_run() {
+    let readme = read_readme();
+    shop_example(&readme, "## Connecting PrestaShop", ShopKind::PrestaShop);
+    let archived = (1..=5)
+        .map(|n| SimProduct {
+            name: format!("Archived {n}"),
+            sku: format!("ARCHIVED-{n}"),
+            quantity: 0,
+        })
+        .collect();
+    let sim = PrestaSim::start(PrestaSimOptions {
+        products: archived,
+        ..PrestaSimOptions::default()
+    })
+    .await
+    .expect("the PrestaShop simulator");
+    // Product 6 with combinations 1 to 12, then product 7 with 13 (the README's) and 14.
+    let old: Vec<(String, String, i64)> = (1..=12)
+        .map(|n| (format!("OLD-MUG-{n}"), String::new(), 0))
+        .collect();
+    let old: Vec<(&str, &str, i64)> = old
+        .iter()
+        .map(|(r, e, q)| (r.as_str(), e.as_str(), *q))
+        .collect();
+    sim.add_combinations("Old mug", &old);
+    let (product, combinations) = sim.add_combinations(
+        "Tea cosy",
+        &[("5410000000024", "", 6), ("TEA-COSY-LARGE", "", 2)],
+    );
+    assert_eq!(
+        (product, combinations[0]),
+        (7, 13),
+        "the README's combination"
+    );
+    run_shop_section(
+        &readme,
+        "## Connecting PrestaShop",
+        SimShop::settings(&sim, None),
+    )
+    .await;
 }

@@ -2,15 +2,18 @@
 //! drift (a dry run changes nothing; a real run has the worker push the fix, one write), the
 //! nightly schedule and the CLI cover the shop; and two fixes of the shop engine: a variation
 //! linked by its bare id is found and pushed, and an order line read before its item was linked
-//! never moves the POS, not even when the order is cancelled after the link.
+//! never moves the POS, not even when the order is cancelled after the link. A Shopify shop is
+//! reconciled by one job of `shop:shopify` as well.
 
 use crate::scheduler::eventually;
-use crate::shop::{shop_app, wait_read, writes_of};
+use crate::shop::{wait_read, woo_app, writes_of};
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use stocksync::clock::ManualClock;
+use stocksync::simulate::shops::SimShop;
 use stocksync_domain::EcommerceId;
+use stocksync_shopify::{ShopifySim, ShopifySimOptions};
 use stocksync_testkit::{Backend, Options, TestApp, on_every_backend, woo_shop};
 use stocksync_woocommerce::WooSim;
 
@@ -21,6 +24,7 @@ on_every_backend!(
     the_nightly_reconciliation_covers_the_shop,
     a_variation_linked_by_its_bare_id_is_located_and_pushed,
     an_order_line_read_before_its_item_was_linked_never_moves_the_pos,
+    a_shopify_shop_is_reconciled_and_fixed_once,
 );
 
 /// A shop item `MUG` (9 on the shop) linked to `VAR-1` (5 on the POS), adopted (stocksync
@@ -36,8 +40,14 @@ async fn edited_mug(app: &TestApp, sim: &WooSim) -> i64 {
     id
 }
 
-/// Runs a reconciliation of every account and the shop; its merged result.
+/// Runs a reconciliation of every account and the WooCommerce shop; its merged result.
 async fn reconcile(app: &TestApp, dry_run: bool) -> Value {
+    reconcile_of(app, "shop:woocommerce", dry_run).await
+}
+
+/// Runs a reconciliation of every account and the shop, whose job account is `shop` (one job
+/// of it); its merged result.
+async fn reconcile_of(app: &TestApp, shop: &str, dry_run: bool) -> Value {
     let (status, answer) = app
         .post_empty(&format!("/api/synchronizer/reconcile?dry_run={dry_run}"))
         .await;
@@ -48,14 +58,18 @@ async fn reconcile(app: &TestApp, dry_run: bool) -> Value {
         .iter()
         .filter_map(|task| task["account_id"].as_str())
         .collect();
-    assert!(accounts.contains(&"shop:woocommerce"), "{answer}");
+    assert_eq!(
+        accounts.iter().filter(|account| **account == shop).count(),
+        1,
+        "one job of {shop}: {answer}"
+    );
     let task = app.wait_task(answer["location"].as_str().unwrap()).await;
     assert_eq!(task["state"], "succeeded", "{task}");
     task["result"].clone()
 }
 
 async fn a_merchant_edit_is_drift_and_a_dry_run_changes_nothing(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = edited_mug(&app, &sim).await;
@@ -110,7 +124,7 @@ async fn the_dry_run_command_lists_the_shops_drift() {
 }
 
 async fn a_real_run_has_the_worker_push_the_fix_once(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = edited_mug(&app, &sim).await;
@@ -143,7 +157,7 @@ async fn a_real_run_has_the_worker_push_the_fix_once(backend: Backend) {
 }
 
 async fn a_read_is_not_recorded_over_what_was_learnt_since(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = edited_mug(&app, &sim).await;
@@ -220,7 +234,7 @@ async fn the_nightly_reconciliation_covers_the_shop(backend: Backend) {
 }
 
 async fn a_variation_linked_by_its_bare_id_is_located_and_pushed(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let (parent, variations) = sim.add_variable("Tee", &[("TEE-M", Some(4)), ("TEE-L", Some(1))]);
@@ -262,7 +276,7 @@ async fn a_variation_linked_by_its_bare_id_is_located_and_pushed(backend: Backen
 }
 
 async fn an_order_line_read_before_its_item_was_linked_never_moves_the_pos(backend: Backend) {
-    let Some((app, sim)) = shop_app(backend).await else {
+    let Some((app, sim)) = woo_app(backend).await else {
         return;
     };
     let id = sim.add_simple("MUG", Some(5));
@@ -306,4 +320,48 @@ async fn an_order_line_read_before_its_item_was_linked_never_moves_the_pos(backe
         .unwrap();
     assert!(line.unlinked && line.moves == 0, "{line:?}");
     assert_eq!(app.catalog.quantity("VAR-1"), 5);
+}
+
+async fn a_shopify_shop_is_reconciled_and_fixed_once(backend: Backend) {
+    let sim = Arc::new(
+        ShopifySim::start(ShopifySimOptions::default())
+            .await
+            .expect("the Shopify simulator starts"),
+    );
+    let options = Options {
+        shop: Some(sim.clone()),
+        ..Options::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    let id = sim.add_variant("Mug", "MUG", None, Some(9));
+    app.catalog.put("VAR-1", "Mug", None, 5);
+    app.link("VAR-1", &id.to_string()).await;
+    wait_read(&app, id, 5).await;
+    assert_eq!(SimShop::writes_of(&*sim, &id.to_string()), 1, "adopted");
+    sim.set_available(id, 8);
+
+    let result = reconcile_of(&app, "shop:shopify", false).await;
+    let shop = &result["shop"];
+    assert_eq!(
+        (
+            &shop["drifted"][0]["item_ecommerce_id"],
+            &shop["drifted"][0]["shop_quantity"],
+            &shop["drifted"][0]["why"]
+        ),
+        (&json!(id.to_string()), &json!(8), &json!("changed_on_shop")),
+        "{result}"
+    );
+    assert_eq!(shop["recorded"], 1, "{result}");
+    eventually("the worker puts 5 back on the shop", || async {
+        sim.available(id) == Some(5)
+    })
+    .await;
+    wait_read(&app, id, 5).await;
+    assert_eq!(
+        SimShop::writes_of(&*sim, &id.to_string()),
+        2,
+        "the fix: exactly one write"
+    );
 }

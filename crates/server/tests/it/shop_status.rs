@@ -2,11 +2,13 @@
 //! `Shop`; with one, the numbers of what the real engine did against a simulated WooCommerce
 //! shop ([`ShopScene`]: an item written, one the shop does not track, an oversold order line;
 //! then, while the shop is down, a failing push and a poll's error, both gone once it is back),
-//! and no secret of the `Shop` configuration in any answer.
+//! and no secret of the `Shop` configuration in any answer; Shopify and PrestaShop shown as
+//! themselves (PrestaShop's webhooks off, even with a `WebhookSecret`).
 
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use stocksync_domain::ShopKind;
 use stocksync_pos::simkit::FaultPlan;
 use stocksync_testkit::{
     Backend, Options, SHOP_WEBHOOK_SECRET, TestApp, on_every_backend, send, woo_shop,
@@ -15,7 +17,8 @@ use stocksync_woocommerce::WooSim;
 
 on_every_backend!(
     without_a_shop_there_is_no_shop_status,
-    the_status_counts_what_the_engine_did
+    the_status_counts_what_the_engine_did,
+    shopify_and_prestashop_are_shown_as_such,
 );
 
 const KEY: &str = "shop-status-k3y-0123456789";
@@ -332,4 +335,48 @@ async fn the_status_counts_what_the_engine_did(backend: Backend) {
         .await
         .unwrap();
     scene.assert_no_secret("/dashboard", &page);
+}
+
+async fn shopify_and_prestashop_are_shown_as_such(backend: Backend) {
+    for (kind, name, webhooks, secret) in [
+        (ShopKind::Shopify, "shopify", "signed", "AccessToken"),
+        (ShopKind::PrestaShop, "prestashop", "off", "ApiKey"),
+    ] {
+        let sim = stocksync_testkit::sim_shop(kind).await;
+        let mut config = stocksync_testkit::shop_config(sim.as_ref());
+        // PrestaShop sends none: its secret is ignored (with a warning).
+        config["WebhookSecret"] = json!(SHOP_WEBHOOK_SECRET);
+        let options = Options {
+            api_key: Some(KEY.into()),
+            shop: Some(sim.clone()),
+            config: Some(json!({ "Shop": config })),
+            ..Options::default()
+        };
+        let Some(app) = TestApp::spawn_with(backend, options).await else {
+            return;
+        };
+        let id = sim.add_item("MUG", Some(9));
+        app.catalog.put("VAR-1", "Mug", None, 5);
+        app.link("VAR-1", &id).await;
+        let deadline = Instant::now() + WAIT;
+        let shop = loop {
+            let (status, shop) = app.get("/api/shop").await;
+            assert_eq!(status, 200, "{shop}");
+            if shop["pushes"]["items"] == 1
+                && shop["pushes"]["due"] == 0
+                && shop["orders"]["last_poll_at"].is_string()
+            {
+                break shop;
+            }
+            assert!(Instant::now() < deadline, "{name}: not settled: {shop}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(sim.quantity(&id), Some(5), "{name}");
+        assert_eq!(shop["kind"], name, "{shop}");
+        assert_eq!(shop["base_url"], format!("{}/", sim.base_url()), "{shop}");
+        assert_eq!(shop["webhooks"], webhooks, "{shop}");
+        assert_eq!(shop["health"], "ok", "{shop}");
+        let secret = config[secret].as_str().expect("a secret");
+        assert!(!shop.to_string().contains(secret), "{name}: {shop}");
+    }
 }

@@ -1,13 +1,15 @@
 //! The service with the real vendor clients against the three POS simulators: registration,
 //! till sales reaching the shop, web sales and returns reaching the POS once; the simulated
-//! WooCommerce shop of `stocksync simulate` (the POS catalog's SKUs, its `Shop` section, its
-//! signed webhooks to stocksync); and the original program's `appsettings.json` (only
+//! shops of `stocksync simulate` (WooCommerce, Shopify and PrestaShop described, the chosen
+//! one's `Shop` section loaded; WooCommerce's items with the POS catalog's SKUs, its signed
+//! webhooks to stocksync); and the original program's `appsettings.json` (only
 //! `BaseUrl`s added) accepted as it is.
 
 use crate::scheduler::eventually;
 use serde_json::{Value, json};
 use stocksync::config::Settings;
-use stocksync::simulate::Simulators;
+use stocksync::simulate::{SHOP_KINDS, Simulators};
+use stocksync_domain::ShopKind;
 use stocksync_testkit::{Backend, Options, TestApp, on_every_backend};
 
 on_every_backend!(each_pos_round_trips_through_its_simulator);
@@ -26,20 +28,39 @@ async fn the_simulated_shop_matches_the_pos_catalog_and_its_webhooks_reach_stock
     let sims = Simulators::start_for(&format!("http://127.0.0.1:{port}"), 6, 0)
         .await
         .unwrap();
-    let settings = Settings::from_json(&sims.appsettings(), &|_| None).unwrap();
-    let shop = settings.shop.as_ref().expect("a Shop section");
-    assert_eq!(shop.base_url, sims.shop.base_url());
-    let described = sims.describe();
-    for shown in [
-        sims.shop.base_url(),
-        format!("127.0.0.1:{port}/webhooks/shop"),
-    ] {
-        assert!(described.contains(&shown), "{shown} not in:\n{described}");
+    for kind in SHOP_KINDS {
+        let settings = Settings::from_json(&sims.appsettings(kind), &|_| None).unwrap();
+        let shop = settings.shop.as_ref().expect("a Shop section");
+        assert_eq!(shop.kind, kind);
+        assert_eq!(shop.base_url, sims.shop(kind).base_url());
+        // Every shop is described, the chosen one in the appsettings, the others beside it.
+        let described = sims.describe(kind);
+        for shown in [
+            sims.woocommerce.base_url(),
+            sims.shopify.base_url(),
+            sims.prestashop.base_url(),
+            format!("127.0.0.1:{port}/webhooks/shop"),
+        ] {
+            assert!(described.contains(&shown), "{shown} not in:\n{described}");
+        }
+        let (chosen, alternatives) = described
+            .split_once("The other shops")
+            .expect("the alternatives");
+        assert!(
+            chosen.contains(&format!("\"Type\": \"{}\"", kind.display_name())),
+            "{described}"
+        );
+        for other in SHOP_KINDS.into_iter().filter(|other| *other != kind) {
+            assert!(
+                alternatives.contains(&format!("\"Type\": \"{}\"", other.display_name())),
+                "{described}"
+            );
+        }
     }
-    assert!(described.contains("\"Shop\""), "{described}");
+    let shop = sims.woocommerce.as_ref();
 
     let options = Options {
-        config: Some(sims.appsettings()),
+        config: Some(sims.appsettings(ShopKind::WooCommerce)),
         vendor_clients: true,
         listen_port: Some(port),
         ..Options::default()
@@ -50,30 +71,25 @@ async fn the_simulated_shop_matches_the_pos_catalog_and_its_webhooks_reach_stock
         .await;
     assert_eq!(status, 200, "{matched}");
     assert_eq!(matched["matched"].as_array().unwrap().len(), 6, "{matched}");
-    let wanted = |item: i64| {
-        let pos_ref =
-            &sims.square.product_refs()[usize::try_from(item - sims.shop.item_ids()[0]).unwrap()];
-        sims.square.quantity(pos_ref)
-    };
-    for item in sims.shop.item_ids() {
+    for (at, item) in shop.item_ids().iter().enumerate() {
+        let wanted = sims.square.quantity(&sims.square.product_refs()[at]);
         eventually("the shop shows Square's count", || async {
-            sims.shop.stock(item) == wanted(item)
+            shop.quantity(item) == wanted
         })
         .await;
     }
-    let item = sims
-        .shop
+    let item = shop
         .item_ids()
         .into_iter()
-        .find(|item| sims.shop.stock(*item) >= Some(1))
+        .find(|item| shop.quantity(item) >= Some(1))
         .expect("a stocked product");
-    sims.shop.place_order(&[(item, 1)], "processing").unwrap();
+    shop.place_order(&[(&item, 1)]).unwrap();
     eventually("the order reaches Square", || async {
         sims.square.recorded_web_sales() == 1
     })
     .await;
     eventually("the shop's webhook answered", || async {
-        sims.shop.deliveries().0 >= 1
+        shop.deliveries() >= 1
     })
     .await;
     let metrics = stocksync_testkit::http_client()

@@ -241,6 +241,15 @@ impl ShopifySim {
         id
     }
 
+    /// Moves an order's creation (and last change) back to `at`, as an order placed before a
+    /// test began.
+    pub fn backdate_order(&self, id: u64, at: chrono::DateTime<chrono::Utc>) {
+        if let Some(order) = self.shared.shop().orders.iter_mut().find(|o| o.id == id) {
+            order.created_at = at;
+            order.updated_at = at;
+        }
+    }
+
     /// Cancels with restock; sends `orders/cancelled`. `false` when there is nothing to cancel.
     pub fn cancel_order(&self, id: u64) -> bool {
         let mut shop = self.shared.shop();

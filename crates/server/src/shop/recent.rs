@@ -1,29 +1,31 @@
-//! The webhook deliveries this process has already handled, by the platform's delivery id
-//! (Shopify's `X-Shopify-Webhook-Id`, the same on every retry of one delivery): a retry is
-//! answered at once without reading the shop again. A bounded memory of the latest ids; a
-//! delivery it has forgotten (or one another process handled) is handled again, which the
-//! order lines' keys make harmless.
+//! What this process has already handled, by key, in a bounded memory of the latest keys: the
+//! webhook deliveries (Shopify's `X-Shopify-Webhook-Id`, the same on every retry of one
+//! delivery: a retry is answered at once without reading the shop again), and the versions of
+//! orders placed before stocksync was connected (read again by every poll's overlap: their
+//! items' shop quantities are forgotten once per change, not at every poll). A key it has
+//! forgotten (or one another process handled) is handled again, which is harmless: the order
+//! lines' keys make a delivery idempotent, and a forgotten quantity is only read again.
 
 use std::collections::{HashSet, VecDeque};
 
-/// How many delivery ids are remembered.
+/// How many keys are remembered.
 pub const REMEMBERED: usize = 10_000;
 
-/// The latest handled delivery ids, oldest forgotten first.
+/// The latest handled keys, oldest forgotten first.
 #[derive(Debug)]
-pub struct RecentDeliveries {
+pub struct RecentKeys {
     order: VecDeque<String>,
     ids: HashSet<String>,
     capacity: usize,
 }
 
-impl Default for RecentDeliveries {
+impl Default for RecentKeys {
     fn default() -> Self {
         Self::with_capacity(REMEMBERED)
     }
 }
 
-impl RecentDeliveries {
+impl RecentKeys {
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
             order: VecDeque::new(),
@@ -32,7 +34,7 @@ impl RecentDeliveries {
         }
     }
 
-    /// Whether `id` was handled (and remembered) already.
+    /// Whether `id` was handled (and is remembered) already.
     pub fn seen(&self, id: &str) -> bool {
         self.ids.contains(id)
     }
@@ -57,7 +59,7 @@ mod tests {
 
     #[test]
     fn a_handled_delivery_is_seen_until_newer_ones_push_it_out() {
-        let mut recent = RecentDeliveries::with_capacity(2);
+        let mut recent = RecentKeys::with_capacity(2);
         assert!(!recent.seen("a"));
         recent.handled("a");
         recent.handled("a");
