@@ -41,7 +41,14 @@ impl Bucket {
         operation: &'static str,
         now: Instant,
     ) -> Result<f64, Duration> {
-        let (Some(state), Some(&cost)) = (self.state.as_mut(), self.costs.get(operation)) else {
+        // An operation not yet sent is expected to cost as much as the dearest one seen (a
+        // first `nodes` read after a catalogue read, say): never sent blind into a drained bucket.
+        let expected = self
+            .costs
+            .get(operation)
+            .copied()
+            .or_else(|| self.costs.values().copied().reduce(f64::max));
+        let (Some(state), Some(cost)) = (self.state.as_mut(), expected) else {
             return Ok(0.0);
         };
         let available = state.available_at(now);
@@ -120,7 +127,27 @@ mod tests {
         let later = now + Duration::from_millis(500);
         assert_eq!(bucket.reserve("q", later), Err(Duration::from_millis(500)));
         assert_eq!(bucket.reserve("q", now + Duration::from_secs(1)), Ok(300.0));
-        assert_eq!(bucket.reserve("other", now), Ok(0.0), "cost unknown");
+    }
+
+    #[test]
+    fn an_operation_not_yet_sent_is_paced_as_the_dearest_one_seen() {
+        let now = Instant::now();
+        let mut bucket = Bucket::default();
+        bucket.observe("small", &cost(10.0, 1000.0), now);
+        bucket.observe("page", &cost(750.0, 100.0), now);
+        // 100 there: the first "nodes" waits for 750, not for nothing.
+        assert_eq!(
+            bucket.reserve("nodes", now),
+            Err(Duration::from_millis(6500))
+        );
+        assert_eq!(
+            bucket.reserve("nodes", now + Duration::from_millis(6500)),
+            Ok(750.0)
+        );
+        assert_eq!(
+            bucket.reserve("small", now + Duration::from_secs(7)),
+            Ok(10.0)
+        );
     }
 
     #[test]
