@@ -403,8 +403,11 @@ impl Store {
 
     /// What a webhook says the shop has of an item now (an echo of stocksync's own write, or
     /// the merchant's edit), the item named by its id or by its locator: when the shop's
-    /// quantity is not the one stocksync knows (or `quantity` is `None`: the body did not say),
-    /// it is read again before the next write. `true` when the item is to be read again.
+    /// quantity is neither the one stocksync knows nor the one it wants (or `quantity` is
+    /// `None`: the body did not say), it is read again before the next write. The one it wants:
+    /// an echo may come before its write is recorded, and a shop that has what stocksync wants
+    /// needs no read (the next write, if any, says what it expects). `true` when the item is to
+    /// be read again.
     pub async fn shop_quantity_reported(
         &self,
         item: &ReportedItem,
@@ -417,11 +420,12 @@ impl Store {
         let sql = format!(
             "UPDATE stocksync_shop_items SET shop_quantity = NULL, due = 1, shop_version = shop_version + 1 \
              WHERE unmanaged = 0 AND {column} = ? \
-             AND (? IS NULL OR shop_quantity IS NULL OR shop_quantity <> ?)"
+             AND (? IS NULL OR shop_quantity IS NULL OR (shop_quantity <> ? AND wanted <> ?))"
         );
         let forgotten = dispatch!(self, pool => {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(key)
+                .bind(quantity)
                 .bind(quantity)
                 .bind(quantity)
                 .execute(pool)

@@ -21,6 +21,7 @@ on_every_backend!(
     a_web_orders_units_are_committed_by_shopify_and_never_written_back,
     a_badly_signed_delivery_is_refused_and_changes_nothing,
     a_variant_not_stocked_at_the_location_is_reported_unless_activation_is_asked,
+    a_level_saying_what_stocksync_wants_is_not_read_again,
 );
 
 const SHOPIFY: ShopKind = ShopKind::Shopify;
@@ -302,4 +303,54 @@ async fn a_variant_not_stocked_at_the_location_is_reported_unless_activation_is_
             assert_eq!(writes_of(&sim, id), 0);
         }
     }
+}
+
+/// The echo of a write can reach `/webhooks/shop` before stocksync has recorded that write
+/// (Shopify sends it while answering): a level that says what stocksync wants is not read
+/// again; the next write is still a compare-and-set, so nothing is taken on trust.
+async fn a_level_saying_what_stocksync_wants_is_not_read_again(backend: Backend) {
+    let Some((app, sim, id)) = mug_app(backend, 5).await else {
+        return;
+    };
+    // The shop is down: the web sale's new quantity (3) is wanted but not written.
+    sim.faults().set(stocksync_pos::simkit::FaultPlan {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    app.sell(&id.to_string(), 2).await;
+    let store = app.db.store().await;
+    let item = stocksync_domain::EcommerceId::new(id.to_string());
+    eventually("3 is wanted and not yet on the shop", || async {
+        let push = store
+            .shop_pushes(std::slice::from_ref(&item))
+            .await
+            .unwrap();
+        push.first()
+            .is_some_and(|p| p.wanted == 3 && p.shop_quantity == Some(5))
+    })
+    .await;
+    let (status, answer) = app
+        .deliver_shopify("inventory_levels/update", "echo-1", &level(&sim, id, 3))
+        .await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("ignored")),
+        "{answer}"
+    );
+    let push = store
+        .shop_pushes(std::slice::from_ref(&item))
+        .await
+        .unwrap();
+    assert_eq!(
+        push[0].shop_quantity,
+        Some(5),
+        "not forgotten: nothing to read"
+    );
+    // The shop back: the write, a compare-and-set on 5, lands.
+    sim.faults().set(Default::default());
+    eventually("the shop shows 3", || async {
+        sim.available(id) == Some(3)
+    })
+    .await;
+    assert_eq!(writes_of(&sim, id), 1);
 }
