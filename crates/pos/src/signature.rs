@@ -1,5 +1,6 @@
 //! Webhook signatures as Square, WooCommerce and Shopify write them (the base64 of an
-//! HMAC-SHA256 over the message, compared in constant time), and why a delivery is refused.
+//! HMAC-SHA256 over the message, compared in constant time), why a delivery is refused, and
+//! how a delivery's body names its object (`body_id`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -18,6 +19,17 @@ pub fn base64_hmac_sha256_matches(key: &[u8], parts: &[&[u8]], header: &str) -> 
     }
     // `verify_slice` compares in constant time.
     mac.verify_slice(&given).is_ok()
+}
+
+/// A positive id as a delivery's body writes it, a number or a string of digits (`None` for
+/// anything else, 0 included).
+pub fn body_id(value: Option<&serde_json::Value>) -> Option<String> {
+    let id = match value? {
+        serde_json::Value::Number(n) => n.as_u64()?.to_string(),
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        _ => return None,
+    };
+    (!id.is_empty() && id != "0" && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
 }
 
 /// Why a shop platform's webhook delivery is refused.

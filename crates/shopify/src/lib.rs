@@ -10,7 +10,10 @@ pub mod sim;
 pub mod webhook;
 pub mod wire;
 
-pub use client::{DEFAULT_BACKOFF, ORDER_PAGE, ShopifyClient, VARIANT_PAGE, WRITE_LIMIT};
+pub use client::{
+    DEFAULT_BACKOFF, ORDER_PAGE, ShopifyClient, VARIANT_PAGE, WRITE_LIMIT, is_api_version,
+    location_gid,
+};
 pub use sim::{ShopifySim, ShopifySimOptions};
 
 pub use webhook::{Delivery, DeliveryError, Topic, read_delivery, verify_signature};

@@ -12,7 +12,7 @@
 use axum::http::HeaderMap;
 use serde_json::Value;
 pub use stocksync_pos::signature::DeliveryError;
-use stocksync_pos::signature::base64_hmac_sha256_matches;
+use stocksync_pos::signature::{base64_hmac_sha256_matches, body_id};
 
 pub const HMAC_HEADER: &str = "X-Shopify-Hmac-Sha256";
 pub const TOPIC_HEADER: &str = "X-Shopify-Topic";
@@ -91,7 +91,7 @@ pub fn read_delivery(
         let Some(field) = field else { return Ok(None) };
         let json: Value = serde_json::from_slice(body)
             .map_err(|_| DeliveryError::Malformed("the body is not JSON"))?;
-        id_of(json.get(field))
+        body_id(json.get(field))
             .map(Some)
             .ok_or(DeliveryError::Malformed(
                 "the body does not name its object",
@@ -102,7 +102,7 @@ pub fn read_delivery(
         .flatten()
         .and_then(|json| {
             Some((
-                id_of(json.get("location_id"))?,
+                body_id(json.get("location_id"))?,
                 json.get("available")?.as_i64()?,
             ))
         });
@@ -118,16 +118,6 @@ pub fn read_delivery(
 /// Whether `header` is the base64 HMAC-SHA256 of `raw_body` under `secret`.
 pub fn verify_signature(secret: &str, raw_body: &[u8], header: &str) -> bool {
     base64_hmac_sha256_matches(secret.as_bytes(), &[raw_body], header)
-}
-
-/// A positive id written as a number or as a string of digits.
-fn id_of(value: Option<&Value>) -> Option<String> {
-    let id = match value? {
-        Value::Number(n) => n.as_u64()?.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => return None,
-    };
-    (!id.is_empty() && id != "0" && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
 }
 
 #[cfg(test)]

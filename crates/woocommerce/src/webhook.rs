@@ -14,7 +14,7 @@
 use axum::http::HeaderMap;
 use serde_json::Value;
 pub use stocksync_pos::signature::DeliveryError;
-use stocksync_pos::signature::base64_hmac_sha256_matches;
+use stocksync_pos::signature::{base64_hmac_sha256_matches, body_id};
 
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "X-WC-Webhook-Signature";
@@ -73,12 +73,12 @@ pub fn read_delivery(
     }
     let json: Value = serde_json::from_slice(body)
         .map_err(|_| DeliveryError::Malformed("the body is not JSON"))?;
-    let id = id_of(json.get("id")).ok_or(DeliveryError::Malformed("the body has no id"))?;
+    let id = body_id(json.get("id")).ok_or(DeliveryError::Malformed("the body has no id"))?;
     Ok(match resource {
         "order" => Delivery::Order { id },
         _ => Delivery::Product {
             id,
-            parent: id_of(json.get("parent_id")),
+            parent: body_id(json.get("parent_id")),
             stock_quantity: json
                 .get("manage_stock")
                 .and_then(Value::as_bool)
@@ -101,20 +101,10 @@ fn ping(body: &[u8]) -> Option<String> {
         None => {
             let json: Value = serde_json::from_str(text).ok()?;
             let object = json.as_object().filter(|object| object.len() == 1)?;
-            id_of(object.get("webhook_id"))?
+            body_id(object.get("webhook_id"))?
         }
     };
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
-}
-
-/// A positive id written as a number or as a string of digits.
-fn id_of(value: Option<&Value>) -> Option<String> {
-    let id = match value? {
-        Value::Number(n) => n.as_u64()?.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => return None,
-    };
-    (!id.is_empty() && id != "0" && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
 }
 
 #[cfg(test)]

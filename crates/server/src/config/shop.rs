@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use stocksync_domain::ShopKind;
 use stocksync_prestashop::OrderStates;
+use stocksync_shopify::{is_api_version, location_gid};
 
 /// Orders are polled every minute unless `Shop.Cron` says otherwise.
 pub const DEFAULT_SHOP_CRON: &str = "* * * * *";
@@ -244,21 +245,14 @@ fn shopify(shop: &Section<'_>, problems: &mut Problems) -> (Option<String>, Opti
         );
     }
     let location_id = shop.string("LocationID", problems).and_then(|id| {
-        let gid = if id.bytes().all(|b| b.is_ascii_digit()) {
-            format!("gid://shopify/Location/{id}")
-        } else {
-            id
-        };
-        let ok = gid
-            .strip_prefix("gid://shopify/Location/")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
+        let gid = location_gid(&id);
+        if gid.is_none() {
             problems.error(
                 &shop.path_of("LocationID"),
-                format!("'{gid}' is not a location id (gid://shopify/Location/123 or 123)"),
+                format!("'{id}' is not a location id (gid://shopify/Location/123 or 123)"),
             );
         }
-        ok.then_some(gid)
+        gid
     });
     let activate = match shop.get("ActivateAtLocation") {
         None => Some(false),
@@ -284,17 +278,6 @@ fn shopify(shop: &Section<'_>, problems: &mut Problems) -> (Option<String>, Opti
         _ => None,
     };
     (base_url, access)
-}
-
-/// `YYYY-MM` or `unstable`.
-fn is_api_version(version: &str) -> bool {
-    version == "unstable"
-        || (version.len() == 7
-            && version.as_bytes()[4] == b'-'
-            && version
-                .bytes()
-                .enumerate()
-                .all(|(i, b)| i == 4 || b.is_ascii_digit()))
 }
 
 fn prestashop(shop: &Section<'_>, time_zone: Tz, problems: &mut Problems) -> Option<ShopAccess> {

@@ -31,6 +31,25 @@ pub const DEFAULT_BACKOFF: Backoff = Backoff {
     retries: 4,
 };
 
+/// Whether `version` names an Admin API version: `YYYY-MM`, or `unstable`.
+pub fn is_api_version(version: &str) -> bool {
+    version == "unstable"
+        || (version.len() == 7
+            && version.as_bytes()[4] == b'-'
+            && version
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| i == 4 || b.is_ascii_digit()))
+}
+
+/// A location's GraphQL id from `gid://shopify/Location/123` or the bare `123`; `None` for
+/// anything else.
+pub fn location_gid(id: &str) -> Option<String> {
+    let number = id.strip_prefix("gid://shopify/Location/").unwrap_or(id);
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("gid://shopify/Location/{number}"))
+}
+
 /// One shop at one location. `Debug` shows the token as `[REDACTED]`. Clones share the cost
 /// bucket and the location.
 #[derive(Clone, Debug)]
@@ -68,14 +87,7 @@ impl ShopifyClient {
                     && url.query().is_none()
             })
             .ok_or_else(|| format!("'{base_url}' is not an http(s) address"))?;
-        let version_ok = api_version == "unstable"
-            || (api_version.len() == 7
-                && api_version.as_bytes()[4] == b'-'
-                && api_version
-                    .bytes()
-                    .enumerate()
-                    .all(|(i, b)| i == 4 || b.is_ascii_digit()));
-        if !version_ok {
+        if !is_api_version(api_version) {
             return Err(format!(
                 "ApiVersion '{api_version}' is not a Shopify API version (YYYY-MM)"
             ));
@@ -86,12 +98,9 @@ impl ShopifyClient {
             .pop_if_empty()
             .extend(["admin", "api", api_version, "graphql.json"]);
         let location = match location_id {
-            Some(id) if !id.starts_with("gid://shopify/Location/") => {
-                return Err(format!(
-                    "LocationID '{id}' is not a gid://shopify/Location/… id"
-                ));
-            }
-            Some(id) => OnceCell::new_with(Some(id)),
+            Some(id) => OnceCell::new_with(Some(location_gid(&id).ok_or_else(|| {
+                format!("LocationID '{id}' is not a gid://shopify/Location/… id")
+            })?)),
             None => OnceCell::new(),
         };
         Ok(Self {
