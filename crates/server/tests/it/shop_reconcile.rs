@@ -13,7 +13,6 @@ use std::sync::Arc;
 use stocksync::clock::ManualClock;
 use stocksync::simulate::shops::SimShop;
 use stocksync_domain::EcommerceId;
-use stocksync_shopify::{ShopifySim, ShopifySimOptions};
 use stocksync_testkit::{Backend, Options, TestApp, on_every_backend, woo_shop};
 use stocksync_woocommerce::WooSim;
 
@@ -323,16 +322,7 @@ async fn an_order_line_read_before_its_item_was_linked_never_moves_the_pos(backe
 }
 
 async fn a_shopify_shop_is_reconciled_and_fixed_once(backend: Backend) {
-    let sim = Arc::new(
-        ShopifySim::start(ShopifySimOptions::default())
-            .await
-            .expect("the Shopify simulator starts"),
-    );
-    let options = Options {
-        shop: Some(sim.clone()),
-        ..Options::default()
-    };
-    let Some(app) = TestApp::spawn_with(backend, options).await else {
+    let Some((app, sim)) = crate::shop_shopify::shopify_app(backend).await else {
         return;
     };
     let id = sim.add_variant("Mug", "MUG", None, Some(9));

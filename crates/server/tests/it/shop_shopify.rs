@@ -26,10 +26,9 @@ on_every_backend!(
 
 const SHOPIFY: ShopKind = ShopKind::Shopify;
 
-/// A stocksync on a simulated Shopify shop (no webhooks of its own: the test delivers them),
-/// with item `MUG` linked to `VAR-1` and both at `quantity`, the shop's level read. The
-/// variant's id.
-async fn mug_app(backend: Backend, quantity: i64) -> Option<(TestApp, Arc<ShopifySim>, u64)> {
+/// A stocksync whose `Shop` is a simulated Shopify shop (no webhooks of its own: the test
+/// delivers them), and that shop.
+pub(crate) async fn shopify_app(backend: Backend) -> Option<(TestApp, Arc<ShopifySim>)> {
     let sim = Arc::new(
         ShopifySim::start(ShopifySimOptions::default())
             .await
@@ -40,6 +39,14 @@ async fn mug_app(backend: Backend, quantity: i64) -> Option<(TestApp, Arc<Shopif
         ..Options::default()
     };
     let app = TestApp::spawn_with(backend, options).await?;
+    Some((app, sim))
+}
+
+/// A stocksync on a simulated Shopify shop (no webhooks of its own: the test delivers them),
+/// with item `MUG` linked to `VAR-1` and both at `quantity`, the shop's level read. The
+/// variant's id.
+async fn mug_app(backend: Backend, quantity: i64) -> Option<(TestApp, Arc<ShopifySim>, u64)> {
+    let (app, sim) = shopify_app(backend).await?;
     let id = sim.add_variant("Mug", "MUG", None, Some(quantity));
     app.catalog.put("VAR-1", "Mug", None, quantity);
     app.link("VAR-1", &id.to_string()).await;
